@@ -1,0 +1,228 @@
+//! The multi-pattern automaton under the scrubber: Aho-Corasick with overlapping matches, a
+//! state carried across writes, and for every state the length of input it may still be matching.
+//!
+//! The `aho-corasick` crate's own stream search does not report overlapping matches and cannot
+//! say how many trailing bytes are a partial match, so this module walks the crate's automaton
+//! itself through its public [`Automaton`] trait.
+
+use std::collections::{HashMap, VecDeque};
+
+use aho_corasick::automaton::{Automaton, Candidate, StateID};
+use aho_corasick::nfa::contiguous;
+use aho_corasick::{Anchored, MatchKind, Span, dfa};
+
+/// Pattern sets up to this many bytes get a DFA (fastest); larger ones a contiguous NFA, whose
+/// memory grows with the patterns rather than with patterns times the alphabet.
+const DFA_MAX_PATTERN_BYTES: usize = 256 * 1024;
+
+/// A compiled pattern set.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    kind: EngineKind,
+    start: StateID,
+    /// For each state, the length of the longest input suffix that some pattern continues.
+    depth: HashMap<StateID, u32>,
+    max_pattern_len: usize,
+}
+
+#[derive(Debug)]
+enum EngineKind {
+    Dfa(dfa::DFA),
+    Nfa(contiguous::NFA),
+}
+
+/// Runs `$body` with `$aut` bound to the concrete automaton, so the hot loop is monomorphised.
+macro_rules! with_automaton {
+    ($engine:expr, $aut:ident => $body:expr) => {
+        match &$engine.kind {
+            EngineKind::Dfa($aut) => $body,
+            EngineKind::Nfa($aut) => $body,
+        }
+    };
+}
+
+impl Engine {
+    /// Compiles `patterns`, matched ignoring ASCII case (callers verify exact matches themselves).
+    pub(crate) fn new(patterns: &[&[u8]]) -> Engine {
+        let total: usize = patterns.iter().map(|p| p.len()).sum();
+        let kind = if total <= DFA_MAX_PATTERN_BYTES {
+            let built = dfa::Builder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .start_kind(aho_corasick::StartKind::Unanchored)
+                .build(patterns);
+            match built {
+                Ok(dfa) => EngineKind::Dfa(dfa),
+                Err(_) => EngineKind::Nfa(build_nfa(patterns)),
+            }
+        } else {
+            EngineKind::Nfa(build_nfa(patterns))
+        };
+        let mut engine = Engine {
+            kind,
+            start: StateID::ZERO,
+            depth: HashMap::new(),
+            max_pattern_len: patterns.iter().map(|p| p.len()).max().unwrap_or(0),
+        };
+        let (start, depth) = with_automaton!(engine, aut => depths(aut, patterns));
+        engine.start = start;
+        engine.depth = depth;
+        engine
+    }
+
+    /// The state before any input.
+    pub(crate) fn start(&self) -> StateID {
+        self.start
+    }
+
+    /// How many of the last bytes fed into `state` may still be the start of a match.
+    pub(crate) fn depth(&self, state: StateID) -> usize {
+        self.depth.get(&state).map_or(0, |&d| d as usize)
+    }
+
+    /// Feeds `haystack` from `state`; calls `on_match(pattern, end)` for every match, overlapping
+    /// ones included, with `end` the offset in `haystack` just past the match. Returns the state.
+    pub(crate) fn scan(
+        &self,
+        state: StateID,
+        haystack: &[u8],
+        on_match: &mut impl FnMut(usize, usize),
+    ) -> StateID {
+        with_automaton!(self, aut => scan(aut, state, haystack, self.max_pattern_len, on_match))
+    }
+}
+
+fn build_nfa(patterns: &[&[u8]]) -> contiguous::NFA {
+    contiguous::NFA::builder()
+        .match_kind(MatchKind::Standard)
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        // An empty pattern set or a set beyond the crate's state-id space is the only failure;
+        // callers never pass empty patterns, and the size is bounded by the secret-size cap.
+        .unwrap_or_else(|e| panic!("building the scrubber automaton: {e}"))
+}
+
+#[inline(always)]
+fn scan<A: Automaton>(
+    aut: &A,
+    mut sid: StateID,
+    haystack: &[u8],
+    max_pattern_len: usize,
+    on_match: &mut impl FnMut(usize, usize),
+) -> StateID {
+    let prefilter = aut.prefilter();
+    // A prefilter finds whole matches only: never let it skip over the last bytes, where a
+    // match may begin that the next write completes.
+    let skip_limit = haystack.len().saturating_sub(max_pattern_len.saturating_sub(1));
+    let mut at = 0;
+    while at < haystack.len() {
+        sid = aut.next_state(Anchored::No, sid, haystack[at]);
+        at += 1;
+        if !aut.is_special(sid) {
+            continue;
+        }
+        if aut.is_match(sid) {
+            for i in 0..aut.match_len(sid) {
+                on_match(aut.match_pattern(sid, i).as_usize(), at);
+            }
+        } else if let Some(prefilter) = prefilter.filter(|_| aut.is_start(sid) && at < skip_limit) {
+            let next = match prefilter.find_in(haystack, Span::from(at..haystack.len())) {
+                Candidate::None => haystack.len(),
+                Candidate::Match(m) => m.start(),
+                Candidate::PossibleStartOfMatch(i) => i,
+            };
+            at = next.clamp(at, skip_limit.max(at));
+        }
+    }
+    sid
+}
+
+/// The start state and, for every reachable state, how many trailing bytes a pattern may still
+/// continue. A breadth-first search first reaches a state along the pattern prefix it stands for,
+/// which gives its depth; the bytes a pattern continues are then one less than the deepest state
+/// one more byte can lead to (a state for a whole pattern that nothing extends holds nothing).
+fn depths<A: Automaton>(aut: &A, patterns: &[&[u8]]) -> (StateID, HashMap<StateID, u32>) {
+    // Bytes that occur in no pattern all lead to the same place; one of them stands for all.
+    let mut in_patterns = [false; 256];
+    for byte in patterns.iter().flat_map(|p| p.iter()) {
+        in_patterns[usize::from(byte.to_ascii_lowercase())] = true;
+        in_patterns[usize::from(byte.to_ascii_uppercase())] = true;
+    }
+    let mut alphabet: Vec<u8> = (0..=255u8).filter(|&b| in_patterns[usize::from(b)]).collect();
+    if let Some(other) = (0..=255u8).find(|&b| !in_patterns[usize::from(b)]) {
+        alphabet.push(other);
+    }
+    let start = aut
+        .start_state(Anchored::No)
+        .unwrap_or_else(|e| panic!("unanchored start state: {e}"));
+    let mut depth = HashMap::from([(start, 0u32)]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(state) = queue.pop_front() {
+        let next_depth = depth[&state] + 1;
+        for &byte in &alphabet {
+            let next = aut.next_state(Anchored::No, state, byte);
+            depth.entry(next).or_insert_with(|| {
+                queue.push_back(next);
+                next_depth
+            });
+        }
+    }
+    let pending = depth
+        .keys()
+        .map(|&state| {
+            let deepest_next = alphabet
+                .iter()
+                .map(|&byte| depth[&aut.next_state(Anchored::No, state, byte)])
+                .max()
+                .unwrap_or(0);
+            (state, deepest_next.saturating_sub(1))
+        })
+        .collect();
+    (start, pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(engine: &Engine, chunks: &[&[u8]]) -> (Vec<(usize, usize)>, usize) {
+        let mut matches = Vec::new();
+        let mut state = engine.start();
+        let mut offset = 0;
+        for chunk in chunks {
+            state = engine.scan(state, chunk, &mut |p, end| matches.push((p, offset + end)));
+            offset += chunk.len();
+        }
+        (matches, engine.depth(state))
+    }
+
+    #[test]
+    fn overlapping_matches_across_chunks() {
+        let engine = Engine::new(&[b"abcabd", b"cab", b"xyz"]);
+        let (matches, depth) = run(&engine, &[b"zzabcab", b"cabdxy"]);
+        assert_eq!(matches, vec![(1, 7), (1, 10), (0, 11)]);
+        assert_eq!(depth, 2);
+    }
+
+    #[test]
+    fn depth_is_the_longest_pending_prefix() {
+        let engine = Engine::new(&[b"hello", b"help!"]);
+        assert_eq!(run(&engine, &[b"say hel"]).1, 3);
+        assert_eq!(run(&engine, &[b"say HeL"]).1, 3);
+        assert_eq!(run(&engine, &[b"say hex"]).1, 0);
+        assert_eq!(run(&engine, &[b"hello"]).1, 0);
+        assert_eq!(run(&engine, &[b"help"]).1, 4);
+    }
+
+    #[test]
+    fn large_sets_use_the_nfa_and_agree() {
+        let many: Vec<Vec<u8>> =
+            (0..20_000).map(|i| format!("secret-{i:05}-padding").into_bytes()).collect();
+        let refs: Vec<&[u8]> = many.iter().map(|p| p.as_slice()).collect();
+        let engine = Engine::new(&refs);
+        assert!(matches!(engine.kind, EngineKind::Nfa(_)));
+        let (matches, depth) = run(&engine, &[b"x secret-01234-pad", b"ding y secret-0"]);
+        assert_eq!(matches, vec![(1234, 22)]);
+        assert_eq!(depth, 8);
+    }
+}

@@ -1,0 +1,396 @@
+//! Detectors for secrets nobody registered: connection strings, keys and tokens by their shape.
+//!
+//! Each detector has keywords (matched case-insensitively by the scrubber's automaton, so a line
+//! without any keyword costs nothing extra) and a decision taken on a window of input that starts
+//! at the keyword. A decision depends only on the bytes of that window, never on how the input was
+//! split into writes: a detector answers [`Decision::NeedMore`] whenever more input could change
+//! its answer.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+/// A built-in detector of secrets that were not registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Detector {
+    /// A password in the userinfo of a URI of any scheme (`postgresql://user:PW@host`).
+    UriPassword,
+    /// `password=`, `pwd=` in libpq, JDBC and ODBC strings, and `"password": "..."` keys.
+    PasswordAssignment,
+    /// A PEM private-key block, across lines or with `\n` escapes.
+    PemPrivateKey,
+    /// A JSON Web Token.
+    Jwt,
+    /// A GitLab token by its prefix (`glpat-`, `gldt-`, `glrt-`, ...); the prefix is kept.
+    GitlabToken,
+    /// An AWS access key id (`AKIA...`); the prefix is kept.
+    AwsAccessKeyId,
+    /// An AWS secret access key after its keyword.
+    AwsSecretAccessKey,
+    /// The `private_key` of a GCP service-account JSON key.
+    GcpPrivateKey,
+    /// A Slack token (`xoxb-`, `xoxp-`, `xapp-`, ...); the prefix is kept.
+    SlackToken,
+    /// A GitHub token (`ghp_`, `github_pat_`, ...); the prefix is kept.
+    GithubToken,
+    /// A Stripe live secret or restricted key (`sk_live_`, `rk_live_`); the prefix is kept.
+    StripeKey,
+    /// The credentials of an `Authorization`, `PRIVATE-TOKEN` or `JOB-TOKEN` header.
+    HttpAuthorization,
+}
+
+/// What a detector concluded about the window that starts at one of its keywords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// More input could change the answer.
+    NeedMore,
+    /// No secret starts here.
+    NoMatch,
+    /// Mask this range of the window.
+    Mask(Range<usize>),
+}
+
+/// Single-line detectors look at most this far past their keyword.
+const LINE_WINDOW: usize = 4096;
+/// A PEM block must end within this many bytes of its `-----BEGIN` line.
+const PEM_WINDOW: usize = 64 * 1024;
+
+impl Detector {
+    /// Every detector, in documentation order.
+    pub const ALL: &'static [Detector] = &[
+        Detector::UriPassword,
+        Detector::PasswordAssignment,
+        Detector::PemPrivateKey,
+        Detector::Jwt,
+        Detector::GitlabToken,
+        Detector::AwsAccessKeyId,
+        Detector::AwsSecretAccessKey,
+        Detector::GcpPrivateKey,
+        Detector::SlackToken,
+        Detector::GithubToken,
+        Detector::StripeKey,
+        Detector::HttpAuthorization,
+    ];
+
+    /// The stable kebab-case id used on the command line and in counts.
+    pub fn id(self) -> &'static str {
+        match self {
+            Detector::UriPassword => "uri-password",
+            Detector::PasswordAssignment => "password-assignment",
+            Detector::PemPrivateKey => "pem-private-key",
+            Detector::Jwt => "jwt",
+            Detector::GitlabToken => "gitlab-token",
+            Detector::AwsAccessKeyId => "aws-access-key-id",
+            Detector::AwsSecretAccessKey => "aws-secret-access-key",
+            Detector::GcpPrivateKey => "gcp-private-key",
+            Detector::SlackToken => "slack-token",
+            Detector::GithubToken => "github-token",
+            Detector::StripeKey => "stripe-key",
+            Detector::HttpAuthorization => "http-authorization",
+        }
+    }
+
+    /// The detector with this id.
+    pub fn from_id(id: &str) -> Option<Detector> {
+        Detector::ALL.iter().copied().find(|d| d.id() == id)
+    }
+
+    /// How far past its keyword this detector may look before it must decide.
+    pub(crate) fn window_len(self) -> usize {
+        if self == Detector::PemPrivateKey { PEM_WINDOW } else { LINE_WINDOW }
+    }
+
+    /// The keywords that make the scrubber ask this detector; matched ignoring ASCII case.
+    pub(crate) fn keywords(self) -> &'static [&'static str] {
+        match self {
+            Detector::UriPassword => &["://"],
+            Detector::PasswordAssignment => &["password", "passwd", "pwd"],
+            Detector::PemPrivateKey => &["-----BEGIN"],
+            Detector::Jwt => &["eyJ"],
+            Detector::GitlabToken => GITLAB_TOKEN_PREFIXES,
+            Detector::AwsAccessKeyId => &["AKIA", "ASIA", "ABIA", "ACCA"],
+            Detector::AwsSecretAccessKey => {
+                &["secret_access_key", "secretaccesskey", "secret-access-key"]
+            }
+            Detector::GcpPrivateKey => &["private_key"],
+            Detector::SlackToken => {
+                &["xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-"]
+            }
+            Detector::GithubToken => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+            Detector::StripeKey => &["sk_live_", "rk_live_"],
+            Detector::HttpAuthorization => &["authorization", "private-token", "job-token"],
+        }
+    }
+
+    /// Decides whether a secret starts in `window`, which begins at one of this detector's
+    /// keywords; `at_eof` says the input ends where the window does.
+    pub(crate) fn decide(self, window: &[u8], at_eof: bool) -> Decision {
+        if self == Detector::PemPrivateKey {
+            return decide_pem(window, at_eof);
+        }
+        let Some(line) = complete_line(window, at_eof) else {
+            return Decision::NeedMore;
+        };
+        let Some(caps) = self.regex().captures(line) else {
+            return Decision::NoMatch;
+        };
+        let Some(value) = ["v", "v2", "v3", "v4"].iter().find_map(|name| caps.name(name)) else {
+            return Decision::NoMatch;
+        };
+        if is_placeholder(value.as_bytes()) || self.is_false_positive(value.as_bytes()) {
+            return Decision::NoMatch;
+        }
+        Decision::Mask(value.range())
+    }
+
+    fn regex(self) -> &'static Regex {
+        static REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+            Detector::ALL.iter().map(|d| compile(d.pattern())).collect()
+        });
+        let index = Detector::ALL.iter().position(|&d| d == self).unwrap_or_default();
+        &REGEXES[index]
+    }
+
+    /// The regex run at the keyword; the named group `v` is what gets masked.
+    fn pattern(self) -> &'static str {
+        match self {
+            Detector::UriPassword => r#"\A://[^\s/?#@:'"<>]*:(?P<v>[^\s/?#'"<>]+)@"#,
+            Detector::PasswordAssignment => concat!(
+                r#"\A(?i:password|passwd|pwd)(?:\s*=|["']\s*[:=])\s*"#,
+                r#"(?:"(?P<v>(?:[^"\\\n]|\\.)+)"|'(?P<v2>[^'\n]+)'|\{(?P<v3>[^}\n]+)\}|(?P<v4>[^\s;&,'"}{)]+))"#
+            ),
+            // Decided by `decide_pem`; this regex only recognises the header line.
+            Detector::PemPrivateKey => r"\A-----BEGIN[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-----",
+            Detector::Jwt => r"\A(?P<v>eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*)",
+            Detector::GitlabToken => concat!(
+                r"\A(?:glpat-|gloas-|gldt-|glrt-|glrtr-|glcbt-|glptt-|glft-|glimt-|glagent-|",
+                r"glsoat-|glffct-|gltok-|glwt-|_gitlab_session=|GR1348941)(?P<v>[0-9A-Za-z_.=-]+)"
+            ),
+            Detector::AwsAccessKeyId => {
+                r"\A(?:AKIA|ASIA|ABIA|ACCA)(?P<v>[A-Z0-9]{16})(?:[^A-Za-z0-9]|\z)"
+            }
+            Detector::AwsSecretAccessKey => concat!(
+                r#"\A(?i:secret[_-]?access[_-]?key)["']?\s*[:=]\s*["']?"#,
+                r"(?P<v>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|\z)"
+            ),
+            Detector::GcpPrivateKey => {
+                r#"\Aprivate_key["']\s*:\s*(?:"(?P<v>(?:[^"\\]|\\.)+)"|'(?P<v2>(?:[^'\\]|\\.)+)')"#
+            }
+            Detector::SlackToken => r"\A(?:xox[aboprse]-|xapp-)(?P<v>[A-Za-z0-9-]{10,})",
+            Detector::GithubToken => {
+                r"\A(?:ghp_|gho_|ghu_|ghs_|ghr_|github_pat_)(?P<v>[A-Za-z0-9_]{20,})"
+            }
+            Detector::StripeKey => r"\A(?:sk_live_|rk_live_)(?P<v>[A-Za-z0-9]{10,})",
+            Detector::HttpAuthorization => concat!(
+                r#"\A(?i:authorization|private-token|job-token)["']?\s*[:=]\s*["']?"#,
+                r#"(?:(?i:bearer|basic|token|digest|negotiate)\s+)?(?P<v>[^\s"',;]+)"#
+            ),
+        }
+    }
+
+    /// Shapes that the regex accepts but that are not secrets.
+    fn is_false_positive(self, value: &[u8]) -> bool {
+        // `PWD=/home/user` in an environment dump is the working directory, not an ODBC password.
+        self == Detector::PasswordAssignment && value.first() == Some(&b'/')
+    }
+}
+
+const GITLAB_TOKEN_PREFIXES: &[&str] = &[
+    "glpat-",
+    "gloas-",
+    "gldt-",
+    "glrt-",
+    "glrtr-",
+    "glcbt-",
+    "glptt-",
+    "glft-",
+    "glimt-",
+    "glagent-",
+    "glsoat-",
+    "glffct-",
+    "gltok-",
+    "glwt-",
+    "_gitlab_session=",
+    "GR1348941",
+];
+
+fn compile(pattern: &str) -> Regex {
+    // The patterns are constants, each compiled by this module's tests.
+    #[allow(clippy::unwrap_used)]
+    Regex::new(pattern).unwrap()
+}
+
+/// The window up to its first newline, once that line is complete (or can grow no more).
+fn complete_line(window: &[u8], at_eof: bool) -> Option<&[u8]> {
+    let limit = &window[..window.len().min(LINE_WINDOW)];
+    match memchr::memchr(b'\n', limit) {
+        Some(end) => Some(&limit[..end]),
+        None if at_eof || window.len() >= LINE_WINDOW => Some(limit),
+        None => None,
+    }
+}
+
+/// Values that are already redacted or are obvious placeholders.
+fn is_placeholder(value: &[u8]) -> bool {
+    value == crate::scrub::MASK || value.iter().all(|&b| b == b'*' || b == b'x' || b == b'X')
+}
+
+/// A PEM private-key block: from `-----BEGIN ... PRIVATE KEY-----` to the matching `-----END`
+/// line. A block whose end does not come within [`PEM_WINDOW`] bytes (or before the input ends)
+/// is masked to the end of the window: its body is key material.
+fn decide_pem(window: &[u8], at_eof: bool) -> Decision {
+    const HEADER_MAX: usize = 128;
+    let header_seen = window.len() >= HEADER_MAX || at_eof || memchr::memchr(b'\n', window).is_some();
+    if !header_seen {
+        return Decision::NeedMore;
+    }
+    let Some(header) = Detector::PemPrivateKey.regex().find(&window[..window.len().min(HEADER_MAX)])
+    else {
+        return Decision::NoMatch;
+    };
+    let limit = &window[..window.len().min(PEM_WINDOW)];
+    static END: LazyLock<Regex> =
+        LazyLock::new(|| compile(r"-----END[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-----"));
+    let body_start = header.end();
+    if let Some(end) = END.find(&limit[body_start..]) {
+        return Decision::Mask(0..body_start + end.end());
+    }
+    // An END marker may still be arriving: wait unless the window is full or input ended.
+    let full = window.len() >= PEM_WINDOW;
+    if at_eof || full {
+        Decision::Mask(0..limit.len())
+    } else {
+        Decision::NeedMore
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Masks what `detector` finds at every keyword position of `text` (input complete).
+    fn masked(detector: Detector, text: &str) -> Vec<String> {
+        let bytes = text.as_bytes();
+        let lower = text.to_ascii_lowercase();
+        let mut found = Vec::new();
+        for keyword in detector.keywords() {
+            let keyword = keyword.to_ascii_lowercase();
+            for (at, _) in lower.match_indices(&keyword) {
+                if let Decision::Mask(range) = detector.decide(&bytes[at..], true) {
+                    found.push(text[at + range.start..at + range.end].to_string());
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_round_trip() {
+        for &d in Detector::ALL {
+            assert!(d.id().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", d.id());
+            assert_eq!(Detector::from_id(d.id()), Some(d));
+        }
+        assert_eq!(Detector::from_id("nope"), None);
+    }
+
+    #[test]
+    fn all_patterns_compile() {
+        for &d in Detector::ALL {
+            let _ = d.regex();
+        }
+    }
+
+    #[test]
+    fn uri_password_any_scheme() {
+        let d = Detector::UriPassword;
+        assert_eq!(masked(d, "postgresql://etl:S3cr3t@db:5432/x"), ["S3cr3t"]);
+        assert_eq!(masked(d, "snowflake://u:pw%40x@acct/db"), ["pw%40x"]);
+        assert_eq!(masked(d, "mongodb+srv://admin:hunter2@c0.mongodb.net"), ["hunter2"]);
+        assert_eq!(masked(d, "git clone https://oauth2:glpat-abc@gitlab.com/x.git"), ["glpat-abc"]);
+        assert_eq!(masked(d, "redis://:p@ss@cache:6379"), ["p@ss"]);
+        assert!(masked(d, "https://example.com:8080/path?q=a@b").is_empty());
+        assert!(masked(d, "postgresql://user@host/db").is_empty());
+        assert!(masked(d, "postgresql://user:***@host/db").is_empty());
+    }
+
+    #[test]
+    fn password_assignments() {
+        let d = Detector::PasswordAssignment;
+        assert_eq!(masked(d, "host=db user=etl password=s3cret dbname=x"), ["s3cret"]);
+        assert_eq!(masked(d, "jdbc:sqlserver://h;user=u;password=Pa55;db=x"), ["Pa55"]);
+        assert_eq!(masked(d, "Driver={X};UID=u;PWD={p;w}"), ["p;w"]);
+        assert_eq!(masked(d, "password='two words'"), ["two words"]);
+        assert_eq!(masked(d, r#"{"password": "p\"w"}"#), [r#"p\"w"#]);
+        assert_eq!(masked(d, "{'db_password': 'abc'}"), ["abc"]);
+        assert_eq!(masked(d, "TAP_PG_PASSWORD=xyz123"), ["xyz123"]);
+        assert!(masked(d, "PWD=/home/etl").is_empty());
+        assert!(masked(d, "password is required").is_empty());
+        assert!(masked(d, "PASSWORD_FILE=/run/secrets/pw").is_empty());
+    }
+
+    #[test]
+    fn pem_block_across_lines_and_escaped() {
+        let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----";
+        let text = format!("key:\n{pem}\nafter");
+        assert_eq!(masked(Detector::PemPrivateKey, &text), [pem]);
+        let escaped = r"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+        assert_eq!(
+            masked(Detector::PemPrivateKey, escaped),
+            [r"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"]
+        );
+        assert!(masked(Detector::PemPrivateKey, "-----BEGIN CERTIFICATE-----\nMII\n").is_empty());
+    }
+
+    #[test]
+    fn pem_waits_for_its_end_marker() {
+        let head = b"-----BEGIN PRIVATE KEY-----\nMIIE\n";
+        assert_eq!(Detector::PemPrivateKey.decide(head, false), Decision::NeedMore);
+        assert_eq!(Detector::PemPrivateKey.decide(head, true), Decision::Mask(0..head.len()));
+        assert_eq!(Detector::PemPrivateKey.decide(b"-----BEGIN PRIV", false), Decision::NeedMore);
+    }
+
+    #[test]
+    fn single_line_detectors_wait_for_the_end_of_line() {
+        assert_eq!(Detector::GitlabToken.decide(b"glpat-abc", false), Decision::NeedMore);
+        assert_eq!(Detector::GitlabToken.decide(b"glpat-abc\n", false), Decision::Mask(6..9));
+        let long = vec![b'a'; LINE_WINDOW + 10];
+        assert_eq!(Detector::Jwt.decide(&long, false), Decision::NoMatch);
+    }
+
+    #[test]
+    fn token_prefixes_are_kept() {
+        assert_eq!(masked(Detector::GitlabToken, "t=glpat-AbC_12.3-x end"), ["AbC_12.3-x"]);
+        assert_eq!(masked(Detector::GitlabToken, "GR1348941xyzXYZ"), ["xyzXYZ"]);
+        assert!(masked(Detector::GitlabToken, "GLPAT-abc").is_empty());
+        assert_eq!(masked(Detector::AwsAccessKeyId, "id AKIAIOSFODNN7EXAMPLE."), ["IOSFODNN7EXAMPLE"]);
+        assert!(masked(Detector::AwsAccessKeyId, "AKIAIOSFODNN7EXAMPLEXX").is_empty());
+        assert_eq!(masked(Detector::SlackToken, "xoxb-1234567890-abc"), ["1234567890-abc"]);
+        let gh = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        assert_eq!(masked(Detector::GithubToken, gh), [&gh[4..]]);
+        assert_eq!(masked(Detector::StripeKey, "sk_live_4eC39HqLyjWDarjtT1zdp7dc"), ["4eC39HqLyjWDarjtT1zdp7dc"]);
+    }
+
+    #[test]
+    fn aws_secret_after_keyword() {
+        let text = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        assert_eq!(masked(Detector::AwsSecretAccessKey, text), ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]);
+        let json = r#""SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","#;
+        assert_eq!(masked(Detector::AwsSecretAccessKey, json).len(), 1);
+    }
+
+    #[test]
+    fn jwt_and_gcp_and_authorization() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        assert_eq!(masked(Detector::Jwt, &format!("token={jwt} ok")), [jwt]);
+        let gcp = r#"{"type": "service_account", "private_key_id": "abc", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n", "client_email": "x"}"#;
+        assert_eq!(
+            masked(Detector::GcpPrivateKey, gcp),
+            [r"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"]
+        );
+        assert_eq!(masked(Detector::HttpAuthorization, "Authorization: Bearer abc.def"), ["abc.def"]);
+        assert_eq!(masked(Detector::HttpAuthorization, "-H 'PRIVATE-TOKEN: glpat-x'"), ["glpat-x"]);
+        assert_eq!(masked(Detector::HttpAuthorization, r#"{"Authorization": "Basic dXM6cHc="}"#), ["dXM6cHc="]);
+        assert!(masked(Detector::HttpAuthorization, "authorization failed").is_empty());
+    }
+}

@@ -1,0 +1,269 @@
+//! The forms in which a registered secret is masked.
+//!
+//! A program rarely prints a secret only as it is. For every registered secret the scrubber also
+//! masks these forms (each one only when it differs from the others):
+//!
+//! | form | example for `p@ss w/é` | who writes it |
+//! |---|---|---|
+//! | raw | `p@ss w/é` | anything |
+//! | base64, standard and URL-safe alphabets, padded and unpadded | `cEBzcyB3L8Op` | `base64`, HTTP Basic auth, Kubernetes secrets |
+//! | base64 inside longer base64 text, at each of the three byte alignments | the characters that depend on the secret alone | `base64` of `user:password`, of a whole config |
+//! | percent-encoded: `%XX` upper and lower case, space as `%20` or `+`, `/` kept or encoded | `p%40ss+w%2F%C3%A9` | URLs, DSNs, form bodies |
+//! | JSON string escaped, with `\uXXXX` for non-ASCII (Python's `json.dumps`) and without | `p@ss w/\u00e9` | JSON logs (`--log-format=json`) |
+//! | backslashes doubled, and Python `repr` escapes | `C:\\\\dir` | Python `repr`, key-value logs |
+//! | shell single-quoted (`'` as `'\''`) | `it'\''s` | `set -x` traces |
+//!
+//! Base64 inside longer text can only mask the characters that depend on the secret alone: the one
+//! or two characters at each edge that mix in a neighbouring byte stay visible (at most 4 bits of
+//! the secret each).
+
+const BASE64_STANDARD: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_URL_SAFE: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Every form of `secret` listed in the module documentation, raw first, without duplicates.
+pub(crate) fn variants(secret: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut push = |form: Vec<u8>| {
+        if !form.is_empty() && !out.contains(&form) {
+            out.push(form);
+        }
+    };
+    push(secret.to_vec());
+    for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+        let full = base64(secret, alphabet);
+        let unpadded_len = full.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+        push(full[..unpadded_len].to_vec());
+        push(full);
+        for offset in 0..3 {
+            push(base64_inner(secret, offset, alphabet));
+        }
+    }
+    for style in PERCENT_STYLES {
+        push(percent_encode(secret, style));
+    }
+    if let Ok(text) = std::str::from_utf8(secret) {
+        push(json_escape(text, true, false));
+        push(json_escape(text, false, false));
+        push(json_escape(text, true, true));
+    }
+    push(replace_bytes(secret, b"\\", b"\\\\"));
+    push(python_repr_body(secret));
+    push(replace_bytes(secret, b"'", b"'\\''"));
+    out
+}
+
+/// Standard base64 with `=` padding.
+fn base64(data: &[u8], alphabet: &[u8; 64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..4 {
+            if i < chars {
+                out.push(alphabet[((n >> (18 - 6 * i)) & 0x3f) as usize]);
+            } else {
+                out.push(b'=');
+            }
+        }
+    }
+    out
+}
+
+/// The base64 characters that depend only on `data` when `data` starts `offset` bytes into a
+/// 3-byte group of a longer encoded text.
+fn base64_inner(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
+    let mut shifted = vec![0u8; offset];
+    shifted.extend_from_slice(data);
+    let encoded = base64(&shifted, alphabet);
+    let first = (8 * offset).div_ceil(6);
+    let last = 8 * (offset + data.len()) / 6;
+    if last <= first {
+        return Vec::new();
+    }
+    encoded[first..last].to_vec()
+}
+
+/// How a percent-encoder treats the characters that differ between common implementations.
+#[derive(Clone, Copy)]
+struct PercentStyle {
+    space_as_plus: bool,
+    keep_slash: bool,
+    lower_hex: bool,
+    /// `!'()*` kept, as JavaScript's `encodeURIComponent` does.
+    keep_sub_delims: bool,
+}
+
+const PERCENT_STYLES: [PercentStyle; 6] = [
+    // Python `quote(s, safe="")`, Go `url.PathEscape`-like.
+    PercentStyle { space_as_plus: false, keep_slash: false, lower_hex: false, keep_sub_delims: false },
+    // Python `quote(s)` (keeps `/`).
+    PercentStyle { space_as_plus: false, keep_slash: true, lower_hex: false, keep_sub_delims: false },
+    // Python `quote_plus`, Go `url.QueryEscape`, HTML forms.
+    PercentStyle { space_as_plus: true, keep_slash: false, lower_hex: false, keep_sub_delims: false },
+    // JavaScript `encodeURIComponent`.
+    PercentStyle { space_as_plus: false, keep_slash: false, lower_hex: false, keep_sub_delims: true },
+    // Lower-case hex digits, as some encoders write them.
+    PercentStyle { space_as_plus: false, keep_slash: false, lower_hex: true, keep_sub_delims: false },
+    PercentStyle { space_as_plus: true, keep_slash: false, lower_hex: true, keep_sub_delims: false },
+];
+
+fn percent_encode(data: &[u8], style: PercentStyle) -> Vec<u8> {
+    let hex: &[u8; 16] = if style.lower_hex { b"0123456789abcdef" } else { b"0123456789ABCDEF" };
+    let mut out = Vec::with_capacity(data.len() * 3);
+    for &b in data {
+        let kept = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (style.keep_slash && b == b'/')
+            || (style.keep_sub_delims && matches!(b, b'!' | b'\'' | b'(' | b')' | b'*'));
+        if kept {
+            out.push(b);
+        } else if b == b' ' && style.space_as_plus {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 0xf)]]);
+        }
+    }
+    out
+}
+
+/// The inside of a JSON string literal for `text`: `ascii_only` writes non-ASCII as `\uXXXX`
+/// (surrogate pairs above U+FFFF, lower-case hex, as Python's `json.dumps` does);
+/// `escape_slash` writes `/` as `\/` (PHP, some Java encoders).
+fn json_escape(text: &str, ascii_only: bool, escape_slash: bool) -> Vec<u8> {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '/' if escape_slash => out.push_str("\\/"),
+            c if (c as u32) < 0x20 || (ascii_only && !c.is_ascii()) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.into_bytes()
+}
+
+/// The inside of Python's `repr()` of a string: backslash, quote and control characters escaped.
+fn python_repr_body(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 8);
+    for &b in data {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\'' => out.extend_from_slice(b"\\'"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b => out.push(b),
+        }
+    }
+    out
+}
+
+fn replace_bytes(data: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut rest = data;
+    while let Some(i) = memchr::memmem::find(rest, from) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(to);
+        rest = &rest[i + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has(secret: &str, form: &str) -> bool {
+        variants(secret.as_bytes()).contains(&form.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn raw_comes_first_and_forms_are_unique() {
+        let forms = variants(b"hunter22");
+        assert_eq!(forms[0], b"hunter22");
+        let mut sorted = forms.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), forms.len());
+    }
+
+    #[test]
+    fn base64_matches_known_encodings() {
+        assert_eq!(base64(b"hunter22", BASE64_STANDARD), b"aHVudGVyMjI=");
+        assert!(has("hunter22", "aHVudGVyMjI="));
+        assert!(has("hunter22", "aHVudGVyMjI"));
+        // "user:hunter22" encodes to dXNlcjpodW50ZXIyMg==; "hunter22" starts at offset 2 of a group.
+        let inner = base64_inner(b"hunter22", 5 % 3, BASE64_STANDARD);
+        assert!(b"dXNlcjpodW50ZXIyMg==".windows(inner.len()).any(|w| w == inner));
+        assert!(has("\u{fb}\u{ff}?", "w7vDvz8"));
+        assert!(variants(&[0xfb, 0xff, 0xbf]).iter().any(|v| v == b"-_-_"));
+        assert!(variants(&[0xfb, 0xff, 0xbf]).iter().any(|v| v == b"+/+/"));
+    }
+
+    #[test]
+    fn base64_inner_is_found_at_every_alignment() {
+        let secret = b"s3cr3t-value";
+        for prefix_len in 0..6 {
+            let mut text = b"xyzwvu"[..prefix_len].to_vec();
+            text.extend_from_slice(secret);
+            text.extend_from_slice(b"!tail");
+            let encoded = base64(&text, BASE64_STANDARD);
+            let inner = base64_inner(secret, prefix_len % 3, BASE64_STANDARD);
+            assert!(
+                encoded.windows(inner.len()).any(|w| w == inner),
+                "alignment {prefix_len}"
+            );
+        }
+    }
+
+    #[test]
+    fn percent_forms_cover_common_encoders() {
+        assert!(has("p@ss w/rd", "p%40ss%20w%2Frd"));
+        assert!(has("p@ss w/rd", "p%40ss%20w/rd"));
+        assert!(has("p@ss w/rd", "p%40ss+w%2Frd"));
+        assert!(has("p@ss w/rd", "p%40ss%20w%2frd"));
+        assert!(has("it's(x)", "it's(x)"));
+        assert!(has("it's(x)", "it%27s%28x%29"));
+        assert!(has("é", "%C3%A9"));
+    }
+
+    #[test]
+    fn json_forms_match_python_json_dumps() {
+        // json.dumps('sp"ec\\ial/é€-pw') == '"sp\\"ec\\\\ial/\\u00e9\\u20ac-pw"'
+        assert!(has("sp\"ec\\ial/é€-pw", "sp\\\"ec\\\\ial/\\u00e9\\u20ac-pw"));
+        assert!(has("sp\"ec\\ial/é€-pw", "sp\\\"ec\\\\ial/é€-pw"));
+        assert!(has("a/b\"c", "a\\/b\\\"c"));
+        // json.dumps('\U0001f600') == '"\\ud83d\\ude00"'
+        assert!(has("x\u{1f600}yz", "x\\ud83d\\ude00yz"));
+        assert!(has("line1\nline2", "line1\\nline2"));
+    }
+
+    #[test]
+    fn backslash_repr_and_shell_forms() {
+        assert!(has("C:\\dir\\pw", "C:\\\\dir\\\\pw"));
+        assert!(has("it's\n", "it\\'s\\n"));
+        assert!(has("it's", "it'\\''s"));
+    }
+
+    #[test]
+    fn invalid_utf8_still_gets_byte_forms() {
+        let forms = variants(&[0xff, b'a', b'b', 0xfe, b'c', b'd']);
+        assert_eq!(forms[0], [0xff, b'a', b'b', 0xfe, b'c', b'd']);
+        assert!(forms.contains(&b"%FFab%FEcd".to_vec()));
+    }
+}

@@ -1,0 +1,410 @@
+//! Streaming secret redaction: a pure library (no I/O, no environment, prints nothing).
+//!
+//! A [`Matcher`] is compiled once from registered secrets (each with every form listed in
+//! [`encodings`]) and a set of [`Detector`]s for secrets nobody registered. A [`Scrubber`] holds
+//! the state of one stream: feed it bytes and it appends scrubbed bytes to an output buffer.
+//!
+//! Guarantees:
+//! - the output is byte-identical for every split of the input into writes;
+//! - every byte of every match (any registered form, any detector hit) is replaced: overlapping
+//!   and adjacent matches merge into one [`MASK`], so no fragment of a secret survives beside it;
+//! - bytes are held back only while they may still be part of a secret: the longest tail that is
+//!   a prefix of some pattern, and for a detector keyword the rest of its line (or its PEM block),
+//!   within a fixed window; memory is bounded whatever the line length;
+//! - bytes that are not masked pass through unchanged, invalid UTF-8 and binary included.
+
+mod automaton;
+mod detectors;
+pub mod encodings;
+#[doc(hidden)]
+pub mod reference;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use aho_corasick::automaton::StateID;
+
+use automaton::Engine;
+pub use detectors::Detector;
+use detectors::Decision;
+
+/// The text that replaces a secret, as GitLab's runner writes it.
+pub const MASK: &[u8] = b"[MASKED]";
+
+/// Counts of masks written, by where the secret came from.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    /// Masks per source label given to [`MatcherBuilder::secret`].
+    pub by_source: BTreeMap<&'static str, u64>,
+    /// Masks per detector.
+    pub by_detector: BTreeMap<Detector, u64>,
+}
+
+impl Stats {
+    /// All masks written.
+    pub fn total(&self) -> u64 {
+        self.by_source.values().chain(self.by_detector.values()).sum()
+    }
+
+    fn count(&mut self, origin: Origin) {
+        match origin {
+            Origin::Secret(source) => *self.by_source.entry(source).or_default() += 1,
+            Origin::Detector(detector) => *self.by_detector.entry(detector).or_default() += 1,
+        }
+    }
+}
+
+/// Collects secrets and detectors, then compiles a [`Matcher`].
+#[derive(Clone)]
+pub struct MatcherBuilder {
+    secrets: Vec<(Vec<u8>, &'static str)>,
+    detectors: Vec<Detector>,
+}
+
+impl std::fmt::Debug for MatcherBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MatcherBuilder")
+            .field("secrets", &self.secrets.len())
+            .field("detectors", &self.detectors)
+            .finish()
+    }
+}
+
+impl Default for MatcherBuilder {
+    fn default() -> Self {
+        MatcherBuilder { secrets: Vec::new(), detectors: Detector::ALL.to_vec() }
+    }
+}
+
+impl MatcherBuilder {
+    /// A builder with no secrets and every detector on.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `value` and all its encoded forms; `source` labels the counts in [`Stats`].
+    /// An empty value is ignored; a minimum length is the caller's policy.
+    pub fn secret(&mut self, value: &[u8], source: &'static str) -> &mut Self {
+        if !value.is_empty() {
+            self.secrets.push((value.to_vec(), source));
+        }
+        self
+    }
+
+    /// Turns one detector off.
+    pub fn disable_detector(&mut self, detector: Detector) -> &mut Self {
+        self.detectors.retain(|&d| d != detector);
+        self
+    }
+
+    /// Turns every detector off.
+    pub fn disable_all_detectors(&mut self) -> &mut Self {
+        self.detectors.clear();
+        self
+    }
+
+    /// How many secrets are registered.
+    pub fn secret_count(&self) -> usize {
+        self.secrets.len()
+    }
+
+    /// Compiles the patterns.
+    pub fn build(&self) -> Matcher {
+        let mut patterns = Vec::new();
+        let mut seen = HashSet::new();
+        for (value, source) in &self.secrets {
+            for form in encodings::variants(value) {
+                if seen.insert(form.clone()) {
+                    patterns.push(Pattern::Literal { bytes: form.into(), source });
+                }
+            }
+        }
+        for &detector in &self.detectors {
+            for keyword in detector.keywords() {
+                patterns.push(Pattern::Keyword { keyword, detector });
+            }
+        }
+        let texts: Vec<&[u8]> = patterns
+            .iter()
+            .map(|p| match p {
+                Pattern::Literal { bytes, .. } => bytes,
+                Pattern::Keyword { keyword, .. } => keyword.as_bytes(),
+            })
+            .collect();
+        let engine = (!texts.is_empty()).then(|| Engine::new(&texts));
+        Matcher { patterns, engine }
+    }
+}
+
+/// One pattern of the automaton.
+#[derive(Debug)]
+enum Pattern {
+    /// A form of a registered secret: masked where it occurs exactly.
+    Literal { bytes: Box<[u8]>, source: &'static str },
+    /// A detector keyword (any ASCII case): asks the detector to decide.
+    Keyword { keyword: &'static str, detector: Detector },
+}
+
+/// Compiled, immutable patterns; share it between streams with `Arc`.
+pub struct Matcher {
+    patterns: Vec<Pattern>,
+    /// `None` when there is nothing to look for.
+    engine: Option<Engine>,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher").field("patterns", &self.patterns.len()).finish_non_exhaustive()
+    }
+}
+
+impl Matcher {
+    /// Scrubs a whole input at once (for messages ciguard itself writes about a child).
+    pub fn scrub_all(&self, input: &[u8]) -> Vec<u8> {
+        let mut stream = Stream::new(self);
+        let mut out = Vec::with_capacity(input.len());
+        stream.feed(self, input, &mut out);
+        stream.finish(self, &mut out);
+        out
+    }
+}
+
+/// Where a masked span came from; orders the attribution of a merged mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Origin {
+    Secret(&'static str),
+    Detector(Detector),
+}
+
+/// A range of absolute input offsets to mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Span {
+    start: u64,
+    end: u64,
+    origin: Origin,
+}
+
+/// A detector keyword waiting for enough input to decide.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    start: u64,
+    detector: Detector,
+}
+
+/// The redaction state of one output stream.
+#[derive(Debug)]
+pub struct Scrubber {
+    matcher: Arc<Matcher>,
+    stream: Stream,
+}
+
+impl Scrubber {
+    /// A scrubber at the start of a stream.
+    pub fn new(matcher: Arc<Matcher>) -> Self {
+        let stream = Stream::new(&matcher);
+        Scrubber { matcher, stream }
+    }
+
+    /// Scrubs the next bytes of the stream, appending what can be written now to `out`.
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        self.stream.feed(&self.matcher, input, out);
+    }
+
+    /// Ends the stream: appends every byte still held back, scrubbed. The scrubber can then
+    /// start a new stream.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        self.stream.finish(&self.matcher, out);
+    }
+
+    /// Swaps in a matcher with more secrets (learnt while the stream runs). Bytes still held back
+    /// are matched again with it; bytes already written are not.
+    pub fn replace_matcher(&mut self, matcher: Arc<Matcher>) {
+        self.matcher = matcher;
+        self.stream.rescan(&self.matcher);
+    }
+
+    /// What has been masked so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stream.stats
+    }
+
+    /// How many bytes are held back, waiting to be known safe.
+    pub fn held_back(&self) -> usize {
+        self.stream.pending.len()
+    }
+}
+
+/// The state of one stream, apart from the matcher it runs.
+#[derive(Debug)]
+struct Stream {
+    state: Option<StateID>,
+    /// Input not yet written out, from absolute offset `consumed` to `seen`.
+    pending: Vec<u8>,
+    consumed: u64,
+    seen: u64,
+    last_newline: Option<u64>,
+    waiting: Vec<Pending>,
+    spans: Vec<Span>,
+    /// End of the last mask written; a span starting at or before it extends that mask.
+    mask_end: Option<u64>,
+    stats: Stats,
+}
+
+impl Stream {
+    fn new(matcher: &Matcher) -> Self {
+        Stream {
+            state: matcher.engine.as_ref().map(Engine::start),
+            pending: Vec::new(),
+            consumed: 0,
+            seen: 0,
+            last_newline: None,
+            waiting: Vec::new(),
+            spans: Vec::new(),
+            mask_end: None,
+            stats: Stats::default(),
+        }
+    }
+
+    fn feed(&mut self, matcher: &Matcher, input: &[u8], out: &mut Vec<u8>) {
+        if input.is_empty() {
+            return;
+        }
+        let scan_from = self.pending.len();
+        self.pending.extend_from_slice(input);
+        self.seen += input.len() as u64;
+        let newline = memchr::memrchr(b'\n', input).map(|i| self.seen - (input.len() - i) as u64);
+        if newline.is_some() {
+            self.last_newline = newline;
+        }
+        self.scan(matcher, scan_from);
+        self.decide(false, newline.is_some());
+        let frontier = self.frontier(matcher);
+        self.emit(frontier, out);
+    }
+
+    fn finish(&mut self, matcher: &Matcher, out: &mut Vec<u8>) {
+        self.decide(true, true);
+        self.emit(self.seen, out);
+        let stats = std::mem::take(&mut self.stats);
+        *self = Stream { stats, ..Stream::new(matcher) };
+    }
+
+    /// Matches the held-back bytes again from scratch, with a new matcher.
+    fn rescan(&mut self, matcher: &Matcher) {
+        self.state = matcher.engine.as_ref().map(Engine::start);
+        self.waiting.clear();
+        self.spans.clear();
+        self.scan(matcher, 0);
+        self.decide(false, true);
+    }
+
+    /// Runs the automaton over `pending[from..]`, recording masks and detector keywords.
+    fn scan(&mut self, matcher: &Matcher, from: usize) {
+        let (Some(engine), Some(state)) = (&matcher.engine, self.state) else {
+            return;
+        };
+        let base = self.consumed + from as u64;
+        let pending = &self.pending;
+        let consumed = self.consumed;
+        let (spans, waiting) = (&mut self.spans, &mut self.waiting);
+        let state = engine.scan(state, &pending[from..], &mut |pattern, end| {
+            let end = base + end as u64;
+            match &matcher.patterns[pattern] {
+                Pattern::Literal { bytes, source } => {
+                    // The automaton ignores ASCII case; a secret matches only exactly.
+                    let start = end - bytes.len() as u64;
+                    let from = (start - consumed) as usize;
+                    if pending[from..from + bytes.len()] == bytes[..] {
+                        spans.push(Span { start, end, origin: Origin::Secret(source) });
+                    }
+                }
+                Pattern::Keyword { keyword, detector } => {
+                    waiting.push(Pending { start: end - keyword.len() as u64, detector: *detector });
+                }
+            }
+        });
+        self.state = Some(state);
+    }
+
+    /// Asks waiting detectors to decide, when their input may have become complete.
+    fn decide(&mut self, at_eof: bool, newline_arrived: bool) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let (consumed, seen, last_newline) = (self.consumed, self.seen, self.last_newline);
+        let pending = &self.pending;
+        let spans = &mut self.spans;
+        self.waiting.retain(|w| {
+            let window = &pending[(w.start - consumed) as usize..];
+            let line_ended = newline_arrived && last_newline.is_some_and(|n| n >= w.start);
+            let window_full = seen - w.start >= w.detector.window_len() as u64;
+            if !(at_eof || line_ended || window_full) {
+                return true;
+            }
+            match w.detector.decide(window, at_eof) {
+                Decision::NeedMore => true,
+                Decision::NoMatch => false,
+                Decision::Mask(range) => {
+                    spans.push(Span {
+                        start: w.start + range.start as u64,
+                        end: w.start + range.end as u64,
+                        origin: Origin::Detector(w.detector),
+                    });
+                    false
+                }
+            }
+        });
+    }
+
+    /// The offset before which every byte's fate is known: no pattern and no waiting detector
+    /// can start a mask there any more.
+    fn frontier(&self, matcher: &Matcher) -> u64 {
+        let partial = match (&matcher.engine, self.state) {
+            (Some(engine), Some(state)) => engine.depth(state) as u64,
+            _ => 0,
+        };
+        let waiting = self.waiting.iter().map(|w| w.start).min().unwrap_or(u64::MAX);
+        (self.seen - partial).min(waiting)
+    }
+
+    /// Writes out everything before `frontier`, masks merged.
+    fn emit(&mut self, frontier: u64, out: &mut Vec<u8>) {
+        // Bytes before `at` are written or inside a written mask.
+        let mut at = self.consumed.max(self.mask_end.unwrap_or(0));
+        if !self.spans.is_empty() {
+            self.spans.sort_unstable();
+            let ready = self.spans.partition_point(|s| s.start < frontier);
+            let spans = std::mem::take(&mut self.spans);
+            for span in &spans[..ready] {
+                match self.mask_end {
+                    Some(end) if span.start <= end => {
+                        self.mask_end = Some(end.max(span.end));
+                    }
+                    _ => {
+                        self.copy_verbatim(at, span.start, out);
+                        out.extend_from_slice(MASK);
+                        self.stats.count(span.origin);
+                        self.mask_end = Some(span.end);
+                    }
+                }
+                at = at.max(span.end);
+            }
+            self.spans = spans;
+            self.spans.drain(..ready);
+        }
+        self.copy_verbatim(at, frontier, out);
+        let done = (frontier - self.consumed) as usize;
+        self.pending.drain(..done);
+        self.consumed = frontier;
+    }
+
+    fn copy_verbatim(&self, from: u64, to: u64, out: &mut Vec<u8>) {
+        if from < to {
+            let base = self.consumed;
+            out.extend_from_slice(&self.pending[(from - base) as usize..(to - base) as usize]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

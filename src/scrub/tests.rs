@@ -1,0 +1,280 @@
+//! Tests of the streaming scrubber: every split of the input gives the reference's output.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn matcher(secrets: &[&str]) -> Arc<Matcher> {
+    let mut builder = MatcherBuilder::new();
+    for secret in secrets {
+        builder.secret(secret.as_bytes(), "test");
+    }
+    Arc::new(builder.build())
+}
+
+fn stream(matcher: &Arc<Matcher>, chunks: impl IntoIterator<Item = impl AsRef<[u8]>>) -> Vec<u8> {
+    let mut scrubber = Scrubber::new(matcher.clone());
+    let mut out = Vec::new();
+    for chunk in chunks {
+        scrubber.feed(chunk.as_ref(), &mut out);
+    }
+    scrubber.finish(&mut out);
+    out
+}
+
+/// Scrubs `input` whole, then split into chunks of every size from 1 to its length, and checks
+/// each result against the reference (ripgrep's every-buffer-size pattern).
+fn scrub_every_split(matcher: &Arc<Matcher>, input: &[u8]) -> String {
+    let expected = reference::scrub(matcher, input);
+    assert_eq!(matcher.scrub_all(input), expected, "whole input");
+    for size in 1..=input.len().max(1) {
+        let got = stream(matcher, input.chunks(size));
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&expected),
+            "chunk size {size}"
+        );
+    }
+    String::from_utf8_lossy(&expected).into_owned()
+}
+
+#[test]
+fn masks_a_secret_whatever_the_split() {
+    let m = matcher(&["hunter22"]);
+    assert_eq!(scrub_every_split(&m, b"pw=hunter22 ok\n"), "pw=[MASKED] ok\n");
+}
+
+#[test]
+fn self_overlapping_secret_split_inside_its_repeat() {
+    let m = matcher(&["abcabd"]);
+    assert_eq!(stream(&m, [&b"xxabcab"[..], b"cabd!"]), b"xxabc[MASKED]!");
+    assert_eq!(stream(&m, [&b"aab"[..], b"cabcabd"]), b"aabc[MASKED]");
+    assert_eq!(scrub_every_split(&m, b"abcabcabd abcabd abcab"), "abc[MASKED] [MASKED] abcab");
+}
+
+#[test]
+fn secret_at_end_of_input_without_newline() {
+    let m = matcher(&["tail-secret"]);
+    assert_eq!(scrub_every_split(&m, b"last words: tail-secret"), "last words: [MASKED]");
+}
+
+#[test]
+fn overlapping_and_adjacent_matches_merge() {
+    let m = matcher(&["abcdef", "defghi", "xyz123"]);
+    assert_eq!(scrub_every_split(&m, b"<abcdefghi>"), "<[MASKED]>");
+    assert_eq!(scrub_every_split(&m, b"<abcdefxyz123>"), "<[MASKED]>");
+    assert_eq!(scrub_every_split(&m, b"<abcdef-xyz123>"), "<[MASKED]-[MASKED]>");
+}
+
+#[test]
+fn masks_every_encoding() {
+    let secret = "sp\"ec\\ial/é€-pw";
+    let m = matcher(&[secret]);
+    let mut text = String::new();
+    for form in encodings::variants(secret.as_bytes()) {
+        text.push_str("<");
+        text.push_str(&String::from_utf8(form).expect("utf-8 form"));
+        text.push_str(">\n");
+    }
+    let out = scrub_every_split(&m, text.as_bytes());
+    for line in out.lines() {
+        assert_eq!(line, "<[MASKED]>", "in {out}");
+    }
+}
+
+#[test]
+fn masks_base64_inside_longer_base64() {
+    let m = matcher(&["s3cr3t-value"]);
+    // base64("user:s3cr3t-value:more") from Python's base64.b64encode
+    let out = scrub_every_split(&m, b"auth dXNlcjpzM2NyM3QtdmFsdWU6bW9yZQ== end");
+    assert!(out.contains("[MASKED]"), "{out}");
+    assert!(!out.contains("zM2NyM3QtdmFsdWU"), "{out}");
+}
+
+#[test]
+fn detectors_keep_token_prefixes() {
+    let m = matcher(&[]);
+    assert_eq!(
+        scrub_every_split(&m, b"token glpat-AbCdEf123456 and postgresql://u:pw9@h/db\n"),
+        "token glpat-[MASKED] and postgresql://u:[MASKED]@h/db\n"
+    );
+}
+
+#[test]
+fn pem_block_is_masked_across_lines() {
+    let m = matcher(&[]);
+    let text = b"key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAAAA==\n-----END OPENSSH PRIVATE KEY-----\nnext\n";
+    assert_eq!(scrub_every_split(&m, text), "key:\n[MASKED]\nnext\n");
+}
+
+#[test]
+fn secret_and_detector_overlap_merge() {
+    let m = matcher(&["pw9@h"]);
+    assert_eq!(scrub_every_split(&m, b"postgresql://u:pw9@h/db\n"), "postgresql://u:[MASKED]/db\n");
+}
+
+#[test]
+fn binary_and_invalid_utf8_pass_unchanged() {
+    let m = matcher(&["needle!"]);
+    let input: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+    assert_eq!(stream(&m, input.chunks(7)), input);
+}
+
+#[test]
+fn a_line_without_secret_prefix_is_not_held_back() {
+    let m = matcher(&["hunter22"]);
+    let mut scrubber = Scrubber::new(m);
+    let mut out = Vec::new();
+    scrubber.feed(b"plain progress line\n", &mut out);
+    assert_eq!(out, b"plain progress line\n");
+    assert_eq!(scrubber.held_back(), 0);
+    scrubber.feed(b"almost hunt", &mut out);
+    assert_eq!(scrubber.held_back(), 4);
+    assert_eq!(out, b"plain progress line\nalmost ");
+    scrubber.feed(b"ing\n", &mut out);
+    assert_eq!(scrubber.held_back(), 0);
+    assert_eq!(out, b"plain progress line\nalmost hunting\n");
+}
+
+#[test]
+fn memory_stays_bounded_on_a_long_line() {
+    let m = matcher(&["aaaaaaab"]);
+    let mut scrubber = Scrubber::new(m);
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut out = Vec::new();
+    for _ in 0..64 {
+        scrubber.feed(&chunk, &mut out);
+        assert!(scrubber.held_back() < 16, "held {}", scrubber.held_back());
+        out.clear();
+    }
+    // A keyword on a line without end waits at most for its window.
+    let mut scrubber = Scrubber::new(matcher(&[]));
+    scrubber.feed(b"postgresql://", &mut out);
+    for _ in 0..64 {
+        scrubber.feed(&chunk, &mut out);
+        assert!(scrubber.held_back() <= 2 * 64 * 1024);
+    }
+}
+
+#[test]
+fn runtime_secret_masks_held_back_bytes_from_then_on() {
+    let old = matcher(&["first-secret"]);
+    let new = matcher(&["first-secret", "late-secret"]);
+    let mut scrubber = Scrubber::new(old);
+    let mut out = Vec::new();
+    scrubber.feed(b"late-secret before\nfirst-sec", &mut out);
+    scrubber.replace_matcher(new);
+    scrubber.feed(b"ret then late-secret\n", &mut out);
+    scrubber.finish(&mut out);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "late-secret before\n[MASKED] then [MASKED]\n"
+    );
+}
+
+#[test]
+fn counts_masks_by_origin() {
+    let m = matcher(&["hunter22"]);
+    let mut scrubber = Scrubber::new(m);
+    let mut out = Vec::new();
+    scrubber.feed(b"hunter22 glpat-xyz12345\nhunter22\n", &mut out);
+    scrubber.finish(&mut out);
+    assert_eq!(scrubber.stats().by_source["test"], 2);
+    assert_eq!(scrubber.stats().by_detector[&Detector::GitlabToken], 1);
+    assert_eq!(scrubber.stats().total(), 3);
+}
+
+#[test]
+fn disabled_detectors_do_not_mask() {
+    let mut builder = MatcherBuilder::new();
+    builder.disable_detector(Detector::GitlabToken);
+    let m = Arc::new(builder.build());
+    assert_eq!(m.scrub_all(b"glpat-abcdef\n"), b"glpat-abcdef\n");
+    let m = Arc::new(MatcherBuilder::new().disable_all_detectors().build());
+    assert_eq!(m.scrub_all(b"postgresql://u:p@h\n"), b"postgresql://u:p@h\n");
+}
+
+/// Secrets: 6 to 16 characters, with the characters encodings treat specially.
+fn secret_strategy() -> impl Strategy<Value = String> {
+    proptest::string::string_regex(r#"[a-z0-9@:/ "\\'é%+=_-]{6,16}"#).expect("valid regex")
+}
+
+/// Text mixing filler with secrets and their encoded forms.
+fn text_with(secrets: &[String], picks: &[(usize, usize, String)]) -> Vec<u8> {
+    let mut text = Vec::new();
+    for (secret, form, filler) in picks {
+        text.extend_from_slice(filler.as_bytes());
+        let secret = &secrets[secret % secrets.len()];
+        let forms = encodings::variants(secret.as_bytes());
+        text.extend_from_slice(&forms[form % forms.len()]);
+    }
+    text
+}
+
+fn split_at_points(input: &[u8], points: &[usize]) -> Vec<Vec<u8>> {
+    let mut cuts: Vec<usize> = points.iter().map(|p| p % (input.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut last = 0;
+    for cut in cuts.into_iter().chain([input.len()]) {
+        chunks.push(input[last..cut].to_vec());
+        last = cut;
+    }
+    chunks
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn no_secret_or_encoding_survives_any_split(
+        secrets in proptest::collection::vec(secret_strategy(), 1..4),
+        picks in proptest::collection::vec((0usize..8, 0usize..32, "[a-z \n:=]{0,12}"), 1..8),
+        points in proptest::collection::vec(0usize..10_000, 0..12),
+    ) {
+        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let m = matcher(&refs);
+        let input = text_with(&secrets, &picks);
+        let out = stream(&m, split_at_points(&input, &points));
+        prop_assert_eq!(&out, &reference::scrub(&m, &input));
+        for piece in out.split(|&b| b == b'[') {
+            for secret in &secrets {
+                for form in encodings::variants(secret.as_bytes()) {
+                    prop_assert!(
+                        !piece.windows(form.len()).any(|w| w == &form[..]),
+                        "a form of {:?} survived in {:?}", secret, String::from_utf8_lossy(&out)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_without_secrets_is_unchanged(
+        text in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b' '), 0x30u8..0x3a, 0x80u8..=0xff], 0..400),
+        points in proptest::collection::vec(0usize..10_000, 0..12),
+    ) {
+        let m = matcher(&["QQQQQQ-secret", "XYZXYZ"]);
+        prop_assert_eq!(stream(&m, split_at_points(&text, &points)), text);
+    }
+
+    #[test]
+    fn detectors_agree_with_reference_on_any_split(
+        parts in proptest::collection::vec(prop_oneof![
+            Just("postgresql://etl:pw@db/x".to_string()),
+            Just(" password=hunter2;".to_string()),
+            Just("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----".to_string()),
+            Just("glpat-abc".to_string()),
+            Just("Authorization: Bearer t0k".to_string()),
+            Just("eyJhbGciOi.eyJzdWIiOi.sig".to_string()),
+            "[a-z:/@= \n-]{0,10}",
+        ], 1..10),
+        points in proptest::collection::vec(0usize..10_000, 0..12),
+    ) {
+        let m = matcher(&[]);
+        let input = parts.concat().into_bytes();
+        prop_assert_eq!(stream(&m, split_at_points(&input, &points)), reference::scrub(&m, &input));
+    }
+}
