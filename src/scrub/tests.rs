@@ -74,7 +74,7 @@ fn masks_every_encoding() {
     let m = matcher(&[secret]);
     let mut text = String::new();
     for form in encodings::variants(secret.as_bytes()) {
-        text.push_str("<");
+        text.push('<');
         text.push_str(&String::from_utf8(form).expect("utf-8 form"));
         text.push_str(">\n");
     }

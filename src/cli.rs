@@ -1,0 +1,187 @@
+//! The command line, as clap types. `app` turns them into settings; nothing below `app` sees
+//! them.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+
+use crate::env::{
+    CIGUARD_KILL_AFTER, CIGUARD_LOG_FILE, CIGUARD_MIN_SECRET_LENGTH, GITLAB_JOB_CREDENTIALS,
+};
+use crate::run::name_pattern::NamePattern;
+use crate::run::secrets::DEFAULT_NAME_PATTERNS;
+use crate::scrub::Detector;
+
+/// Keeps ELT pipeline credentials safe in GitLab CI.
+#[derive(Debug, Parser)]
+#[command(name = "ciguard", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command with every secret masked in its stdout and stderr.
+    Run(RunArgs),
+}
+
+/// `ciguard run [OPTIONS] -- COMMAND [ARGS...]`.
+#[derive(Debug, Args)]
+#[command(after_long_help = RUN_AFTER_HELP)]
+pub struct RunArgs {
+    /// Also mask the variables whose names match NAME_OR_GLOB (`*` and `?`, any case); repeatable.
+    #[arg(long = "secret-env", value_name = "NAME_OR_GLOB")]
+    pub secret_env: Vec<NamePattern>,
+
+    /// Do not pick variables by the default credential name patterns.
+    #[arg(long, long_help = no_default_patterns_help())]
+    pub no_default_patterns: bool,
+
+    /// Turn off one detector of secrets nobody registered; repeatable.
+    #[arg(long = "disable-detector", value_name = "ID", value_parser = detector_parser())]
+    pub disable_detector: Vec<Detector>,
+
+    /// Turn off every detector: mask only the values ciguard was given.
+    #[arg(long, conflicts_with = "disable_detector")]
+    pub no_detectors: bool,
+
+    /// Values shorter than this many bytes are not masked; their variables are named at start.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 6,
+        env = CIGUARD_MIN_SECRET_LENGTH,
+        hide_env_values = true
+    )]
+    pub min_secret_length: usize,
+
+    /// After forwarding a signal, wait this long (e.g. 10s, 500ms, 2m) before SIGKILL.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = parse_duration,
+        env = CIGUARD_KILL_AFTER,
+        hide_env_values = true
+    )]
+    pub kill_after: Duration,
+
+    /// Also write the scrubbed output of both streams to this file (replacing it).
+    #[arg(long, value_name = "PATH", env = CIGUARD_LOG_FILE, hide_env_values = true)]
+    pub log_file: Option<PathBuf>,
+
+    /// The command to run and its arguments, after `--`.
+    #[arg(last = true, required = true, num_args = 1.., value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+const RUN_AFTER_HELP: &str = "\
+Exit status: the command's own; 128+N when a signal N killed it; 127 when it was not found;
+126 when it is not executable; 125 when ciguard itself failed.
+
+Secrets masked: values of variables whose names look like credentials; the content of the file
+a credential variable points to (GitLab file-type variables); values of the variables Meltano
+reads sensitive settings from (when meltano.yml is in the working directory, or in
+$MELTANO_PROJECT_ROOT); values the command prints on a line
+`::add-mask::VALUE` (that line is not printed). Each in every encoding the scrubber knows.";
+
+fn no_default_patterns_help() -> String {
+    format!(
+        "Do not pick variables by the default credential name patterns: {}. \
+         GitLab's job credentials ({}) and --secret-env still apply.",
+        DEFAULT_NAME_PATTERNS.join(", "),
+        GITLAB_JOB_CREDENTIALS.join(", ")
+    )
+}
+
+fn detector_parser() -> impl TypedValueParser<Value = Detector> {
+    PossibleValuesParser::new(Detector::ALL.iter().map(|detector| detector.id()))
+        .try_map(|id| Detector::from_id(&id).ok_or_else(|| format!("unknown detector id `{id}`")))
+}
+
+/// Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds (fractions allowed).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds_per_unit = match unit {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}`: use ms, s, m or h (e.g. 10s)"
+            ));
+        }
+    };
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: use e.g. 10s, 500ms or 2m"))?;
+    Duration::try_from_secs_f64(number * seconds_per_unit)
+        .map_err(|_| format!("`{text}` is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn run_takes_the_command_after_double_dash() {
+        let cli = Cli::try_parse_from([
+            "ciguard",
+            "run",
+            "--secret-env",
+            "X_*",
+            "--",
+            "sh",
+            "-c",
+            "exit 3",
+        ])
+        .expect("valid command line");
+        let Command::Run(args) = cli.command;
+        assert_eq!(args.command, ["sh", "-c", "exit 3"]);
+        assert_eq!(args.secret_env.len(), 1);
+        assert!(Cli::try_parse_from(["ciguard", "run"]).is_err());
+    }
+
+    #[test]
+    fn help_hides_environment_values() {
+        let mut command = Cli::command();
+        for arg in command
+            .find_subcommand_mut("run")
+            .expect("run subcommand")
+            .get_arguments()
+        {
+            if arg.get_env().is_some() {
+                assert!(arg.is_hide_env_values_set(), "{}", arg.get_id());
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Every environment variable ciguard reads or sets, by name.
+//!
+//! Besides these, `ciguard run` reads the whole environment once to find credentials by name (see
+//! [`crate::run::secrets`]); it never prints a value it finds there.
+
+/// `--min-secret-length`, when the flag is not given.
+pub const CIGUARD_MIN_SECRET_LENGTH: &str = "CIGUARD_MIN_SECRET_LENGTH";
+
+/// `--kill-after`, when the flag is not given.
+pub const CIGUARD_KILL_AFTER: &str = "CIGUARD_KILL_AFTER";
+
+/// `--log-file`, when the flag is not given.
+pub const CIGUARD_LOG_FILE: &str = "CIGUARD_LOG_FILE";
+
+/// Terminal width. Set to [`CHILD_COLUMNS`] for the child when unset, so that Rich tracebacks
+/// and other wrapped output do not split a secret across lines (where no scrubber can see it
+/// whole).
+pub const COLUMNS: &str = "COLUMNS";
+
+/// The value of [`COLUMNS`] given to the child when the caller has not set one.
+pub const CHILD_COLUMNS: &str = "500";
+
+/// Meltano's project directory; when unset, the working directory. ciguard reads `meltano.yml`
+/// and cleans `.meltano/run` there.
+pub const MELTANO_PROJECT_ROOT: &str = "MELTANO_PROJECT_ROOT";
+
+/// GitLab's job token, valid while the job runs.
+pub const CI_JOB_TOKEN: &str = "CI_JOB_TOKEN";
+/// Password of the project's container registry for this job.
+pub const CI_REGISTRY_PASSWORD: &str = "CI_REGISTRY_PASSWORD";
+/// Password of the `gitlab-deploy-token` deploy token, when the project has one.
+pub const CI_DEPLOY_PASSWORD: &str = "CI_DEPLOY_PASSWORD";
+/// Password for GitLab's dependency proxy.
+pub const CI_DEPENDENCY_PROXY_PASSWORD: &str = "CI_DEPENDENCY_PROXY_PASSWORD";
+
+/// The credentials GitLab gives every job. `ciguard run` always masks them, even with
+/// `--no-default-patterns`.
+pub const GITLAB_JOB_CREDENTIALS: &[&str] = &[
+    CI_JOB_TOKEN,
+    CI_REGISTRY_PASSWORD,
+    CI_DEPLOY_PASSWORD,
+    CI_DEPENDENCY_PROXY_PASSWORD,
+];

@@ -1,0 +1,481 @@
+//! What `ciguard run` knows about Meltano projects: the variables Meltano reads sensitive
+//! settings from, and the resolved configs with secrets in clear it leaves in `.meltano/run`.
+//!
+//! Meltano 4 reads a setting of plugin `P` from `<P>_<SETTING>` and `<NAMESPACE>_<SETTING>` (each
+//! part upper-cased, every non-alphanumeric character turned into `_`), from the same forms of
+//! each of the setting's `aliases`, and from its `env_aliases`; it also exports the setting to
+//! the plugin as the setting's `env:`. A setting is sensitive when it says `sensitive: true` or
+//! has `kind: password` or `kind: oauth`. Settings come from the plugin's entry in
+//! `meltano.yml`, the entries it inherits from (`inherit_from`), and the plugin lock files
+//! `plugins/<type>/<name>--<variant>.lock` that `meltano add` writes for Meltano Hub plugins.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The project file Meltano reads from its project root.
+pub const PROJECT_FILE: &str = "meltano.yml";
+
+/// Where Meltano keeps the resolved config of running plugins, relative to the project root.
+pub const RUN_DIR: &str = ".meltano/run";
+
+/// Suffix of the resolved config files Meltano writes under [`RUN_DIR`].
+const RUN_CONFIG_SUFFIX: &str = ".config.json";
+
+/// Limits how far an `inherit_from` chain is followed (it also stops a cycle).
+const MAX_INHERITANCE_DEPTH: usize = 16;
+
+/// A Meltano project file or plugin lock file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{location}: {message}; fix it (Meltano cannot load it either)", path.display())]
+pub struct ProjectError {
+    /// The file.
+    pub path: PathBuf,
+    /// `:line:column` when known, else empty.
+    location: String,
+    /// What is wrong (never a value from the file).
+    message: String,
+}
+
+impl ProjectError {
+    fn new(path: &Path, line_column: Option<(u64, u64)>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.to_owned(),
+            location: line_column
+                .map_or_else(String::new, |(line, column)| format!(":{line}:{column}")),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectFile {
+    #[serde(default)]
+    plugins: Option<BTreeMap<String, Option<Vec<PluginEntry>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PluginEntry {
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    inherit_from: Option<String>,
+    #[serde(default)]
+    settings: Option<Vec<Setting>>,
+}
+
+/// A plugin lock file: the Hub definition `meltano add` saved.
+#[derive(Debug, Deserialize)]
+struct LockFile {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    settings: Option<Vec<Setting>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Setting {
+    name: String,
+    #[serde(default)]
+    aliases: Option<Vec<String>>,
+    #[serde(default)]
+    env: Option<String>,
+    #[serde(default)]
+    env_aliases: Option<Vec<String>>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    sensitive: Option<bool>,
+}
+
+impl Setting {
+    fn is_sensitive(&self) -> bool {
+        self.sensitive == Some(true) || matches!(self.kind.as_deref(), Some("password" | "oauth"))
+    }
+}
+
+/// The variables Meltano reads the sensitive settings of the project in `project_root` from;
+/// empty when there is no `meltano.yml`.
+pub fn sensitive_env_names(project_root: &Path) -> Result<BTreeSet<String>, ProjectError> {
+    let path = project_root.join(PROJECT_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(err) => {
+            return Err(ProjectError::new(
+                &path,
+                None,
+                format!("cannot read it: {err}"),
+            ));
+        }
+    };
+    let project = parse_project(&path, &text)?;
+    let mut names = BTreeSet::new();
+    for (plugin_type, entries) in project.plugins.unwrap_or_default() {
+        let entries = entries.unwrap_or_default();
+        let by_name: BTreeMap<&str, &PluginEntry> = entries
+            .iter()
+            .map(|entry| (entry.name.as_str(), entry))
+            .collect();
+        for entry in &entries {
+            let definition = resolve(project_root, &plugin_type, entry, &by_name)?;
+            let prefixes = [Some(entry.name.as_str()), definition.namespace.as_deref()];
+            for setting in definition.settings.iter().filter(|s| s.is_sensitive()) {
+                add_env_names(&mut names, &prefixes, setting);
+            }
+        }
+    }
+    Ok(names)
+}
+
+fn parse_project(path: &Path, text: &str) -> Result<ProjectFile, ProjectError> {
+    let mut options = serde_saphyr::Options::default();
+    // A snippet would quote lines of the file, which may hold a value in clear.
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options(text, options).map_err(|err| {
+        let location = err.location().map(|at| (at.line(), at.column()));
+        ProjectError::new(path, location, describe_yaml_error(&err))
+    })
+}
+
+/// The first line of the parser's message, without the location it repeats.
+fn describe_yaml_error(err: &serde_saphyr::Error) -> String {
+    let message = err.to_string();
+    let first_line = message.lines().next().unwrap_or_default();
+    let what = first_line.split(" at line ").next().unwrap_or_default();
+    format!("invalid Meltano project file: {what}")
+}
+
+/// A plugin's settings and namespace, with what it inherits and what its lock files say.
+struct Definition {
+    namespace: Option<String>,
+    settings: Vec<Setting>,
+}
+
+fn resolve(
+    project_root: &Path,
+    plugin_type: &str,
+    entry: &PluginEntry,
+    by_name: &BTreeMap<&str, &PluginEntry>,
+) -> Result<Definition, ProjectError> {
+    let mut definition = Definition {
+        namespace: None,
+        settings: Vec::new(),
+    };
+    let mut name = Some(entry.name.as_str());
+    let mut current = Some(entry);
+    for _ in 0..MAX_INHERITANCE_DEPTH {
+        let Some(plugin_name) = name else { break };
+        if let Some(entry) = current {
+            definition.namespace = definition.namespace.or_else(|| entry.namespace.clone());
+            definition
+                .settings
+                .extend(entry.settings.iter().flatten().cloned());
+        }
+        for lock in read_lock_files(project_root, plugin_type, plugin_name)? {
+            definition.namespace = definition.namespace.or(lock.namespace);
+            definition
+                .settings
+                .extend(lock.settings.unwrap_or_default());
+        }
+        name = current.and_then(|entry| entry.inherit_from.as_deref());
+        current = name.and_then(|parent| by_name.get(parent).copied());
+    }
+    Ok(definition)
+}
+
+/// The lock files of plugin `name`: `plugins/<type>/<name>--<variant>.lock`, any variant.
+fn read_lock_files(
+    project_root: &Path,
+    plugin_type: &str,
+    name: &str,
+) -> Result<Vec<LockFile>, ProjectError> {
+    let dir = project_root.join("plugins").join(plugin_type);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let prefix = format!("{name}--");
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|file| file.to_str())
+                .is_some_and(|file| file.starts_with(&prefix) && file.ends_with(".lock"))
+        })
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let text = fs::read_to_string(path).map_err(|err| {
+                ProjectError::new(
+                    path,
+                    None,
+                    format!("cannot read this plugin lock file: {err}"),
+                )
+            })?;
+            serde_json::from_str(&text).map_err(|err| {
+                let location = (err.line() as u64, err.column() as u64);
+                ProjectError::new(
+                    path,
+                    Some(location),
+                    format!("invalid plugin lock file: {}", describe_json_error(&err)),
+                )
+            })
+        })
+        .collect()
+}
+
+/// serde_json's category of error: its full message may quote a value from the file.
+fn describe_json_error(err: &serde_json::Error) -> &'static str {
+    match err.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "unexpected structure",
+        serde_json::error::Category::Eof => "unexpected end of file",
+    }
+}
+
+fn add_env_names(names: &mut BTreeSet<String>, prefixes: &[Option<&str>], setting: &Setting) {
+    let setting_names = std::iter::once(setting.name.as_str())
+        .chain(setting.aliases.iter().flatten().map(String::as_str));
+    for setting_name in setting_names {
+        for prefix in prefixes.iter().flatten() {
+            names.insert(to_env_var(&[prefix, setting_name]));
+        }
+    }
+    names.extend(setting.env.iter().cloned());
+    names.extend(setting.env_aliases.iter().flatten().cloned());
+}
+
+/// Meltano's `to_env_var`: each non-empty part upper-cased with every character outside
+/// `[A-Za-z0-9]` turned into `_`, joined by `_`.
+pub fn to_env_var(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// What [`remove_stale_run_configs`] did.
+#[derive(Debug, Default)]
+pub struct Cleanup {
+    /// Files removed, relative to the project root.
+    pub removed: Vec<PathBuf>,
+    /// Files that could not be removed, and why.
+    pub failed: Vec<(PathBuf, io::Error)>,
+}
+
+/// Removes every `.meltano/run/**/*.config.json` under `project_root`: resolved plugin configs,
+/// secrets in clear, that Meltano leaves behind when it is killed.
+pub fn remove_stale_run_configs(project_root: &Path) -> Cleanup {
+    let mut cleanup = Cleanup::default();
+    remove_run_configs_in(project_root, &project_root.join(RUN_DIR), &mut cleanup);
+    cleanup.removed.sort();
+    cleanup
+}
+
+fn remove_run_configs_in(project_root: &Path, dir: &Path, cleanup: &mut Cleanup) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            remove_run_configs_in(project_root, &path, cleanup);
+        } else if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.ends_with(RUN_CONFIG_SUFFIX))
+        {
+            let shown = path.strip_prefix(project_root).unwrap_or(&path).to_owned();
+            match fs::remove_file(&path) {
+                Ok(()) => cleanup.removed.push(shown),
+                Err(err) => cleanup.failed.push((shown, err)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(yaml: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join(PROJECT_FILE), yaml).expect("write meltano.yml");
+        dir
+    }
+
+    fn names(dir: &tempfile::TempDir) -> Vec<String> {
+        sensitive_env_names(dir.path())
+            .expect("valid project")
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn to_env_var_matches_meltano() {
+        assert_eq!(to_env_var(&["tap-leaky", "password"]), "TAP_LEAKY_PASSWORD");
+        assert_eq!(
+            to_env_var(&["tap_leaky", "auth.token"]),
+            "TAP_LEAKY_AUTH_TOKEN"
+        );
+        assert_eq!(to_env_var(&["", "x"]), "X");
+        assert_eq!(to_env_var(&["tap.é", "a b"]), "TAP___A_B");
+    }
+
+    #[test]
+    fn maps_sensitive_settings_to_their_variables() {
+        let dir = project(
+            r#"
+plugins:
+  extractors:
+  - name: tap-leaky
+    namespace: tap_leaky
+    settings:
+    - name: password
+      sensitive: true
+    - name: client.key
+      kind: password
+      aliases: [key]
+    - name: oauth_token
+      kind: oauth
+      env: LEAKY_OAUTH
+      env_aliases: [OLD_LEAKY_OAUTH]
+    - name: rows
+      kind: integer
+    - name: host
+      sensitive: false
+  - name: tap-leaky--eu
+    inherit_from: tap-leaky
+  loaders:
+  - name: target-jsonl
+    settings:
+    - name: destination_path
+"#,
+        );
+        assert_eq!(
+            names(&dir),
+            [
+                "LEAKY_OAUTH",
+                "OLD_LEAKY_OAUTH",
+                "TAP_LEAKY_CLIENT_KEY",
+                "TAP_LEAKY_KEY",
+                "TAP_LEAKY_OAUTH_TOKEN",
+                "TAP_LEAKY_PASSWORD",
+                "TAP_LEAKY__EU_CLIENT_KEY",
+                "TAP_LEAKY__EU_KEY",
+                "TAP_LEAKY__EU_OAUTH_TOKEN",
+                "TAP_LEAKY__EU_PASSWORD",
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_settings_from_plugin_lock_files() {
+        let dir =
+            project("plugins:\n  loaders:\n  - name: target-snowflake\n    variant: meltanolabs\n");
+        let locks = dir.path().join("plugins/loaders");
+        fs::create_dir_all(&locks).expect("mkdir");
+        fs::write(
+            locks.join("target-snowflake--meltanolabs.lock"),
+            r#"{"plugin_type": "loaders", "name": "target-snowflake", "namespace": "target_sf",
+                "settings": [{"name": "private_key", "kind": "password"}, {"name": "user"}]}"#,
+        )
+        .expect("write lock");
+        assert_eq!(
+            names(&dir),
+            ["TARGET_SF_PRIVATE_KEY", "TARGET_SNOWFLAKE_PRIVATE_KEY"]
+        );
+    }
+
+    #[test]
+    fn no_project_file_means_no_names() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let names = sensitive_env_names(dir.path()).expect("no project is fine");
+        assert!(names.is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_line() {
+        let dir = project("plugins:\n  extractors:\n  - name: tap-x\n    settings: [\n");
+        let err = sensitive_env_names(dir.path()).expect_err("invalid YAML");
+        let message = err.to_string();
+        assert!(message.contains("meltano.yml:"), "{message}");
+        assert!(
+            err.location.starts_with(":4:") || err.location.starts_with(":5:"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn type_errors_do_not_quote_values() {
+        let dir = project(
+            "plugins:\n  extractors:\n  - name: tap-x\n    settings:\n    - name: password\n      sensitive: hunter2-secret\n",
+        );
+        let message = sensitive_env_names(dir.path())
+            .expect_err("sensitive must be a boolean")
+            .to_string();
+        assert!(message.contains("meltano.yml:6:"), "{message}");
+        assert!(!message.contains("hunter2-secret"), "{message}");
+    }
+
+    #[test]
+    fn real_world_projects_parse() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/meltano");
+        let files: Vec<PathBuf> = fs::read_dir(&corpus)
+            .expect("the shared corpus at ../shared/corpus/meltano")
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "yml"))
+            .collect();
+        assert!(!files.is_empty());
+        for file in files {
+            let text = fs::read_to_string(&file).expect("read corpus file");
+            let result = parse_project(&file, &text);
+            assert!(result.is_ok(), "{}: {:?}", file.display(), result.err());
+        }
+    }
+
+    #[test]
+    fn removes_stale_configs_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run = dir.path().join(RUN_DIR);
+        fs::create_dir_all(run.join("tap-leaky")).expect("mkdir");
+        fs::write(run.join("tap-leaky/tap.1234.config.json"), "{}").expect("write");
+        fs::write(run.join("tap-leaky/tap.properties.json"), "{}").expect("write");
+        fs::write(run.join("elt.config.json"), "{}").expect("write");
+        let cleanup = remove_stale_run_configs(dir.path());
+        assert_eq!(
+            cleanup.removed,
+            [
+                PathBuf::from(".meltano/run/elt.config.json"),
+                PathBuf::from(".meltano/run/tap-leaky/tap.1234.config.json"),
+            ]
+        );
+        assert!(cleanup.failed.is_empty());
+        assert!(run.join("tap-leaky/tap.properties.json").exists());
+        assert!(!run.join("tap-leaky/tap.1234.config.json").exists());
+    }
+}

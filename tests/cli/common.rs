@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::Duration;
+
+/// How long a test waits for output it expects before it fails (not a timing assertion: only
+/// a guard against hanging forever).
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The `ciguard` binary under test, with an environment that holds only `PATH`: a test sees
+/// exactly the variables it sets, and the developer's own credentials stay out of it.
+pub fn ciguard() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ciguard"));
+    command.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    command
+}
+
+/// `ciguard run OPTIONS -- COMMAND...`.
+pub fn ciguard_run(options: &[&str], command: &[&str]) -> Command {
+    let mut ciguard = ciguard();
+    ciguard.arg("run").args(options).arg("--").args(command);
+    ciguard
+}
+
+/// `ciguard run -- sh -c SCRIPT`.
+pub fn run_sh(script: &str) -> Command {
+    ciguard_run(&[], &["sh", "-c", script])
+}
+
+/// `ciguard run -- python3 -c PROGRAM`.
+pub fn run_python(program: &str) -> Command {
+    ciguard_run(&[], &["python3", "-c", program])
+}
+
+/// Reads `stream` line by line on a thread, so a test can wait for a line with a time limit.
+pub fn lines_of(stream: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Waits for the line `wanted`, and returns the lines read until then. Panics when the stream
+/// ends or [`PATIENCE`] runs out first.
+pub fn wait_for_line(lines: &Receiver<String>, wanted: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        match lines.recv_timeout(PATIENCE) {
+            Ok(line) if line == wanted => return seen,
+            Ok(line) => seen.push(line),
+            Err(err) => panic!("no line {wanted:?} ({err}); lines seen: {seen:?}"),
+        }
+    }
+}
+
+/// A started process that is killed if the test ends (or fails) before it does.
+#[derive(Debug)]
+pub struct Started(pub Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The one integration test binary: drives the real `ciguard` binary on real processes.
+
+mod common;
+mod meltano;
+mod run;

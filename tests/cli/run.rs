@@ -1,0 +1,462 @@
+//! `ciguard run` on real processes: masking, streams, add-mask, files, exit statuses, signals.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Output, Stdio};
+
+use assert_cmd::assert::OutputAssertExt;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::common::{Started, ciguard_run, lines_of, run_python, run_sh, wait_for_line};
+
+const MASK: &str = "[MASKED]";
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Fails unless ciguard exited with `code`, showing what it printed.
+fn expect_code(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The summary line ciguard ends with.
+fn summary(output: &Output) -> String {
+    let stderr = stderr(output);
+    let line = stderr
+        .lines()
+        .rfind(|line| line.starts_with("ciguard: masked "))
+        .unwrap_or_else(|| panic!("no summary line in {stderr:?}"));
+    line.to_owned()
+}
+
+#[test]
+fn a_secret_written_one_byte_at_a_time_is_masked() {
+    let secret = "Byte-by-byte-9f2";
+    let output = run_python(
+        "import os, sys, time\n\
+         out = sys.stdout.buffer\n\
+         out.write(b'pw=')\n\
+         for b in os.environ['DB_PASSWORD'].encode():\n\
+         \x20   out.write(bytes([b])); out.flush(); time.sleep(0.005)\n\
+         out.write(b' end\\n')\n",
+    )
+    .env("DB_PASSWORD", secret)
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), format!("pw={MASK} end\n"));
+    assert!(
+        summary(&output).contains("variables 1"),
+        "{}",
+        summary(&output)
+    );
+}
+
+#[test]
+fn a_self_overlapping_secret_split_inside_its_repeat_is_masked() {
+    // "abcab" could start the secret "abcabdQ7"; the real one starts 3 bytes later, and the
+    // first write ends inside it.
+    let output = run_sh("printf 'xx abcab'; sleep 0.05; printf 'cabdQ7 yy\\n'")
+        .env("DB_PASSWORD", "abcabdQ7")
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), format!("xx abc{MASK} yy\n"));
+}
+
+#[test]
+fn every_encoding_of_a_secret_is_masked() {
+    let secret = "Sp\"ec\\ial/\u{e9}\u{20ac} pw+9";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let forms_file = dir.path().join("forms.json");
+    // The child prints each form through ciguard, and writes them to a file beside it, so the
+    // test knows what must not appear.
+    let output = run_python(
+        "import base64, json, os, urllib.parse\n\
+         s = os.environ['DB_PASSWORD']\n\
+         b = s.encode()\n\
+         forms = [\n\
+         \x20   s,\n\
+         \x20   base64.b64encode(b).decode(),\n\
+         \x20   base64.b64encode(b).decode().rstrip('='),\n\
+         \x20   base64.urlsafe_b64encode(b).decode(),\n\
+         \x20   base64.b64encode(b'x' + b + b'tail').decode(),\n\
+         \x20   base64.b64encode(b'xy' + b + b'tail').decode(),\n\
+         \x20   urllib.parse.quote(s, safe=''),\n\
+         \x20   urllib.parse.quote_plus(s),\n\
+         \x20   json.dumps(s),\n\
+         \x20   json.dumps(s, ensure_ascii=False),\n\
+         \x20   repr(s),\n\
+         ]\n\
+         json.dump(forms, open(os.environ['FORMS_FILE'], 'w'))\n\
+         for form in forms:\n\
+         \x20   print('form:', form)\n",
+    )
+    .env("DB_PASSWORD", secret)
+    .env("FORMS_FILE", &forms_file)
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    let forms: Vec<String> =
+        serde_json::from_slice(&std::fs::read(&forms_file).expect("forms file")).expect("json");
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), forms.len(), "{text}");
+    for (line, form) in lines.iter().zip(&forms) {
+        assert!(line.contains(MASK), "not masked: {line}");
+        assert!(!line.contains(form.as_str()), "{form} leaked: {line}");
+    }
+}
+
+#[test]
+fn stderr_is_masked_and_stays_on_stderr() {
+    let output = run_sh("echo out-line; echo \"err $DB_PASSWORD\" >&2")
+        .env("DB_PASSWORD", "stderr-secret-1")
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), "out-line\n");
+    assert!(
+        stderr(&output).contains(&format!("err {MASK}\n")),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stderr(&output).contains("stderr-secret-1"));
+}
+
+#[test]
+fn a_secret_at_eof_without_newline_is_masked() {
+    let output = run_sh("printf %s \"$DB_PASSWORD\"")
+        .env("DB_PASSWORD", "eof-secret-22")
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), MASK);
+}
+
+#[test]
+fn add_mask_registers_a_value_for_both_streams_and_hides_its_line() {
+    let mut ciguard = Started(
+        run_sh(
+            "echo before runtime-value-77; echo ::add-mask::runtime-value-77; \
+             echo out runtime-value-77; read go; echo err runtime-value-77 >&2",
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ciguard"),
+    );
+    let out_lines = lines_of(ciguard.0.stdout.take().expect("stdout"));
+    let err_lines = lines_of(ciguard.0.stderr.take().expect("stderr"));
+    let before = wait_for_line(&out_lines, &format!("out {MASK}"));
+    assert_eq!(before, ["before runtime-value-77"]);
+    // stdout's pump has registered the value: now let the child use it on stderr.
+    writeln!(ciguard.0.stdin.take().expect("stdin"), "go").expect("write stdin");
+    let before = wait_for_line(&err_lines, &format!("err {MASK}"));
+    assert!(before.is_empty(), "{before:?}");
+    assert!(ciguard.0.wait().expect("wait for ciguard").success());
+    let rest: Vec<String> = out_lines.iter().collect();
+    assert!(rest.is_empty(), "{rest:?}");
+    let summary: Vec<String> = err_lines.iter().collect();
+    assert_eq!(
+        summary,
+        ["ciguard: masked 2: variables 0, files 0, meltano 0, add-mask 2; detectors: none"]
+    );
+}
+
+#[test]
+fn a_multi_line_file_variable_is_masked_whole_and_by_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, "first-line-secret-aa1\nsecond-line-secret-bb2\n").expect("write");
+    let output = run_sh("cat \"$SERVICE_PRIVATE_KEY\"; sed -n 2p \"$SERVICE_PRIVATE_KEY\"; echo \"path=$SERVICE_PRIVATE_KEY\"")
+        .env("SERVICE_PRIVATE_KEY", &key_file)
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    let text = stdout(&output);
+    assert!(!text.contains("first-line-secret"), "{text}");
+    assert!(!text.contains("second-line-secret"), "{text}");
+    assert!(
+        text.contains(&format!("path={}\n", key_file.display())),
+        "the path is no secret: {text}"
+    );
+    assert!(summary(&output).contains("files "), "{}", summary(&output));
+    assert!(
+        !summary(&output).contains("files 0"),
+        "{}",
+        summary(&output)
+    );
+}
+
+#[test]
+fn binary_output_passes_byte_exact() {
+    let output = run_python(
+        "import sys\n\
+         sys.stdout.buffer.write(bytes(range(256)) * 300 + b'\\xff\\xfe\\n\\x00\\r\\n\\xc3')\n",
+    )
+    .env("DB_PASSWORD", "not-in-the-output")
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    let mut expected: Vec<u8> = (0..=255).cycle().take(256 * 300).collect();
+    expected.extend_from_slice(b"\xff\xfe\n\x00\r\n\xc3");
+    assert!(output.stdout == expected, "binary output changed");
+}
+
+#[test]
+fn the_exit_status_is_the_childs() {
+    run_sh("exit 7").assert().code(7);
+    run_sh("exit 0").assert().code(0);
+}
+
+#[test]
+fn a_child_killed_by_a_signal_gives_128_plus_its_number() {
+    run_sh("kill -9 $$").assert().code(128 + 9);
+}
+
+#[test]
+fn a_command_not_found_gives_127() {
+    let output = ciguard_run(&[], &["ciguard-no-such-command"])
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 127);
+    assert!(
+        stderr(&output).contains("command not found"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_command_not_executable_gives_126() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("script.sh");
+    std::fs::write(&script, "#!/bin/sh\necho never\n").expect("write");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let script = script.to_str().expect("utf-8 path");
+    let output = ciguard_run(&[], &[script]).output().expect("run ciguard");
+    expect_code(&output, 126);
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn a_secret_in_the_command_line_of_a_spawn_failure_is_masked() {
+    let output = ciguard_run(&[], &["/nonexistent-dir/tool", "--password=spawn-secret-5"])
+        .env("DB_PASSWORD", "spawn-secret-5")
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 127);
+    let stderr = stderr(&output);
+    assert!(stderr.contains(&format!("--password={MASK}")), "{stderr}");
+    assert!(!stderr.contains("spawn-secret-5"), "{stderr}");
+}
+
+#[test]
+fn sigterm_sent_to_ciguard_reaches_the_child() {
+    let mut ciguard = Started(
+        run_sh("trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ciguard"),
+    );
+    let lines = lines_of(ciguard.0.stdout.take().expect("stdout"));
+    wait_for_line(&lines, "ready");
+    let pid = Pid::from_raw(i32::try_from(ciguard.0.id()).expect("pid"));
+    kill(pid, Signal::SIGTERM).expect("signal ciguard");
+    wait_for_line(&lines, "got-term");
+    let status = ciguard.0.wait().expect("wait for ciguard");
+    assert_eq!(status.code(), Some(42), "the child's own exit code");
+}
+
+#[test]
+fn a_line_appears_while_the_child_is_still_running() {
+    // The child blocks on its stdin until the test has seen its first line.
+    let mut ciguard = Started(
+        run_sh("echo live-line; read answer; echo \"got $answer\"")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ciguard"),
+    );
+    let lines = lines_of(ciguard.0.stdout.take().expect("stdout"));
+    wait_for_line(&lines, "live-line");
+    writeln!(ciguard.0.stdin.take().expect("stdin"), "yes").expect("write stdin");
+    wait_for_line(&lines, "got yes");
+    assert!(ciguard.0.wait().expect("wait for ciguard").success());
+}
+
+#[test]
+fn short_values_are_named_on_stderr_never_shown() {
+    let output = run_sh("echo \"token=$API_TOKEN\"")
+        .env("API_TOKEN", "q9z")
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    let stderr = stderr(&output);
+    assert!(stderr.contains("API_TOKEN"), "{stderr}");
+    assert!(!stderr.contains("q9z"), "{stderr}");
+    assert_eq!(stdout(&output), "token=q9z\n", "too short to mask");
+}
+
+#[test]
+fn the_log_file_gets_the_scrubbed_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("job.log");
+    let output = ciguard_run(
+        &["--log-file", log.to_str().expect("utf-8 path")],
+        &[
+            "sh",
+            "-c",
+            "echo \"out $DB_PASSWORD\"; echo \"err $DB_PASSWORD\" >&2",
+        ],
+    )
+    .env("DB_PASSWORD", "log-secret-33")
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    let logged = std::fs::read_to_string(&log).expect("log file");
+    assert!(logged.contains(&format!("out {MASK}\n")), "{logged}");
+    assert!(logged.contains(&format!("err {MASK}\n")), "{logged}");
+    assert!(!logged.contains("log-secret-33"), "{logged}");
+}
+
+#[test]
+fn columns_is_wide_unless_the_caller_set_it() {
+    let output = run_sh("echo \"$COLUMNS\"").output().expect("run ciguard");
+    assert_eq!(stdout(&output), "500\n");
+    let output = run_sh("echo \"$COLUMNS\"")
+        .env("COLUMNS", "91")
+        .output()
+        .expect("run ciguard");
+    assert_eq!(stdout(&output), "91\n");
+}
+
+#[test]
+fn secret_env_adds_names_and_no_default_patterns_drops_the_defaults() {
+    let output = ciguard_run(
+        &["--no-default-patterns", "--secret-env", "my_*"],
+        &["sh", "-c", "echo \"$MY_THING $DB_PASSWORD\""],
+    )
+    .env("MY_THING", "value-one-1")
+    .env("DB_PASSWORD", "value-two-2")
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), format!("{MASK} value-two-2\n"));
+}
+
+#[test]
+fn detectors_mask_unregistered_secrets_unless_turned_off() {
+    let script = "echo postgresql://etl:unregistered-pw@db.example/prod";
+    let output = run_sh(script).output().expect("run ciguard");
+    assert!(
+        !stdout(&output).contains("unregistered-pw"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        summary(&output).contains("uri-password 1"),
+        "{}",
+        summary(&output)
+    );
+    let output = ciguard_run(&["--no-detectors"], &["sh", "-c", script])
+        .output()
+        .expect("run ciguard");
+    assert_eq!(
+        stdout(&output),
+        "postgresql://etl:unregistered-pw@db.example/prod\n"
+    );
+}
+
+#[test]
+fn bad_usage_of_run_gives_125() {
+    ciguard_run(&["--disable-detector", "no-such-detector"], &["true"])
+        .assert()
+        .code(125);
+    ciguard_run(&["--kill-after", "soon"], &["true"])
+        .assert()
+        .code(125);
+}
+
+#[test]
+fn sensitive_meltano_settings_are_masked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("meltano.yml"),
+        "plugins:\n  extractors:\n  - name: tap-foo\n    settings:\n    - name: client_key\n      sensitive: true\n",
+    )
+    .expect("write meltano.yml");
+    let output = run_sh("echo \"key=$TAP_FOO_CLIENT_KEY\"")
+        .current_dir(dir.path())
+        .env("TAP_FOO_CLIENT_KEY", "meltano-key-44")
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), format!("key={MASK}\n"));
+    assert!(
+        summary(&output).contains("meltano 1"),
+        "{}",
+        summary(&output)
+    );
+}
+
+#[test]
+fn an_invalid_meltano_project_gives_125_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("meltano.yml"),
+        "plugins:\n  extractors: [\n",
+    )
+    .expect("write");
+    let output = run_sh("echo never")
+        .current_dir(dir.path())
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 125);
+    assert!(stdout(&output).is_empty(), "the command must not run");
+    assert!(
+        stderr(&output).contains("meltano.yml:"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn stale_meltano_configs_are_removed_after_meltano_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let meltano = dir.path().join("meltano");
+    std::fs::write(&meltano, "#!/bin/sh\necho fake meltano\n").expect("write");
+    std::fs::set_permissions(&meltano, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let stale = dir
+        .path()
+        .join(".meltano/run/tap-leaky/tap.1234.config.json");
+    std::fs::create_dir_all(stale.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&stale, "{\"password\": \"x\"}").expect("write");
+    let output = ciguard_run(&[], &[meltano.to_str().expect("utf-8 path")])
+        .current_dir(dir.path())
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    assert!(!stale.exists(), "stale config left behind");
+    let stderr = stderr(&output);
+    assert!(
+        stderr.contains("removed .meltano/run/tap-leaky/tap.1234.config.json"),
+        "{stderr}"
+    );
+}
