@@ -7,9 +7,11 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use aho_corasick::automaton::{Automaton, Candidate, StateID};
+use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous;
-use aho_corasick::{Anchored, MatchKind, Span, dfa};
+use aho_corasick::{Anchored, MatchKind, dfa};
+
+use super::prefilter::{Needle, Prefilter};
 
 /// Pattern sets up to this many bytes get a DFA (fastest); larger ones a contiguous NFA, whose
 /// memory grows with the patterns rather than with patterns times the alphabet.
@@ -23,6 +25,8 @@ pub(crate) struct Engine {
     /// For each state, the length of the longest input suffix that some pattern continues.
     depth: HashMap<StateID, u32>,
     max_pattern_len: usize,
+    /// `None` when some pattern is too short to filter: then every byte is walked.
+    prefilter: Option<Prefilter>,
 }
 
 #[derive(Debug)]
@@ -42,13 +46,17 @@ macro_rules! with_automaton {
 }
 
 impl Engine {
-    /// Compiles `patterns`, matched ignoring ASCII case (callers verify exact matches themselves).
-    pub(crate) fn new(patterns: &[&[u8]]) -> Engine {
+    /// Compiles `needles`, matched ignoring ASCII case (callers verify exact matches themselves;
+    /// a needle's `exact_case` says that other spellings never matter to them).
+    pub(crate) fn new(needles: &[Needle<'_>]) -> Engine {
+        let patterns: Vec<&[u8]> = needles.iter().map(|n| n.bytes).collect();
+        let patterns = patterns.as_slice();
         let total: usize = patterns.iter().map(|p| p.len()).sum();
         let kind = if total <= DFA_MAX_PATTERN_BYTES {
             let built = dfa::Builder::new()
                 .match_kind(MatchKind::Standard)
                 .ascii_case_insensitive(true)
+                .prefilter(false)
                 .start_kind(aho_corasick::StartKind::Unanchored)
                 .build(patterns);
             match built {
@@ -63,6 +71,7 @@ impl Engine {
             start: StateID::ZERO,
             depth: HashMap::new(),
             max_pattern_len: patterns.iter().map(|p| p.len()).max().unwrap_or(0),
+            prefilter: Prefilter::new(needles),
         };
         let (start, depth) = with_automaton!(engine, aut => depths(aut, patterns));
         engine.start = start;
@@ -88,7 +97,10 @@ impl Engine {
         haystack: &[u8],
         on_match: &mut impl FnMut(usize, usize),
     ) -> StateID {
-        with_automaton!(self, aut => scan(aut, state, haystack, self.max_pattern_len, on_match))
+        with_automaton!(self, aut => match &self.prefilter {
+            Some(prefilter) => scan_filtered(aut, self, prefilter, state, haystack, on_match),
+            None => walk(aut, state, haystack, 0, on_match),
+        })
     }
 }
 
@@ -96,45 +108,96 @@ fn build_nfa(patterns: &[&[u8]]) -> contiguous::NFA {
     contiguous::NFA::builder()
         .match_kind(MatchKind::Standard)
         .ascii_case_insensitive(true)
+        .prefilter(false)
         .build(patterns)
         // An empty pattern set or a set beyond the crate's state-id space is the only failure;
         // callers never pass empty patterns, and the size is bounded by the secret-size cap.
         .unwrap_or_else(|e| panic!("building the scrubber automaton: {e}"))
 }
 
+/// Walks every byte of `haystack` from `sid`, reporting matches with offsets shifted by `base`.
 #[inline(always)]
-fn scan<A: Automaton>(
+fn walk<A: Automaton>(
     aut: &A,
     mut sid: StateID,
     haystack: &[u8],
-    max_pattern_len: usize,
+    base: usize,
     on_match: &mut impl FnMut(usize, usize),
 ) -> StateID {
-    let prefilter = aut.prefilter();
-    // A prefilter finds whole matches only: never let it skip over the last bytes, where a
-    // match may begin that the next write completes.
-    let skip_limit = haystack.len().saturating_sub(max_pattern_len.saturating_sub(1));
-    let mut at = 0;
-    while at < haystack.len() {
-        sid = aut.next_state(Anchored::No, sid, haystack[at]);
-        at += 1;
-        if !aut.is_special(sid) {
-            continue;
-        }
-        if aut.is_match(sid) {
-            for i in 0..aut.match_len(sid) {
-                on_match(aut.match_pattern(sid, i).as_usize(), at);
+    for (i, &byte) in haystack.iter().enumerate() {
+        sid = aut.next_state(Anchored::No, sid, byte);
+        if aut.is_special(sid) && aut.is_match(sid) {
+            for k in 0..aut.match_len(sid) {
+                on_match(aut.match_pattern(sid, k).as_usize(), base + i + 1);
             }
-        } else if let Some(prefilter) = prefilter.filter(|_| aut.is_start(sid) && at < skip_limit) {
-            let next = match prefilter.find_in(haystack, Span::from(at..haystack.len())) {
-                Candidate::None => haystack.len(),
-                Candidate::Match(m) => m.start(),
-                Candidate::PossibleStartOfMatch(i) => i,
-            };
-            at = next.clamp(at, skip_limit.max(at));
         }
     }
     sid
+}
+
+/// Walks only the bytes where a match may be in progress: from each place the prefilter flags,
+/// for the length of the longest pattern, and always the last bytes of the haystack, so the
+/// state at its end knows every partial match the next write may complete.
+fn scan_filtered<A: Automaton>(
+    aut: &A,
+    engine: &Engine,
+    prefilter: &Prefilter,
+    mut sid: StateID,
+    haystack: &[u8],
+    on_match: &mut impl FnMut(usize, usize),
+) -> StateID {
+    let len = haystack.len();
+    let max_len = engine.max_pattern_len;
+    let tail = len.saturating_sub(max_len.saturating_sub(1));
+    let mut flags = Flags::default();
+    // A match carried over from the previous write ends within the longest pattern.
+    let mut walk_until = if sid == engine.start { 0 } else { max_len.saturating_sub(1) };
+    let mut next_flag = flags.next(prefilter, haystack, 0, tail);
+    let mut at = 0;
+    while at < len {
+        if at == next_flag {
+            if at >= tail {
+                walk_until = len;
+                next_flag = len;
+            } else {
+                walk_until = walk_until.max(at + max_len);
+                next_flag = flags.next(prefilter, haystack, at + 1, tail);
+            }
+        }
+        let end = walk_until.min(next_flag.max(at + 1)).min(len);
+        if at >= walk_until {
+            // Nothing can be in progress: jump to the next flag, from a fresh state.
+            sid = engine.start;
+            at = next_flag;
+            continue;
+        }
+        sid = walk(aut, sid, &haystack[at..end], at, on_match);
+        at = end;
+    }
+    sid
+}
+
+/// The prefilter's last answers, reused while they lie ahead (queries only move forward).
+#[derive(Default)]
+struct Flags {
+    long: Option<usize>,
+    short: Option<usize>,
+}
+
+impl Flags {
+    fn next(&mut self, prefilter: &Prefilter, haystack: &[u8], from: usize, limit: usize) -> usize {
+        let long = match self.long {
+            Some(at) if at >= from => at,
+            _ => prefilter.next_long(haystack, from, limit),
+        };
+        let short = match self.short {
+            Some(at) if at >= from => at,
+            _ => prefilter.next_short(haystack, from, limit),
+        };
+        self.long = Some(long);
+        self.short = Some(short);
+        long.min(short)
+    }
 }
 
 /// The start state and, for every reachable state, how many trailing bytes a pattern may still
@@ -185,6 +248,10 @@ fn depths<A: Automaton>(aut: &A, patterns: &[&[u8]]) -> (StateID, HashMap<StateI
 mod tests {
     use super::*;
 
+    fn needles<'a>(patterns: &[&'a [u8]]) -> Vec<Needle<'a>> {
+        patterns.iter().map(|&bytes| Needle { bytes, exact_case: false }).collect()
+    }
+
     fn run(engine: &Engine, chunks: &[&[u8]]) -> (Vec<(usize, usize)>, usize) {
         let mut matches = Vec::new();
         let mut state = engine.start();
@@ -198,7 +265,7 @@ mod tests {
 
     #[test]
     fn overlapping_matches_across_chunks() {
-        let engine = Engine::new(&[b"abcabd", b"cab", b"xyz"]);
+        let engine = Engine::new(&needles(&[b"abcabd", b"cab", b"xyz"]));
         let (matches, depth) = run(&engine, &[b"zzabcab", b"cabdxy"]);
         assert_eq!(matches, vec![(1, 7), (1, 10), (0, 11)]);
         assert_eq!(depth, 2);
@@ -206,7 +273,7 @@ mod tests {
 
     #[test]
     fn depth_is_the_longest_pending_prefix() {
-        let engine = Engine::new(&[b"hello", b"help!"]);
+        let engine = Engine::new(&needles(&[b"hello", b"help!"]));
         assert_eq!(run(&engine, &[b"say hel"]).1, 3);
         assert_eq!(run(&engine, &[b"say HeL"]).1, 3);
         assert_eq!(run(&engine, &[b"say hex"]).1, 0);
@@ -219,7 +286,7 @@ mod tests {
         let many: Vec<Vec<u8>> =
             (0..20_000).map(|i| format!("secret-{i:05}-padding").into_bytes()).collect();
         let refs: Vec<&[u8]> = many.iter().map(|p| p.as_slice()).collect();
-        let engine = Engine::new(&refs);
+        let engine = Engine::new(&needles(&refs));
         assert!(matches!(engine.kind, EngineKind::Nfa(_)));
         let (matches, depth) = run(&engine, &[b"x secret-01234-pad", b"ding y secret-0"]);
         assert_eq!(matches, vec![(1234, 22)]);

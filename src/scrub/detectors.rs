@@ -101,6 +101,14 @@ impl Detector {
         if self == Detector::PemPrivateKey { PEM_WINDOW } else { LINE_WINDOW }
     }
 
+    /// Whether the detector accepts its keywords in any ASCII case (otherwise only as written).
+    pub(crate) fn ignores_keyword_case(self) -> bool {
+        matches!(
+            self,
+            Detector::PasswordAssignment | Detector::AwsSecretAccessKey | Detector::HttpAuthorization
+        )
+    }
+
     /// The keywords that make the scrubber ask this detector; matched ignoring ASCII case.
     pub(crate) fn keywords(self) -> &'static [&'static str] {
         match self {

@@ -16,6 +16,7 @@
 mod automaton;
 mod detectors;
 pub mod encodings;
+mod prefilter;
 #[doc(hidden)]
 pub mod reference;
 
@@ -27,6 +28,7 @@ use aho_corasick::automaton::StateID;
 use automaton::Engine;
 pub use detectors::Detector;
 use detectors::Decision;
+use prefilter::Needle;
 
 /// The text that replaces a secret, as GitLab's runner writes it.
 pub const MASK: &[u8] = b"[MASKED]";
@@ -124,14 +126,17 @@ impl MatcherBuilder {
                 patterns.push(Pattern::Keyword { keyword, detector });
             }
         }
-        let texts: Vec<&[u8]> = patterns
+        let needles: Vec<Needle<'_>> = patterns
             .iter()
             .map(|p| match p {
-                Pattern::Literal { bytes, .. } => bytes,
-                Pattern::Keyword { keyword, .. } => keyword.as_bytes(),
+                Pattern::Literal { bytes, .. } => Needle { bytes, exact_case: true },
+                Pattern::Keyword { keyword, detector } => Needle {
+                    bytes: keyword.as_bytes(),
+                    exact_case: !detector.ignores_keyword_case(),
+                },
             })
             .collect();
-        let engine = (!texts.is_empty()).then(|| Engine::new(&texts));
+        let engine = (!needles.is_empty()).then(|| Engine::new(&needles));
         Matcher { patterns, engine }
     }
 }
