@@ -1,11 +1,9 @@
 //! The multi-pattern automaton under the scrubber: Aho-Corasick with overlapping matches, a
-//! state carried across writes, and for every state the length of input it may still be matching.
+//! state carried across writes, and how many trailing bytes may still be a partial match.
 //!
 //! The `aho-corasick` crate's own stream search does not report overlapping matches and cannot
 //! say how many trailing bytes are a partial match, so this module walks the crate's automaton
 //! itself through its public [`Automaton`] trait.
-
-use std::collections::{HashMap, VecDeque};
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous;
@@ -22,8 +20,6 @@ const DFA_MAX_PATTERN_BYTES: usize = 256 * 1024;
 pub(crate) struct Engine {
     kind: EngineKind,
     start: StateID,
-    /// For each state, the length of the longest input suffix that some pattern continues.
-    depth: HashMap<StateID, u32>,
     max_pattern_len: usize,
     /// `None` when some pattern is too short to filter: then every byte is walked.
     prefilter: Option<Prefilter>,
@@ -37,8 +33,8 @@ enum EngineKind {
 
 /// Runs `$body` with `$aut` bound to the concrete automaton, so the hot loop is monomorphised.
 macro_rules! with_automaton {
-    ($engine:expr, $aut:ident => $body:expr) => {
-        match &$engine.kind {
+    ($kind:expr, $aut:ident => $body:expr) => {
+        match &$kind {
             EngineKind::Dfa($aut) => $body,
             EngineKind::Nfa($aut) => $body,
         }
@@ -57,7 +53,7 @@ impl Engine {
                 .match_kind(MatchKind::Standard)
                 .ascii_case_insensitive(true)
                 .prefilter(false)
-                .start_kind(aho_corasick::StartKind::Unanchored)
+                .start_kind(aho_corasick::StartKind::Both)
                 .build(patterns);
             match built {
                 Ok(dfa) => EngineKind::Dfa(dfa),
@@ -66,17 +62,14 @@ impl Engine {
         } else {
             EngineKind::Nfa(build_nfa(patterns))
         };
-        let mut engine = Engine {
+        let start = with_automaton!(kind, aut => aut.start_state(Anchored::No))
+            .unwrap_or_else(|e| panic!("unanchored start state: {e}"));
+        Engine {
             kind,
-            start: StateID::ZERO,
-            depth: HashMap::new(),
+            start,
             max_pattern_len: patterns.iter().map(|p| p.len()).max().unwrap_or(0),
             prefilter: Prefilter::new(needles),
-        };
-        let (start, depth) = with_automaton!(engine, aut => depths(aut, patterns));
-        engine.start = start;
-        engine.depth = depth;
-        engine
+        }
     }
 
     /// The state before any input.
@@ -84,9 +77,15 @@ impl Engine {
         self.start
     }
 
-    /// How many of the last bytes fed into `state` may still be the start of a match.
-    pub(crate) fn depth(&self, state: StateID) -> usize {
-        self.depth.get(&state).map_or(0, |&d| d as usize)
+    /// How many of the last bytes of `input` some pattern may still continue: the longest
+    /// suffix that is a prefix of a pattern (ignoring ASCII case).
+    pub(crate) fn partial_len(&self, input: &[u8]) -> usize {
+        let window = &input[input.len().saturating_sub(self.max_pattern_len.saturating_sub(1))..];
+        with_automaton!(self.kind, aut => {
+            (0..window.len())
+                .find(|&i| is_pattern_prefix(aut, &window[i..]))
+                .map_or(0, |i| window.len() - i)
+        })
     }
 
     /// Feeds `haystack` from `state`; calls `on_match(pattern, end)` for every match, overlapping
@@ -97,7 +96,7 @@ impl Engine {
         haystack: &[u8],
         on_match: &mut impl FnMut(usize, usize),
     ) -> StateID {
-        with_automaton!(self, aut => match &self.prefilter {
+        with_automaton!(self.kind, aut => match &self.prefilter {
             Some(prefilter) => scan_filtered(aut, self, prefilter, state, haystack, on_match),
             None => walk(aut, state, haystack, 0, on_match),
         })
@@ -200,48 +199,17 @@ impl Flags {
     }
 }
 
-/// The start state and, for every reachable state, how many trailing bytes a pattern may still
-/// continue. A breadth-first search first reaches a state along the pattern prefix it stands for,
-/// which gives its depth; the bytes a pattern continues are then one less than the deepest state
-/// one more byte can lead to (a state for a whole pattern that nothing extends holds nothing).
-fn depths<A: Automaton>(aut: &A, patterns: &[&[u8]]) -> (StateID, HashMap<StateID, u32>) {
-    // Bytes that occur in no pattern all lead to the same place; one of them stands for all.
-    let mut in_patterns = [false; 256];
-    for byte in patterns.iter().flat_map(|p| p.iter()) {
-        in_patterns[usize::from(byte.to_ascii_lowercase())] = true;
-        in_patterns[usize::from(byte.to_ascii_uppercase())] = true;
-    }
-    let mut alphabet: Vec<u8> = (0..=255u8).filter(|&b| in_patterns[usize::from(b)]).collect();
-    if let Some(other) = (0..=255u8).find(|&b| !in_patterns[usize::from(b)]) {
-        alphabet.push(other);
-    }
-    let start = aut
-        .start_state(Anchored::No)
-        .unwrap_or_else(|e| panic!("unanchored start state: {e}"));
-    let mut depth = HashMap::from([(start, 0u32)]);
-    let mut queue = VecDeque::from([start]);
-    while let Some(state) = queue.pop_front() {
-        let next_depth = depth[&state] + 1;
-        for &byte in &alphabet {
-            let next = aut.next_state(Anchored::No, state, byte);
-            depth.entry(next).or_insert_with(|| {
-                queue.push_back(next);
-                next_depth
-            });
+/// Whether some pattern starts with `bytes` and goes on past them: an anchored walk that does
+/// not die, and that one more byte can continue.
+fn is_pattern_prefix<A: Automaton>(aut: &A, bytes: &[u8]) -> bool {
+    let Ok(mut sid) = aut.start_state(Anchored::Yes) else { return true };
+    for &byte in bytes {
+        sid = aut.next_state(Anchored::Yes, sid, byte);
+        if aut.is_dead(sid) {
+            return false;
         }
     }
-    let pending = depth
-        .keys()
-        .map(|&state| {
-            let deepest_next = alphabet
-                .iter()
-                .map(|&byte| depth[&aut.next_state(Anchored::No, state, byte)])
-                .max()
-                .unwrap_or(0);
-            (state, deepest_next.saturating_sub(1))
-        })
-        .collect();
-    (start, pending)
+    (0..=255u8).any(|byte| !aut.is_dead(aut.next_state(Anchored::Yes, sid, byte)))
 }
 
 #[cfg(test)]
@@ -260,7 +228,7 @@ mod tests {
             state = engine.scan(state, chunk, &mut |p, end| matches.push((p, offset + end)));
             offset += chunk.len();
         }
-        (matches, engine.depth(state))
+        (matches, engine.partial_len(&chunks.concat()))
     }
 
     #[test]
@@ -277,6 +245,7 @@ mod tests {
         assert_eq!(run(&engine, &[b"say hel"]).1, 3);
         assert_eq!(run(&engine, &[b"say HeL"]).1, 3);
         assert_eq!(run(&engine, &[b"say hex"]).1, 0);
+        // A whole pattern that nothing extends is not held: it is reported as a match.
         assert_eq!(run(&engine, &[b"hello"]).1, 0);
         assert_eq!(run(&engine, &[b"help"]).1, 4);
     }

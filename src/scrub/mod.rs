@@ -364,10 +364,7 @@ impl Stream {
     /// The offset before which every byte's fate is known: no pattern and no waiting detector
     /// can start a mask there any more.
     fn frontier(&self, matcher: &Matcher) -> u64 {
-        let partial = match (&matcher.engine, self.state) {
-            (Some(engine), Some(state)) => engine.depth(state) as u64,
-            _ => 0,
-        };
+        let partial = matcher.engine.as_ref().map_or(0, |e| e.partial_len(&self.pending) as u64);
         let waiting = self.waiting.iter().map(|w| w.start).min().unwrap_or(u64::MAX);
         (self.seen - partial).min(waiting)
     }
