@@ -1,36 +1,77 @@
-//! Feeds the streaming scrubber arbitrary secrets, text and write splits, and checks its output
-//! against the whole-input reference scrubber.
+//! Feeds the streaming scrubber arbitrary text and write splits, and checks its output against
+//! the whole-input reference scrubber.
 //!
-//! Input layout: `secrets \xff text \xff split-sizes`; secrets are separated by `\n`.
+//! Input layout: `selector text \xff split-sizes`. Most selectors pick one of a few prebuilt
+//! matchers (self-overlapping secrets, characters every encoding escapes, detectors on or off),
+//! so the fuzzer spends its time on streams rather than on compiling; the last selector reads
+//! the secrets from the text itself (`secret\nsecret\n\xfe text`).
 
 #![no_main]
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use ciguard::scrub::{MatcherBuilder, Scrubber, reference};
+use ciguard::scrub::{Matcher, MatcherBuilder, Scrubber, reference};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let mut parts = data.splitn(3, |&b| b == 0xff);
-    let secrets = parts.next().unwrap_or_default();
-    let text = parts.next().unwrap_or_default();
-    let splits = parts.next().unwrap_or_default();
-
+fn build(secrets: &[&[u8]], detectors: bool) -> Arc<Matcher> {
     let mut builder = MatcherBuilder::new();
-    for secret in secrets.split(|&b| b == b'\n').filter(|s| s.len() >= 3).take(8) {
+    for secret in secrets {
         builder.secret(secret, "fuzz");
     }
-    let matcher = Arc::new(builder.build());
+    if !detectors {
+        builder.disable_all_detectors();
+    }
+    Arc::new(builder.build())
+}
+
+static PREBUILT: LazyLock<Vec<Arc<Matcher>>> = LazyLock::new(|| {
+    vec![
+        build(&[b"abcabd", b"aab"], false),
+        build(&[b"abcabd", b"aaaaab", b"s3cr3t"], true),
+        build(&[b"p@ss w/\"\\\xc3\xa9", b"xyzxyz"], true),
+        build(&[], true),
+        build(&[b"eyJabc", b"glpat-x"], true),
+        build(&[b"hunter22", b"\n-----END"], true),
+        build(&[b"ab"], true),
+    ]
+});
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let mut parts = rest.splitn(2, |&b| b == 0xff);
+    let mut text = parts.next().unwrap_or_default();
+    let splits = parts.next().unwrap_or_default();
+
+    let index = usize::from(selector) % (PREBUILT.len() + 1);
+    let matcher = match PREBUILT.get(index) {
+        Some(matcher) => matcher.clone(),
+        None => {
+            let mut sections = text.splitn(2, |&b| b == 0xfe);
+            let secrets = sections.next().unwrap_or_default();
+            text = sections.next().unwrap_or_default();
+            let secrets: Vec<&[u8]> = secrets
+                .split(|&b| b == b'\n')
+                .filter(|s| !s.is_empty())
+                .take(6)
+                .collect();
+            build(&secrets, true)
+        }
+    };
 
     let mut scrubber = Scrubber::new(matcher.clone());
     let mut out = Vec::new();
-    let mut rest = text;
+    let mut remaining = text;
     let mut sizes = splits.iter().cycle();
-    while !rest.is_empty() {
-        let size = sizes.next().map_or(rest.len(), |&s| usize::from(s).max(1)).min(rest.len());
-        let (chunk, tail) = rest.split_at(size);
+    while !remaining.is_empty() {
+        let size = sizes
+            .next()
+            .map_or(remaining.len(), |&s| usize::from(s).max(1))
+            .min(remaining.len());
+        let (chunk, tail) = remaining.split_at(size);
         scrubber.feed(chunk, &mut out);
-        rest = tail;
+        remaining = tail;
     }
     scrubber.finish(&mut out);
 

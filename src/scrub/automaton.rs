@@ -80,7 +80,9 @@ impl Engine {
     /// How many of the last bytes of `input` some pattern may still continue: the longest
     /// suffix that is a prefix of a pattern (ignoring ASCII case).
     pub(crate) fn partial_len(&self, input: &[u8]) -> usize {
-        let window = &input[input.len().saturating_sub(self.max_pattern_len.saturating_sub(1))..];
+        let window = &input[input
+            .len()
+            .saturating_sub(self.max_pattern_len.saturating_sub(1))..];
         with_automaton!(self.kind, aut => {
             (0..window.len())
                 .find(|&i| is_pattern_prefix(aut, &window[i..]))
@@ -150,7 +152,11 @@ fn scan_filtered<A: Automaton>(
     let tail = len.saturating_sub(max_len.saturating_sub(1));
     let mut flags = Flags::default();
     // A match carried over from the previous write ends within the longest pattern.
-    let mut walk_until = if sid == engine.start { 0 } else { max_len.saturating_sub(1) };
+    let mut walk_until = if sid == engine.start {
+        0
+    } else {
+        max_len.saturating_sub(1)
+    };
     let mut next_flag = flags.next(prefilter, haystack, 0, tail);
     let mut at = 0;
     while at < len {
@@ -202,7 +208,9 @@ impl Flags {
 /// Whether some pattern starts with `bytes` and goes on past them: an anchored walk that does
 /// not die, and that one more byte can continue.
 fn is_pattern_prefix<A: Automaton>(aut: &A, bytes: &[u8]) -> bool {
-    let Ok(mut sid) = aut.start_state(Anchored::Yes) else { return true };
+    let Ok(mut sid) = aut.start_state(Anchored::Yes) else {
+        return true;
+    };
     for &byte in bytes {
         sid = aut.next_state(Anchored::Yes, sid, byte);
         if aut.is_dead(sid) {
@@ -217,7 +225,13 @@ mod tests {
     use super::*;
 
     fn needles<'a>(patterns: &[&'a [u8]]) -> Vec<Needle<'a>> {
-        patterns.iter().map(|&bytes| Needle { bytes, exact_case: false }).collect()
+        patterns
+            .iter()
+            .map(|&bytes| Needle {
+                bytes,
+                exact_case: false,
+            })
+            .collect()
     }
 
     fn run(engine: &Engine, chunks: &[&[u8]]) -> (Vec<(usize, usize)>, usize) {
@@ -252,8 +266,9 @@ mod tests {
 
     #[test]
     fn large_sets_use_the_nfa_and_agree() {
-        let many: Vec<Vec<u8>> =
-            (0..20_000).map(|i| format!("secret-{i:05}-padding").into_bytes()).collect();
+        let many: Vec<Vec<u8>> = (0..20_000)
+            .map(|i| format!("secret-{i:05}-padding").into_bytes())
+            .collect();
         let refs: Vec<&[u8]> = many.iter().map(|p| p.as_slice()).collect();
         let engine = Engine::new(&needles(&refs));
         assert!(matches!(engine.kind, EngineKind::Nfa(_)));

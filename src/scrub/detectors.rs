@@ -98,14 +98,20 @@ impl Detector {
 
     /// How far past its keyword this detector may look before it must decide.
     pub(crate) fn window_len(self) -> usize {
-        if self == Detector::PemPrivateKey { PEM_WINDOW } else { LINE_WINDOW }
+        if self == Detector::PemPrivateKey {
+            PEM_WINDOW
+        } else {
+            LINE_WINDOW
+        }
     }
 
     /// Whether the detector accepts its keywords in any ASCII case (otherwise only as written).
     pub(crate) fn ignores_keyword_case(self) -> bool {
         matches!(
             self,
-            Detector::PasswordAssignment | Detector::AwsSecretAccessKey | Detector::HttpAuthorization
+            Detector::PasswordAssignment
+                | Detector::AwsSecretAccessKey
+                | Detector::HttpAuthorization
         )
     }
 
@@ -122,9 +128,9 @@ impl Detector {
                 &["secret_access_key", "secretaccesskey", "secret-access-key"]
             }
             Detector::GcpPrivateKey => &["private_key"],
-            Detector::SlackToken => {
-                &["xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-"]
-            }
+            Detector::SlackToken => &[
+                "xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-",
+            ],
             Detector::GithubToken => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
             Detector::StripeKey => &["sk_live_", "rk_live_"],
             Detector::HttpAuthorization => &["authorization", "private-token", "job-token"],
@@ -143,7 +149,10 @@ impl Detector {
         let Some(caps) = self.regex().captures(line) else {
             return Decision::NoMatch;
         };
-        let Some(value) = ["v", "v2", "v3", "v4"].iter().find_map(|name| caps.name(name)) else {
+        let Some(value) = ["v", "v2", "v3", "v4"]
+            .iter()
+            .find_map(|name| caps.name(name))
+        else {
             return Decision::NoMatch;
         };
         if is_placeholder(value.as_bytes()) || self.is_false_positive(value.as_bytes()) {
@@ -153,10 +162,12 @@ impl Detector {
     }
 
     fn regex(self) -> &'static Regex {
-        static REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-            Detector::ALL.iter().map(|d| compile(d.pattern())).collect()
-        });
-        let index = Detector::ALL.iter().position(|&d| d == self).unwrap_or_default();
+        static REGEXES: LazyLock<Vec<Regex>> =
+            LazyLock::new(|| Detector::ALL.iter().map(|d| compile(d.pattern())).collect());
+        let index = Detector::ALL
+            .iter()
+            .position(|&d| d == self)
+            .unwrap_or_default();
         &REGEXES[index]
     }
 
@@ -249,11 +260,14 @@ fn is_placeholder(value: &[u8]) -> bool {
 /// is masked to the end of the window: its body is key material.
 fn decide_pem(window: &[u8], at_eof: bool) -> Decision {
     const HEADER_MAX: usize = 128;
-    let header_seen = window.len() >= HEADER_MAX || at_eof || memchr::memchr(b'\n', window).is_some();
+    let header_seen =
+        window.len() >= HEADER_MAX || at_eof || memchr::memchr(b'\n', window).is_some();
     if !header_seen {
         return Decision::NeedMore;
     }
-    let Some(header) = Detector::PemPrivateKey.regex().find(&window[..window.len().min(HEADER_MAX)])
+    let Some(header) = Detector::PemPrivateKey
+        .regex()
+        .find(&window[..window.len().min(HEADER_MAX)])
     else {
         return Decision::NoMatch;
     };
@@ -296,7 +310,11 @@ mod tests {
     #[test]
     fn ids_are_unique_kebab_case_and_round_trip() {
         for &d in Detector::ALL {
-            assert!(d.id().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", d.id());
+            assert!(
+                d.id().chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                d.id()
+            );
             assert_eq!(Detector::from_id(d.id()), Some(d));
         }
         assert_eq!(Detector::from_id("nope"), None);
@@ -314,8 +332,14 @@ mod tests {
         let d = Detector::UriPassword;
         assert_eq!(masked(d, "postgresql://etl:S3cr3t@db:5432/x"), ["S3cr3t"]);
         assert_eq!(masked(d, "snowflake://u:pw%40x@acct/db"), ["pw%40x"]);
-        assert_eq!(masked(d, "mongodb+srv://admin:hunter2@c0.mongodb.net"), ["hunter2"]);
-        assert_eq!(masked(d, "git clone https://oauth2:glpat-abc@gitlab.com/x.git"), ["glpat-abc"]);
+        assert_eq!(
+            masked(d, "mongodb+srv://admin:hunter2@c0.mongodb.net"),
+            ["hunter2"]
+        );
+        assert_eq!(
+            masked(d, "git clone https://oauth2:glpat-abc@gitlab.com/x.git"),
+            ["glpat-abc"]
+        );
         assert_eq!(masked(d, "redis://:p@ss@cache:6379"), ["p@ss"]);
         assert!(masked(d, "https://example.com:8080/path?q=a@b").is_empty());
         assert!(masked(d, "postgresql://user@host/db").is_empty());
@@ -325,8 +349,14 @@ mod tests {
     #[test]
     fn password_assignments() {
         let d = Detector::PasswordAssignment;
-        assert_eq!(masked(d, "host=db user=etl password=s3cret dbname=x"), ["s3cret"]);
-        assert_eq!(masked(d, "jdbc:sqlserver://h;user=u;password=Pa55;db=x"), ["Pa55"]);
+        assert_eq!(
+            masked(d, "host=db user=etl password=s3cret dbname=x"),
+            ["s3cret"]
+        );
+        assert_eq!(
+            masked(d, "jdbc:sqlserver://h;user=u;password=Pa55;db=x"),
+            ["Pa55"]
+        );
         assert_eq!(masked(d, "Driver={X};UID=u;PWD={p;w}"), ["p;w"]);
         assert_eq!(masked(d, "password='two words'"), ["two words"]);
         assert_eq!(masked(d, r#"{"password": "p\"w"}"#), [r#"p\"w"#]);
@@ -347,42 +377,78 @@ mod tests {
             masked(Detector::PemPrivateKey, escaped),
             [r"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"]
         );
-        assert!(masked(Detector::PemPrivateKey, "-----BEGIN CERTIFICATE-----\nMII\n").is_empty());
+        assert!(
+            masked(
+                Detector::PemPrivateKey,
+                "-----BEGIN CERTIFICATE-----\nMII\n"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn pem_waits_for_its_end_marker() {
         let head = b"-----BEGIN PRIVATE KEY-----\nMIIE\n";
-        assert_eq!(Detector::PemPrivateKey.decide(head, false), Decision::NeedMore);
-        assert_eq!(Detector::PemPrivateKey.decide(head, true), Decision::Mask(0..head.len()));
-        assert_eq!(Detector::PemPrivateKey.decide(b"-----BEGIN PRIV", false), Decision::NeedMore);
+        assert_eq!(
+            Detector::PemPrivateKey.decide(head, false),
+            Decision::NeedMore
+        );
+        assert_eq!(
+            Detector::PemPrivateKey.decide(head, true),
+            Decision::Mask(0..head.len())
+        );
+        assert_eq!(
+            Detector::PemPrivateKey.decide(b"-----BEGIN PRIV", false),
+            Decision::NeedMore
+        );
     }
 
     #[test]
     fn single_line_detectors_wait_for_the_end_of_line() {
-        assert_eq!(Detector::GitlabToken.decide(b"glpat-abc", false), Decision::NeedMore);
-        assert_eq!(Detector::GitlabToken.decide(b"glpat-abc\n", false), Decision::Mask(6..9));
+        assert_eq!(
+            Detector::GitlabToken.decide(b"glpat-abc", false),
+            Decision::NeedMore
+        );
+        assert_eq!(
+            Detector::GitlabToken.decide(b"glpat-abc\n", false),
+            Decision::Mask(6..9)
+        );
         let long = vec![b'a'; LINE_WINDOW + 10];
         assert_eq!(Detector::Jwt.decide(&long, false), Decision::NoMatch);
     }
 
     #[test]
     fn token_prefixes_are_kept() {
-        assert_eq!(masked(Detector::GitlabToken, "t=glpat-AbC_12.3-x end"), ["AbC_12.3-x"]);
+        assert_eq!(
+            masked(Detector::GitlabToken, "t=glpat-AbC_12.3-x end"),
+            ["AbC_12.3-x"]
+        );
         assert_eq!(masked(Detector::GitlabToken, "GR1348941xyzXYZ"), ["xyzXYZ"]);
         assert!(masked(Detector::GitlabToken, "GLPAT-abc").is_empty());
-        assert_eq!(masked(Detector::AwsAccessKeyId, "id AKIAIOSFODNN7EXAMPLE."), ["IOSFODNN7EXAMPLE"]);
+        assert_eq!(
+            masked(Detector::AwsAccessKeyId, "id AKIAIOSFODNN7EXAMPLE."),
+            ["IOSFODNN7EXAMPLE"]
+        );
         assert!(masked(Detector::AwsAccessKeyId, "AKIAIOSFODNN7EXAMPLEXX").is_empty());
-        assert_eq!(masked(Detector::SlackToken, "xoxb-1234567890-abc"), ["1234567890-abc"]);
+        assert_eq!(
+            masked(Detector::SlackToken, "xoxb-1234567890-abc"),
+            ["1234567890-abc"]
+        );
         let gh = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
         assert_eq!(masked(Detector::GithubToken, gh), [&gh[4..]]);
-        assert_eq!(masked(Detector::StripeKey, "sk_live_4eC39HqLyjWDarjtT1zdp7dc"), ["4eC39HqLyjWDarjtT1zdp7dc"]);
+        assert_eq!(
+            masked(Detector::StripeKey, "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+            ["4eC39HqLyjWDarjtT1zdp7dc"]
+        );
     }
 
     #[test]
     fn aws_secret_after_keyword() {
         let text = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        assert_eq!(masked(Detector::AwsSecretAccessKey, text), ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]);
+        assert_eq!(
+            masked(Detector::AwsSecretAccessKey, text),
+            ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]
+        );
         let json = r#""SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","#;
         assert_eq!(masked(Detector::AwsSecretAccessKey, json).len(), 1);
     }
@@ -396,9 +462,21 @@ mod tests {
             masked(Detector::GcpPrivateKey, gcp),
             [r"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"]
         );
-        assert_eq!(masked(Detector::HttpAuthorization, "Authorization: Bearer abc.def"), ["abc.def"]);
-        assert_eq!(masked(Detector::HttpAuthorization, "-H 'PRIVATE-TOKEN: glpat-x'"), ["glpat-x"]);
-        assert_eq!(masked(Detector::HttpAuthorization, r#"{"Authorization": "Basic dXM6cHc="}"#), ["dXM6cHc="]);
+        assert_eq!(
+            masked(Detector::HttpAuthorization, "Authorization: Bearer abc.def"),
+            ["abc.def"]
+        );
+        assert_eq!(
+            masked(Detector::HttpAuthorization, "-H 'PRIVATE-TOKEN: glpat-x'"),
+            ["glpat-x"]
+        );
+        assert_eq!(
+            masked(
+                Detector::HttpAuthorization,
+                r#"{"Authorization": "Basic dXM6cHc="}"#
+            ),
+            ["dXM6cHc="]
+        );
         assert!(masked(Detector::HttpAuthorization, "authorization failed").is_empty());
     }
 }

@@ -58,7 +58,11 @@ pub(crate) fn variants(secret: &[u8]) -> Vec<Vec<u8>> {
 fn base64(data: &[u8], alphabet: &[u8; 64]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let chars = chunk.len() + 1;
         for i in 0..4 {
@@ -98,20 +102,54 @@ struct PercentStyle {
 
 const PERCENT_STYLES: [PercentStyle; 6] = [
     // Python `quote(s, safe="")`, Go `url.PathEscape`-like.
-    PercentStyle { space_as_plus: false, keep_slash: false, lower_hex: false, keep_sub_delims: false },
+    PercentStyle {
+        space_as_plus: false,
+        keep_slash: false,
+        lower_hex: false,
+        keep_sub_delims: false,
+    },
     // Python `quote(s)` (keeps `/`).
-    PercentStyle { space_as_plus: false, keep_slash: true, lower_hex: false, keep_sub_delims: false },
+    PercentStyle {
+        space_as_plus: false,
+        keep_slash: true,
+        lower_hex: false,
+        keep_sub_delims: false,
+    },
     // Python `quote_plus`, Go `url.QueryEscape`, HTML forms.
-    PercentStyle { space_as_plus: true, keep_slash: false, lower_hex: false, keep_sub_delims: false },
+    PercentStyle {
+        space_as_plus: true,
+        keep_slash: false,
+        lower_hex: false,
+        keep_sub_delims: false,
+    },
     // JavaScript `encodeURIComponent`.
-    PercentStyle { space_as_plus: false, keep_slash: false, lower_hex: false, keep_sub_delims: true },
+    PercentStyle {
+        space_as_plus: false,
+        keep_slash: false,
+        lower_hex: false,
+        keep_sub_delims: true,
+    },
     // Lower-case hex digits, as some encoders write them.
-    PercentStyle { space_as_plus: false, keep_slash: false, lower_hex: true, keep_sub_delims: false },
-    PercentStyle { space_as_plus: true, keep_slash: false, lower_hex: true, keep_sub_delims: false },
+    PercentStyle {
+        space_as_plus: false,
+        keep_slash: false,
+        lower_hex: true,
+        keep_sub_delims: false,
+    },
+    PercentStyle {
+        space_as_plus: true,
+        keep_slash: false,
+        lower_hex: true,
+        keep_sub_delims: false,
+    },
 ];
 
 fn percent_encode(data: &[u8], style: PercentStyle) -> Vec<u8> {
-    let hex: &[u8; 16] = if style.lower_hex { b"0123456789abcdef" } else { b"0123456789ABCDEF" };
+    let hex: &[u8; 16] = if style.lower_hex {
+        b"0123456789abcdef"
+    } else {
+        b"0123456789ABCDEF"
+    };
     let mut out = Vec::with_capacity(data.len() * 3);
     for &b in data {
         let kept = b.is_ascii_alphanumeric()
@@ -209,7 +247,11 @@ mod tests {
         assert!(has("hunter22", "aHVudGVyMjI"));
         // "user:hunter22" encodes to dXNlcjpodW50ZXIyMg==; "hunter22" starts at offset 2 of a group.
         let inner = base64_inner(b"hunter22", 5 % 3, BASE64_STANDARD);
-        assert!(b"dXNlcjpodW50ZXIyMg==".windows(inner.len()).any(|w| w == inner));
+        assert!(
+            b"dXNlcjpodW50ZXIyMg=="
+                .windows(inner.len())
+                .any(|w| w == inner)
+        );
         assert!(has("\u{fb}\u{ff}?", "w7vDvz8"));
         assert!(variants(&[0xfb, 0xff, 0xbf]).iter().any(|v| v == b"-_-_"));
         assert!(variants(&[0xfb, 0xff, 0xbf]).iter().any(|v| v == b"+/+/"));
@@ -245,7 +287,10 @@ mod tests {
     #[test]
     fn json_forms_match_python_json_dumps() {
         // json.dumps('sp"ec\\ial/é€-pw') == '"sp\\"ec\\\\ial/\\u00e9\\u20ac-pw"'
-        assert!(has("sp\"ec\\ial/é€-pw", "sp\\\"ec\\\\ial/\\u00e9\\u20ac-pw"));
+        assert!(has(
+            "sp\"ec\\ial/é€-pw",
+            "sp\\\"ec\\\\ial/\\u00e9\\u20ac-pw"
+        ));
         assert!(has("sp\"ec\\ial/é€-pw", "sp\\\"ec\\\\ial/é€-pw"));
         assert!(has("a/b\"c", "a\\/b\\\"c"));
         // json.dumps('\U0001f600') == '"\\ud83d\\ude00"'

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use aho_corasick::automaton::StateID;
 
 use automaton::Engine;
-pub use detectors::Detector;
 use detectors::Decision;
+pub use detectors::Detector;
 use prefilter::Needle;
 
 /// The text that replaces a secret, as GitLab's runner writes it.
@@ -45,7 +45,10 @@ pub struct Stats {
 impl Stats {
     /// All masks written.
     pub fn total(&self) -> u64 {
-        self.by_source.values().chain(self.by_detector.values()).sum()
+        self.by_source
+            .values()
+            .chain(self.by_detector.values())
+            .sum()
     }
 
     fn count(&mut self, origin: Origin) {
@@ -74,7 +77,10 @@ impl std::fmt::Debug for MatcherBuilder {
 
 impl Default for MatcherBuilder {
     fn default() -> Self {
-        MatcherBuilder { secrets: Vec::new(), detectors: Detector::ALL.to_vec() }
+        MatcherBuilder {
+            secrets: Vec::new(),
+            detectors: Detector::ALL.to_vec(),
+        }
     }
 }
 
@@ -117,7 +123,10 @@ impl MatcherBuilder {
         for (value, source) in &self.secrets {
             for form in encodings::variants(value) {
                 if seen.insert(form.clone()) {
-                    patterns.push(Pattern::Literal { bytes: form.into(), source });
+                    patterns.push(Pattern::Literal {
+                        bytes: form.into(),
+                        source,
+                    });
                 }
             }
         }
@@ -129,7 +138,10 @@ impl MatcherBuilder {
         let needles: Vec<Needle<'_>> = patterns
             .iter()
             .map(|p| match p {
-                Pattern::Literal { bytes, .. } => Needle { bytes, exact_case: true },
+                Pattern::Literal { bytes, .. } => Needle {
+                    bytes,
+                    exact_case: true,
+                },
                 Pattern::Keyword { keyword, detector } => Needle {
                     bytes: keyword.as_bytes(),
                     exact_case: !detector.ignores_keyword_case(),
@@ -145,9 +157,15 @@ impl MatcherBuilder {
 #[derive(Debug)]
 enum Pattern {
     /// A form of a registered secret: masked where it occurs exactly.
-    Literal { bytes: Box<[u8]>, source: &'static str },
+    Literal {
+        bytes: Box<[u8]>,
+        source: &'static str,
+    },
     /// A detector keyword (any ASCII case): asks the detector to decide.
-    Keyword { keyword: &'static str, detector: Detector },
+    Keyword {
+        keyword: &'static str,
+        detector: Detector,
+    },
 }
 
 /// Compiled, immutable patterns; share it between streams with `Arc`.
@@ -159,7 +177,9 @@ pub struct Matcher {
 
 impl std::fmt::Debug for Matcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Matcher").field("patterns", &self.patterns.len()).finish_non_exhaustive()
+        f.debug_struct("Matcher")
+            .field("patterns", &self.patterns.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -291,7 +311,10 @@ impl Stream {
         self.decide(true, true);
         self.emit(self.seen, out);
         let stats = std::mem::take(&mut self.stats);
-        *self = Stream { stats, ..Stream::new(matcher) };
+        *self = Stream {
+            stats,
+            ..Stream::new(matcher)
+        };
     }
 
     /// Matches the held-back bytes again from scratch, with a new matcher.
@@ -320,11 +343,18 @@ impl Stream {
                     let start = end - bytes.len() as u64;
                     let from = (start - consumed) as usize;
                     if pending[from..from + bytes.len()] == bytes[..] {
-                        spans.push(Span { start, end, origin: Origin::Secret(source) });
+                        spans.push(Span {
+                            start,
+                            end,
+                            origin: Origin::Secret(source),
+                        });
                     }
                 }
                 Pattern::Keyword { keyword, detector } => {
-                    waiting.push(Pending { start: end - keyword.len() as u64, detector: *detector });
+                    waiting.push(Pending {
+                        start: end - keyword.len() as u64,
+                        detector: *detector,
+                    });
                 }
             }
         });
@@ -364,8 +394,16 @@ impl Stream {
     /// The offset before which every byte's fate is known: no pattern and no waiting detector
     /// can start a mask there any more.
     fn frontier(&self, matcher: &Matcher) -> u64 {
-        let partial = matcher.engine.as_ref().map_or(0, |e| e.partial_len(&self.pending) as u64);
-        let waiting = self.waiting.iter().map(|w| w.start).min().unwrap_or(u64::MAX);
+        let partial = matcher
+            .engine
+            .as_ref()
+            .map_or(0, |e| e.partial_len(&self.pending) as u64);
+        let waiting = self
+            .waiting
+            .iter()
+            .map(|w| w.start)
+            .min()
+            .unwrap_or(u64::MAX);
         (self.seen - partial).min(waiting)
     }
 

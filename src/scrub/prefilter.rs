@@ -38,7 +38,9 @@ impl Prefilter {
     /// A prefilter for `needles`, or `None` when one is too short to filter.
     pub(crate) fn new(needles: &[Needle<'_>]) -> Option<Prefilter> {
         let long_count = needles.iter().filter(|n| n.bytes.len() >= LONG).count();
-        let bits = (long_count * STRIDE * 64).next_power_of_two().clamp(1 << 16, 1 << 24);
+        let bits = (long_count * STRIDE * 64)
+            .next_power_of_two()
+            .clamp(1 << 16, 1 << 24);
         let mut prefilter = Prefilter {
             grams: vec![0; bits / 64],
             gram_shift: 32 - bits.trailing_zeros(),
@@ -98,7 +100,9 @@ impl Prefilter {
         let last = limit + STRIDE - 1;
         let mut at = from;
         while at < last {
-            let Some(gram) = haystack.get(at..at + GRAM) else { break };
+            let Some(gram) = haystack.get(at..at + GRAM) else {
+                break;
+            };
             let (word, bit) = self.slot(gram);
             if self.grams[word] & bit != 0 {
                 return at.saturating_sub(STRIDE - 1).max(from).min(limit);
@@ -110,7 +114,9 @@ impl Prefilter {
 
     /// The first offset in `from..limit` where a short pattern starts, else `limit`.
     pub(crate) fn next_short(&self, haystack: &[u8], from: usize, limit: usize) -> usize {
-        let Some(searcher) = &self.short else { return limit };
+        let Some(searcher) = &self.short else {
+            return limit;
+        };
         let end = (limit + MAX_SHORT_LEN).min(haystack.len());
         match searcher.find_in(haystack, Span::from(from..end)) {
             Some(m) => m.start().min(limit),
@@ -145,13 +151,18 @@ mod tests {
 
     fn next(prefilter: &Prefilter, haystack: &[u8]) -> usize {
         let limit = haystack.len();
-        prefilter.next_long(haystack, 0, limit).min(prefilter.next_short(haystack, 0, limit))
+        prefilter
+            .next_long(haystack, 0, limit)
+            .min(prefilter.next_short(haystack, 0, limit))
     }
 
     #[test]
     fn finds_long_patterns_at_every_alignment_and_case() {
-        let prefilter =
-            Prefilter::new(&[Needle { bytes: b"Secret-Value", exact_case: true }]).expect("built");
+        let prefilter = Prefilter::new(&[Needle {
+            bytes: b"Secret-Value",
+            exact_case: true,
+        }])
+        .expect("built");
         for pad in 0..7 {
             let text = format!("{}SECRET-value and more text", "x".repeat(pad));
             assert!(next(&prefilter, text.as_bytes()) <= pad, "pad {pad}");
@@ -162,8 +173,14 @@ mod tests {
     #[test]
     fn finds_short_patterns_with_their_case_rule() {
         let prefilter = Prefilter::new(&[
-            Needle { bytes: b"pwd", exact_case: false },
-            Needle { bytes: b"eyJ", exact_case: true },
+            Needle {
+                bytes: b"pwd",
+                exact_case: false,
+            },
+            Needle {
+                bytes: b"eyJ",
+                exact_case: true,
+            },
         ])
         .expect("built");
         assert_eq!(next(&prefilter, b"abc PwD="), 4);
@@ -173,7 +190,13 @@ mod tests {
 
     #[test]
     fn too_short_patterns_disable_it() {
-        assert!(Prefilter::new(&[Needle { bytes: b"ab", exact_case: true }]).is_none());
+        assert!(
+            Prefilter::new(&[Needle {
+                bytes: b"ab",
+                exact_case: true
+            }])
+            .is_none()
+        );
     }
 
     #[test]

@@ -43,7 +43,10 @@ fn scrub_every_split(matcher: &Arc<Matcher>, input: &[u8]) -> String {
 #[test]
 fn masks_a_secret_whatever_the_split() {
     let m = matcher(&["hunter22"]);
-    assert_eq!(scrub_every_split(&m, b"pw=hunter22 ok\n"), "pw=[MASKED] ok\n");
+    assert_eq!(
+        scrub_every_split(&m, b"pw=hunter22 ok\n"),
+        "pw=[MASKED] ok\n"
+    );
 }
 
 #[test]
@@ -51,13 +54,19 @@ fn self_overlapping_secret_split_inside_its_repeat() {
     let m = matcher(&["abcabd"]);
     assert_eq!(stream(&m, [&b"xxabcab"[..], b"cabd!"]), b"xxabc[MASKED]!");
     assert_eq!(stream(&m, [&b"aab"[..], b"cabcabd"]), b"aabc[MASKED]");
-    assert_eq!(scrub_every_split(&m, b"abcabcabd abcabd abcab"), "abc[MASKED] [MASKED] abcab");
+    assert_eq!(
+        scrub_every_split(&m, b"abcabcabd abcabd abcab"),
+        "abc[MASKED] [MASKED] abcab"
+    );
 }
 
 #[test]
 fn secret_at_end_of_input_without_newline() {
     let m = matcher(&["tail-secret"]);
-    assert_eq!(scrub_every_split(&m, b"last words: tail-secret"), "last words: [MASKED]");
+    assert_eq!(
+        scrub_every_split(&m, b"last words: tail-secret"),
+        "last words: [MASKED]"
+    );
 }
 
 #[test]
@@ -65,7 +74,10 @@ fn overlapping_and_adjacent_matches_merge() {
     let m = matcher(&["abcdef", "defghi", "xyz123"]);
     assert_eq!(scrub_every_split(&m, b"<abcdefghi>"), "<[MASKED]>");
     assert_eq!(scrub_every_split(&m, b"<abcdefxyz123>"), "<[MASKED]>");
-    assert_eq!(scrub_every_split(&m, b"<abcdef-xyz123>"), "<[MASKED]-[MASKED]>");
+    assert_eq!(
+        scrub_every_split(&m, b"<abcdef-xyz123>"),
+        "<[MASKED]-[MASKED]>"
+    );
 }
 
 #[test]
@@ -97,7 +109,10 @@ fn masks_base64_inside_longer_base64() {
 fn detectors_keep_token_prefixes() {
     let m = matcher(&[]);
     assert_eq!(
-        scrub_every_split(&m, b"token glpat-AbCdEf123456 and postgresql://u:pw9@h/db\n"),
+        scrub_every_split(
+            &m,
+            b"token glpat-AbCdEf123456 and postgresql://u:pw9@h/db\n"
+        ),
         "token glpat-[MASKED] and postgresql://u:[MASKED]@h/db\n"
     );
 }
@@ -112,7 +127,10 @@ fn pem_block_is_masked_across_lines() {
 #[test]
 fn secret_and_detector_overlap_merge() {
     let m = matcher(&["pw9@h"]);
-    assert_eq!(scrub_every_split(&m, b"postgresql://u:pw9@h/db\n"), "postgresql://u:[MASKED]/db\n");
+    assert_eq!(
+        scrub_every_split(&m, b"postgresql://u:pw9@h/db\n"),
+        "postgresql://u:[MASKED]/db\n"
+    );
 }
 
 #[test]
@@ -193,7 +211,10 @@ fn disabled_detectors_do_not_mask() {
     let m = Arc::new(builder.build());
     assert_eq!(m.scrub_all(b"glpat-abcdef\n"), b"glpat-abcdef\n");
     let m = Arc::new(MatcherBuilder::new().disable_all_detectors().build());
-    assert_eq!(m.scrub_all(b"postgresql://u:p@h\n"), b"postgresql://u:p@h\n");
+    assert_eq!(
+        m.scrub_all(b"postgresql://u:p@h\n"),
+        b"postgresql://u:p@h\n"
+    );
 }
 
 /// Secrets: 6 to 16 characters, with the characters encodings treat specially.
