@@ -1,15 +1,21 @@
-//! The multi-pattern automaton under the scrubber: Aho-Corasick with overlapping matches, a
-//! state carried across writes, and how many trailing bytes may still be a partial match.
+//! The multi-pattern matcher under the scrubber: anchored walks through an Aho-Corasick trie,
+//! started only where the prefilter says a pattern may begin, and carried across writes.
 //!
-//! The `aho-corasick` crate's own stream search does not report overlapping matches and cannot
-//! say how many trailing bytes are a partial match, so this module walks the crate's automaton
-//! itself through its public [`Automaton`] trait.
+//! A walk starts at one input offset and follows the trie (ignoring ASCII case) until no pattern
+//! continues; every pattern it passes through is a match starting there. Because every offset
+//! where a pattern may start gets a walk, every occurrence is found, overlapping ones included.
+//! The walks still alive at the end of a write are exactly the partial matches the next write
+//! may complete: the scrubber holds back the bytes from the oldest one's start.
+//!
+//! The `aho-corasick` crate's own searches report no overlapping matches across writes and
+//! cannot say how many trailing bytes are a partial match, so this module drives the crate's
+//! automaton itself through its public [`Automaton`] trait.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous;
-use aho_corasick::{Anchored, MatchKind, dfa};
+use aho_corasick::{Anchored, MatchKind, StartKind, dfa};
 
-use super::prefilter::{Needle, Prefilter};
+use super::prefilter::{Flags, LOOKAHEAD, Needle, Prefilter};
 
 /// Pattern sets up to this many bytes get a DFA (fastest); larger ones a contiguous NFA, whose
 /// memory grows with the patterns rather than with patterns times the alphabet.
@@ -19,9 +25,7 @@ const DFA_MAX_PATTERN_BYTES: usize = 256 * 1024;
 #[derive(Debug)]
 pub(crate) struct Engine {
     kind: EngineKind,
-    start: StateID,
-    max_pattern_len: usize,
-    /// `None` when some pattern is too short to filter: then every byte is walked.
+    /// `None` when some pattern is too short to filter: then a walk starts at every offset.
     prefilter: Option<Prefilter>,
 }
 
@@ -41,183 +45,142 @@ macro_rules! with_automaton {
     };
 }
 
+/// A partial match in progress: where it started and how far into the trie it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Walk {
+    /// Absolute input offset where the walk started.
+    pub(crate) start: u64,
+    state: StateID,
+}
+
 impl Engine {
     /// Compiles `needles`, matched ignoring ASCII case (callers verify exact matches themselves;
     /// a needle's `exact_case` says that other spellings never matter to them).
     pub(crate) fn new(needles: &[Needle<'_>]) -> Engine {
         let patterns: Vec<&[u8]> = needles.iter().map(|n| n.bytes).collect();
-        let patterns = patterns.as_slice();
         let total: usize = patterns.iter().map(|p| p.len()).sum();
-        let kind = if total <= DFA_MAX_PATTERN_BYTES {
-            let built = dfa::Builder::new()
-                .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(true)
-                .prefilter(false)
-                .start_kind(aho_corasick::StartKind::Both)
-                .build(patterns);
-            match built {
-                Ok(dfa) => EngineKind::Dfa(dfa),
-                Err(_) => EngineKind::Nfa(build_nfa(patterns)),
-            }
-        } else {
-            EngineKind::Nfa(build_nfa(patterns))
+        let dfa = (total <= DFA_MAX_PATTERN_BYTES)
+            .then(|| {
+                dfa::Builder::new()
+                    .match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(true)
+                    .prefilter(false)
+                    .start_kind(StartKind::Anchored)
+                    .build(&patterns)
+                    .ok()
+            })
+            .flatten();
+        let kind = match dfa {
+            Some(dfa) => EngineKind::Dfa(dfa),
+            None => EngineKind::Nfa(
+                contiguous::NFA::builder()
+                    .match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(true)
+                    .prefilter(false)
+                    .build(&patterns)
+                    // Fails only beyond the crate's state-id space, which the secret-size cap
+                    // keeps far away.
+                    .unwrap_or_else(|e| panic!("building the scrubber automaton: {e}")),
+            ),
         };
-        let start = with_automaton!(kind, aut => aut.start_state(Anchored::No))
-            .unwrap_or_else(|e| panic!("unanchored start state: {e}"));
         Engine {
             kind,
-            start,
-            max_pattern_len: patterns.iter().map(|p| p.len()).max().unwrap_or(0),
             prefilter: Prefilter::new(needles),
         }
     }
 
-    /// The state before any input.
-    pub(crate) fn start(&self) -> StateID {
-        self.start
-    }
-
-    /// How many of the last bytes of `input` some pattern may still continue: the longest
-    /// suffix that is a prefix of a pattern (ignoring ASCII case).
-    pub(crate) fn partial_len(&self, input: &[u8]) -> usize {
-        let window = &input[input
-            .len()
-            .saturating_sub(self.max_pattern_len.saturating_sub(1))..];
-        with_automaton!(self.kind, aut => {
-            (0..window.len())
-                .find(|&i| is_pattern_prefix(aut, &window[i..]))
-                .map_or(0, |i| window.len() - i)
-        })
-    }
-
-    /// Feeds `haystack` from `state`; calls `on_match(pattern, end)` for every match, overlapping
-    /// ones included, with `end` the offset in `haystack` just past the match. Returns the state.
-    pub(crate) fn scan(
+    /// Feeds `bytes`, which start at absolute offset `base`: continues the live `walks`, starts
+    /// one wherever a pattern may begin in `bytes`, and calls `on_match(pattern, end)` for every
+    /// match with its absolute end offset. Leaves in `walks` those that the next bytes may
+    /// still complete.
+    pub(crate) fn advance(
         &self,
-        state: StateID,
-        haystack: &[u8],
-        on_match: &mut impl FnMut(usize, usize),
-    ) -> StateID {
-        with_automaton!(self.kind, aut => match &self.prefilter {
-            Some(prefilter) => scan_filtered(aut, self, prefilter, state, haystack, on_match),
-            None => walk(aut, state, haystack, 0, on_match),
+        walks: &mut Vec<Walk>,
+        bytes: &[u8],
+        base: u64,
+        on_match: &mut impl FnMut(usize, u64),
+    ) {
+        with_automaton!(self.kind, aut => {
+            walks.retain_mut(|walk| step(aut, walk, bytes, 0, base, on_match));
+            let len = bytes.len();
+            // Near the end the prefilter cannot see enough bytes: every offset there is a start.
+            let sure = len.saturating_sub(LOOKAHEAD);
+            let mut flags = Flags::default();
+            let mut at = 0;
+            while at < sure {
+                let start = match &self.prefilter {
+                    Some(prefilter) => flags.next(prefilter, bytes, at, sure),
+                    None => at,
+                };
+                if start >= sure {
+                    break;
+                }
+                start_walk(aut, walks, bytes, start, base, on_match);
+                at = start + 1;
+            }
+            for start in sure..len {
+                start_walk(aut, walks, bytes, start, base, on_match);
+            }
+            // A whole pattern that nothing extends needs no more bytes.
+            walks.retain(|walk| !aut.is_match(walk.state) || can_continue(aut, walk.state));
         })
     }
 }
 
-fn build_nfa(patterns: &[&[u8]]) -> contiguous::NFA {
-    contiguous::NFA::builder()
-        .match_kind(MatchKind::Standard)
-        .ascii_case_insensitive(true)
-        .prefilter(false)
-        .build(patterns)
-        // An empty pattern set or a set beyond the crate's state-id space is the only failure;
-        // callers never pass empty patterns, and the size is bounded by the secret-size cap.
-        .unwrap_or_else(|e| panic!("building the scrubber automaton: {e}"))
+fn start_walk<A: Automaton>(
+    aut: &A,
+    walks: &mut Vec<Walk>,
+    bytes: &[u8],
+    start: usize,
+    base: u64,
+    on_match: &mut impl FnMut(usize, u64),
+) {
+    let Ok(state) = aut.start_state(Anchored::Yes) else {
+        return;
+    };
+    let mut walk = Walk {
+        start: base + start as u64,
+        state,
+    };
+    if step(aut, &mut walk, bytes, start, base, on_match) {
+        walks.push(walk);
+    }
 }
 
-/// Walks every byte of `haystack` from `sid`, reporting matches with offsets shifted by `base`.
+/// Walks `bytes[from..]`; false once no pattern continues.
 #[inline(always)]
-fn walk<A: Automaton>(
+fn step<A: Automaton>(
     aut: &A,
-    mut sid: StateID,
-    haystack: &[u8],
-    base: usize,
-    on_match: &mut impl FnMut(usize, usize),
-) -> StateID {
-    for (i, &byte) in haystack.iter().enumerate() {
-        sid = aut.next_state(Anchored::No, sid, byte);
-        if aut.is_special(sid) && aut.is_match(sid) {
-            for k in 0..aut.match_len(sid) {
-                on_match(aut.match_pattern(sid, k).as_usize(), base + i + 1);
+    walk: &mut Walk,
+    bytes: &[u8],
+    from: usize,
+    base: u64,
+    on_match: &mut impl FnMut(usize, u64),
+) -> bool {
+    for (i, &byte) in bytes[from..].iter().enumerate() {
+        walk.state = aut.next_state(Anchored::Yes, walk.state, byte);
+        if aut.is_special(walk.state) {
+            if aut.is_dead(walk.state) {
+                return false;
+            }
+            if aut.is_match(walk.state) {
+                let end = base + (from + i + 1) as u64;
+                for k in 0..aut.match_len(walk.state) {
+                    let pattern = aut.match_pattern(walk.state, k);
+                    // A state also lists the patterns that end here but start later (its
+                    // suffixes): their own walks report them.
+                    if aut.pattern_len(pattern) as u64 == end - walk.start {
+                        on_match(pattern.as_usize(), end);
+                    }
+                }
             }
         }
     }
-    sid
+    true
 }
 
-/// Walks only the bytes where a match may be in progress: from each place the prefilter flags,
-/// for the length of the longest pattern, and always the last bytes of the haystack, so the
-/// state at its end knows every partial match the next write may complete.
-fn scan_filtered<A: Automaton>(
-    aut: &A,
-    engine: &Engine,
-    prefilter: &Prefilter,
-    mut sid: StateID,
-    haystack: &[u8],
-    on_match: &mut impl FnMut(usize, usize),
-) -> StateID {
-    let len = haystack.len();
-    let max_len = engine.max_pattern_len;
-    let tail = len.saturating_sub(max_len.saturating_sub(1));
-    let mut flags = Flags::default();
-    // A match carried over from the previous write ends within the longest pattern.
-    let mut walk_until = if sid == engine.start {
-        0
-    } else {
-        max_len.saturating_sub(1)
-    };
-    let mut next_flag = flags.next(prefilter, haystack, 0, tail);
-    let mut at = 0;
-    while at < len {
-        if at == next_flag {
-            if at >= tail {
-                walk_until = len;
-                next_flag = len;
-            } else {
-                walk_until = walk_until.max(at + max_len);
-                next_flag = flags.next(prefilter, haystack, at + 1, tail);
-            }
-        }
-        let end = walk_until.min(next_flag.max(at + 1)).min(len);
-        if at >= walk_until {
-            // Nothing can be in progress: jump to the next flag, from a fresh state.
-            sid = engine.start;
-            at = next_flag;
-            continue;
-        }
-        sid = walk(aut, sid, &haystack[at..end], at, on_match);
-        at = end;
-    }
-    sid
-}
-
-/// The prefilter's last answers, reused while they lie ahead (queries only move forward).
-#[derive(Default)]
-struct Flags {
-    long: Option<usize>,
-    short: Option<usize>,
-}
-
-impl Flags {
-    fn next(&mut self, prefilter: &Prefilter, haystack: &[u8], from: usize, limit: usize) -> usize {
-        let long = match self.long {
-            Some(at) if at >= from => at,
-            _ => prefilter.next_long(haystack, from, limit),
-        };
-        let short = match self.short {
-            Some(at) if at >= from => at,
-            _ => prefilter.next_short(haystack, from, limit),
-        };
-        self.long = Some(long);
-        self.short = Some(short);
-        long.min(short)
-    }
-}
-
-/// Whether some pattern starts with `bytes` and goes on past them: an anchored walk that does
-/// not die, and that one more byte can continue.
-fn is_pattern_prefix<A: Automaton>(aut: &A, bytes: &[u8]) -> bool {
-    let Ok(mut sid) = aut.start_state(Anchored::Yes) else {
-        return true;
-    };
-    for &byte in bytes {
-        sid = aut.next_state(Anchored::Yes, sid, byte);
-        if aut.is_dead(sid) {
-            return false;
-        }
-    }
-    (0..=255u8).any(|byte| !aut.is_dead(aut.next_state(Anchored::Yes, sid, byte)))
+fn can_continue<A: Automaton>(aut: &A, state: StateID) -> bool {
+    (0..=255u8).any(|byte| !aut.is_dead(aut.next_state(Anchored::Yes, state, byte)))
 }
 
 #[cfg(test)]
@@ -234,27 +197,32 @@ mod tests {
             .collect()
     }
 
-    fn run(engine: &Engine, chunks: &[&[u8]]) -> (Vec<(usize, usize)>, usize) {
+    /// Matches (pattern, end) over `chunks`, and how many trailing bytes are held.
+    fn run(engine: &Engine, chunks: &[&[u8]]) -> (Vec<(usize, u64)>, u64) {
         let mut matches = Vec::new();
-        let mut state = engine.start();
+        let mut walks = Vec::new();
         let mut offset = 0;
         for chunk in chunks {
-            state = engine.scan(state, chunk, &mut |p, end| matches.push((p, offset + end)));
-            offset += chunk.len();
+            engine.advance(&mut walks, chunk, offset, &mut |p, end| {
+                matches.push((p, end))
+            });
+            offset += chunk.len() as u64;
         }
-        (matches, engine.partial_len(&chunks.concat()))
+        matches.sort_by_key(|&(p, end)| (end, p));
+        let held = walks.iter().map(|w| offset - w.start).max().unwrap_or(0);
+        (matches, held)
     }
 
     #[test]
     fn overlapping_matches_across_chunks() {
         let engine = Engine::new(&needles(&[b"abcabd", b"cab", b"xyz"]));
-        let (matches, depth) = run(&engine, &[b"zzabcab", b"cabdxy"]);
+        let (matches, held) = run(&engine, &[b"zzabcab", b"cabdxy"]);
         assert_eq!(matches, vec![(1, 7), (1, 10), (0, 11)]);
-        assert_eq!(depth, 2);
+        assert_eq!(held, 2);
     }
 
     #[test]
-    fn depth_is_the_longest_pending_prefix() {
+    fn holds_the_longest_partial_match() {
         let engine = Engine::new(&needles(&[b"hello", b"help!"]));
         assert_eq!(run(&engine, &[b"say hel"]).1, 3);
         assert_eq!(run(&engine, &[b"say HeL"]).1, 3);
@@ -272,8 +240,18 @@ mod tests {
         let refs: Vec<&[u8]> = many.iter().map(|p| p.as_slice()).collect();
         let engine = Engine::new(&needles(&refs));
         assert!(matches!(engine.kind, EngineKind::Nfa(_)));
-        let (matches, depth) = run(&engine, &[b"x secret-01234-pad", b"ding y secret-0"]);
+        let (matches, held) = run(&engine, &[b"x secret-01234-pad", b"ding y secret-0"]);
         assert_eq!(matches, vec![(1234, 22)]);
-        assert_eq!(depth, 8);
+        assert_eq!(held, 8);
+    }
+
+    #[test]
+    fn without_a_prefilter_every_offset_starts_a_walk() {
+        let engine = Engine::new(&needles(&[b"ab", b"bab"]));
+        assert!(engine.prefilter.is_none());
+        assert_eq!(
+            run(&engine, &[b"xbabab"]).0,
+            vec![(0, 4), (1, 4), (0, 6), (1, 6)]
+        );
     }
 }

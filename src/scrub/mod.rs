@@ -23,9 +23,7 @@ pub mod reference;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use aho_corasick::automaton::StateID;
-
-use automaton::Engine;
+use automaton::{Engine, Walk};
 use detectors::Decision;
 pub use detectors::Detector;
 use prefilter::Needle;
@@ -186,10 +184,10 @@ impl std::fmt::Debug for Matcher {
 impl Matcher {
     /// Scrubs a whole input at once (for messages ciguard itself writes about a child).
     pub fn scrub_all(&self, input: &[u8]) -> Vec<u8> {
-        let mut stream = Stream::new(self);
+        let mut stream = Stream::new();
         let mut out = Vec::with_capacity(input.len());
         stream.feed(self, input, &mut out);
-        stream.finish(self, &mut out);
+        stream.finish(&mut out);
         out
     }
 }
@@ -226,7 +224,7 @@ pub struct Scrubber {
 impl Scrubber {
     /// A scrubber at the start of a stream.
     pub fn new(matcher: Arc<Matcher>) -> Self {
-        let stream = Stream::new(&matcher);
+        let stream = Stream::new();
         Scrubber { matcher, stream }
     }
 
@@ -238,7 +236,7 @@ impl Scrubber {
     /// Ends the stream: appends every byte still held back, scrubbed. The scrubber can then
     /// start a new stream.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        self.stream.finish(&self.matcher, out);
+        self.stream.finish(out);
     }
 
     /// Swaps in a matcher with more secrets (learnt while the stream runs). Bytes still held back
@@ -262,7 +260,8 @@ impl Scrubber {
 /// The state of one stream, apart from the matcher it runs.
 #[derive(Debug)]
 struct Stream {
-    state: Option<StateID>,
+    /// Partial matches the next bytes may complete.
+    walks: Vec<Walk>,
     /// Input not yet written out, from absolute offset `consumed` to `seen`.
     pending: Vec<u8>,
     consumed: u64,
@@ -276,9 +275,9 @@ struct Stream {
 }
 
 impl Stream {
-    fn new(matcher: &Matcher) -> Self {
+    fn new() -> Self {
         Stream {
-            state: matcher.engine.as_ref().map(Engine::start),
+            walks: Vec::new(),
             pending: Vec::new(),
             consumed: 0,
             seen: 0,
@@ -303,23 +302,23 @@ impl Stream {
         }
         self.scan(matcher, scan_from);
         self.decide(false, newline.is_some());
-        let frontier = self.frontier(matcher);
+        let frontier = self.frontier();
         self.emit(frontier, out);
     }
 
-    fn finish(&mut self, matcher: &Matcher, out: &mut Vec<u8>) {
+    fn finish(&mut self, out: &mut Vec<u8>) {
         self.decide(true, true);
         self.emit(self.seen, out);
         let stats = std::mem::take(&mut self.stats);
         *self = Stream {
             stats,
-            ..Stream::new(matcher)
+            ..Stream::new()
         };
     }
 
     /// Matches the held-back bytes again from scratch, with a new matcher.
     fn rescan(&mut self, matcher: &Matcher) {
-        self.state = matcher.engine.as_ref().map(Engine::start);
+        self.walks.clear();
         self.waiting.clear();
         self.spans.clear();
         self.scan(matcher, 0);
@@ -328,37 +327,40 @@ impl Stream {
 
     /// Runs the automaton over `pending[from..]`, recording masks and detector keywords.
     fn scan(&mut self, matcher: &Matcher, from: usize) {
-        let (Some(engine), Some(state)) = (&matcher.engine, self.state) else {
+        let Some(engine) = &matcher.engine else {
             return;
         };
         let base = self.consumed + from as u64;
         let pending = &self.pending;
         let consumed = self.consumed;
         let (spans, waiting) = (&mut self.spans, &mut self.waiting);
-        let state = engine.scan(state, &pending[from..], &mut |pattern, end| {
-            let end = base + end as u64;
-            match &matcher.patterns[pattern] {
-                Pattern::Literal { bytes, source } => {
-                    // The automaton ignores ASCII case; a secret matches only exactly.
-                    let start = end - bytes.len() as u64;
-                    let from = (start - consumed) as usize;
-                    if pending[from..from + bytes.len()] == bytes[..] {
-                        spans.push(Span {
-                            start,
-                            end,
-                            origin: Origin::Secret(source),
+        engine.advance(
+            &mut self.walks,
+            &pending[from..],
+            base,
+            &mut |pattern, end| {
+                match &matcher.patterns[pattern] {
+                    Pattern::Literal { bytes, source } => {
+                        // The automaton ignores ASCII case; a secret matches only exactly.
+                        let start = end - bytes.len() as u64;
+                        let from = (start - consumed) as usize;
+                        if pending[from..from + bytes.len()] == bytes[..] {
+                            spans.push(Span {
+                                start,
+                                end,
+                                origin: Origin::Secret(source),
+                            });
+                        }
+                    }
+                    Pattern::Keyword { keyword, detector } => {
+                        waiting.push(Pending {
+                            start: end - keyword.len() as u64,
+                            detector: *detector,
                         });
                     }
                 }
-                Pattern::Keyword { keyword, detector } => {
-                    waiting.push(Pending {
-                        start: end - keyword.len() as u64,
-                        detector: *detector,
-                    });
-                }
-            }
-        });
-        self.state = Some(state);
+            },
+        );
     }
 
     /// Asks waiting detectors to decide, when their input may have become complete.
@@ -393,18 +395,14 @@ impl Stream {
 
     /// The offset before which every byte's fate is known: no pattern and no waiting detector
     /// can start a mask there any more.
-    fn frontier(&self, matcher: &Matcher) -> u64 {
-        let partial = matcher
-            .engine
-            .as_ref()
-            .map_or(0, |e| e.partial_len(&self.pending) as u64);
-        let waiting = self
-            .waiting
-            .iter()
-            .map(|w| w.start)
+    fn frontier(&self) -> u64 {
+        let walks = self.walks.iter().map(|w| w.start);
+        let waiting = self.waiting.iter().map(|w| w.start);
+        walks
+            .chain(waiting)
             .min()
-            .unwrap_or(u64::MAX);
-        (self.seen - partial).min(waiting)
+            .unwrap_or(self.seen)
+            .min(self.seen)
     }
 
     /// Writes out everything before `frontier`, masks merged.

@@ -16,6 +16,9 @@ use aho_corasick::packed;
 const LONG: usize = 6;
 const GRAM: usize = 4;
 const STRIDE: usize = LONG - GRAM + 1;
+/// How many bytes past an offset the prefilter reads to judge it; offsets closer than this to
+/// the end of the input must be taken as possible starts.
+pub(crate) const LOOKAHEAD: usize = STRIDE - 1 + GRAM;
 /// Beyond this many short patterns (case variants included) the SIMD search gives up.
 const MAX_SHORT: usize = 64;
 
@@ -127,6 +130,36 @@ impl Prefilter {
 
 /// The longest short pattern.
 const MAX_SHORT_LEN: usize = LONG - 1;
+
+/// The prefilter's last answers, reused while they lie ahead (queries only move forward).
+#[derive(Debug, Default)]
+pub(crate) struct Flags {
+    long: Option<usize>,
+    short: Option<usize>,
+}
+
+impl Flags {
+    /// The first offset in `from..limit` where a pattern may start, else `limit`.
+    pub(crate) fn next(
+        &mut self,
+        prefilter: &Prefilter,
+        haystack: &[u8],
+        from: usize,
+        limit: usize,
+    ) -> usize {
+        let long = match self.long {
+            Some(at) if at >= from => at,
+            _ => prefilter.next_long(haystack, from, limit),
+        };
+        let short = match self.short {
+            Some(at) if at >= from => at,
+            _ => prefilter.next_short(haystack, from, limit),
+        };
+        self.long = Some(long);
+        self.short = Some(short);
+        long.min(short)
+    }
+}
 
 /// Every ASCII-case spelling of `bytes`.
 fn case_variants(bytes: &[u8]) -> Vec<Vec<u8>> {
