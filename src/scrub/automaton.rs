@@ -13,36 +13,22 @@
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous;
-use aho_corasick::{Anchored, MatchKind, StartKind, dfa};
+use aho_corasick::{Anchored, MatchKind};
 
 use super::prefilter::{Flags, LOOKAHEAD, Needle, Prefilter};
 
-/// Pattern sets up to this many bytes get a DFA (fastest); larger ones a contiguous NFA, whose
-/// memory grows with the patterns rather than with patterns times the alphabet.
-const DFA_MAX_PATTERN_BYTES: usize = 256 * 1024;
-
 /// A compiled pattern set.
+///
+/// A contiguous NFA rather than a DFA: walks are short and start all over the input, so what
+/// matters is that the states they touch stay in cache, and the NFA is many times smaller
+/// (measured: 1.5x the throughput of the DFA on the benchmark log with 100 secrets).
 #[derive(Debug)]
 pub(crate) struct Engine {
-    kind: EngineKind,
+    nfa: contiguous::NFA,
+    /// Where every walk starts.
+    start: StateID,
     /// `None` when some pattern is too short to filter: then a walk starts at every offset.
     prefilter: Option<Prefilter>,
-}
-
-#[derive(Debug)]
-enum EngineKind {
-    Dfa(dfa::DFA),
-    Nfa(contiguous::NFA),
-}
-
-/// Runs `$body` with `$aut` bound to the concrete automaton, so the hot loop is monomorphised.
-macro_rules! with_automaton {
-    ($kind:expr, $aut:ident => $body:expr) => {
-        match &$kind {
-            EngineKind::Dfa($aut) => $body,
-            EngineKind::Nfa($aut) => $body,
-        }
-    };
 }
 
 /// A partial match in progress: where it started and how far into the trie it is.
@@ -58,33 +44,20 @@ impl Engine {
     /// a needle's `exact_case` says that other spellings never matter to them).
     pub(crate) fn new(needles: &[Needle<'_>]) -> Engine {
         let patterns: Vec<&[u8]> = needles.iter().map(|n| n.bytes).collect();
-        let total: usize = patterns.iter().map(|p| p.len()).sum();
-        let dfa = (total <= DFA_MAX_PATTERN_BYTES)
-            .then(|| {
-                dfa::Builder::new()
-                    .match_kind(MatchKind::Standard)
-                    .ascii_case_insensitive(true)
-                    .prefilter(false)
-                    .start_kind(StartKind::Anchored)
-                    .build(&patterns)
-                    .ok()
-            })
-            .flatten();
-        let kind = match dfa {
-            Some(dfa) => EngineKind::Dfa(dfa),
-            None => EngineKind::Nfa(
-                contiguous::NFA::builder()
-                    .match_kind(MatchKind::Standard)
-                    .ascii_case_insensitive(true)
-                    .prefilter(false)
-                    .build(&patterns)
-                    // Fails only beyond the crate's state-id space, which the secret-size cap
-                    // keeps far away.
-                    .unwrap_or_else(|e| panic!("building the scrubber automaton: {e}")),
-            ),
-        };
+        let nfa = contiguous::NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .prefilter(false)
+            .build(&patterns)
+            // Fails only beyond the crate's state-id space, which the secret-size cap keeps far
+            // away.
+            .unwrap_or_else(|e| panic!("building the scrubber automaton: {e}"));
+        let start = nfa
+            .start_state(Anchored::Yes)
+            .unwrap_or_else(|e| panic!("anchored start state: {e}"));
         Engine {
-            kind,
+            nfa,
+            start,
             prefilter: Prefilter::new(needles),
         }
     }
@@ -100,57 +73,45 @@ impl Engine {
         base: u64,
         on_match: &mut impl FnMut(usize, u64),
     ) {
-        with_automaton!(self.kind, aut => {
-            walks.retain_mut(|walk| step(aut, walk, bytes, 0, base, on_match));
-            let len = bytes.len();
-            // Near the end the prefilter cannot see enough bytes: every offset there is a start.
-            let sure = len.saturating_sub(LOOKAHEAD);
-            let mut flags = Flags::default();
-            let mut at = 0;
-            while at < sure {
-                let start = match &self.prefilter {
-                    Some(prefilter) => flags.next(prefilter, bytes, at, sure),
-                    None => at,
-                };
-                if start >= sure {
-                    break;
-                }
-                start_walk(aut, walks, bytes, start, base, on_match);
-                at = start + 1;
+        let nfa = &self.nfa;
+        walks.retain_mut(|walk| step(nfa, walk, bytes, 0, base, on_match));
+        let len = bytes.len();
+        // Near the end the prefilter cannot see enough bytes: every offset there is a start.
+        let sure = len.saturating_sub(LOOKAHEAD);
+        let mut flags = Flags::default();
+        let mut at = 0;
+        let mut start_walk = |walks: &mut Vec<Walk>, start: usize| {
+            let mut walk = Walk {
+                start: base + start as u64,
+                state: self.start,
+            };
+            if step(nfa, &mut walk, bytes, start, base, on_match) {
+                walks.push(walk);
             }
-            for start in sure..len {
-                start_walk(aut, walks, bytes, start, base, on_match);
+        };
+        while at < sure {
+            let start = match &self.prefilter {
+                Some(prefilter) => flags.next(prefilter, bytes, at, sure),
+                None => at,
+            };
+            if start >= sure {
+                break;
             }
-            // A whole pattern that nothing extends needs no more bytes.
-            walks.retain(|walk| !aut.is_match(walk.state) || can_continue(aut, walk.state));
-        })
-    }
-}
-
-fn start_walk<A: Automaton>(
-    aut: &A,
-    walks: &mut Vec<Walk>,
-    bytes: &[u8],
-    start: usize,
-    base: u64,
-    on_match: &mut impl FnMut(usize, u64),
-) {
-    let Ok(state) = aut.start_state(Anchored::Yes) else {
-        return;
-    };
-    let mut walk = Walk {
-        start: base + start as u64,
-        state,
-    };
-    if step(aut, &mut walk, bytes, start, base, on_match) {
-        walks.push(walk);
+            start_walk(walks, start);
+            at = start + 1;
+        }
+        for start in sure..len {
+            start_walk(walks, start);
+        }
+        // A whole pattern that nothing extends needs no more bytes.
+        walks.retain(|walk| !nfa.is_match(walk.state) || can_continue(nfa, walk.state));
     }
 }
 
 /// Walks `bytes[from..]`; false once no pattern continues.
 #[inline(always)]
-fn step<A: Automaton>(
-    aut: &A,
+fn step(
+    aut: &contiguous::NFA,
     walk: &mut Walk,
     bytes: &[u8],
     from: usize,
@@ -179,7 +140,7 @@ fn step<A: Automaton>(
     true
 }
 
-fn can_continue<A: Automaton>(aut: &A, state: StateID) -> bool {
+fn can_continue(aut: &contiguous::NFA, state: StateID) -> bool {
     (0..=255u8).any(|byte| !aut.is_dead(aut.next_state(Anchored::Yes, state, byte)))
 }
 
@@ -233,13 +194,12 @@ mod tests {
     }
 
     #[test]
-    fn large_sets_use_the_nfa_and_agree() {
+    fn large_sets() {
         let many: Vec<Vec<u8>> = (0..20_000)
             .map(|i| format!("secret-{i:05}-padding").into_bytes())
             .collect();
         let refs: Vec<&[u8]> = many.iter().map(|p| p.as_slice()).collect();
         let engine = Engine::new(&needles(&refs));
-        assert!(matches!(engine.kind, EngineKind::Nfa(_)));
         let (matches, held) = run(&engine, &[b"x secret-01234-pad", b"ding y secret-0"]);
         assert_eq!(matches, vec![(1234, 22)]);
         assert_eq!(held, 8);

@@ -96,23 +96,21 @@ impl Prefilter {
         self.grams[word] |= bit;
     }
 
-    /// The first offset in `from..limit` where a long pattern may start, else `limit`.
-    /// Occurrences that start before `limit` must end within `haystack`.
-    pub(crate) fn next_long(&self, haystack: &[u8], from: usize, limit: usize) -> usize {
+    /// The first block at `from`, `from + STRIDE`, ... whose gram is in the set, among the
+    /// blocks that can hold a gram of an occurrence starting before `limit`.
+    fn next_long_hit(&self, haystack: &[u8], from: usize, limit: usize) -> Option<usize> {
         // An occurrence starting just before `limit` may have its gram up to STRIDE - 1 later.
         let last = limit + STRIDE - 1;
         let mut at = from;
         while at < last {
-            let Some(gram) = haystack.get(at..at + GRAM) else {
-                break;
-            };
+            let gram = haystack.get(at..at + GRAM)?;
             let (word, bit) = self.slot(gram);
             if self.grams[word] & bit != 0 {
-                return at.saturating_sub(STRIDE - 1).max(from).min(limit);
+                return Some(at);
             }
             at += STRIDE;
         }
-        limit
+        None
     }
 
     /// The first offset in `from..limit` where a short pattern starts, else `limit`.
@@ -131,10 +129,16 @@ impl Prefilter {
 /// The longest short pattern.
 const MAX_SHORT_LEN: usize = LONG - 1;
 
-/// The prefilter's last answers, reused while they lie ahead (queries only move forward).
+/// Where the prefilter has got to in one haystack. Queries only move forward; the gram blocks
+/// keep one alignment from the first query, so no byte is read twice.
 #[derive(Debug, Default)]
 pub(crate) struct Flags {
-    long: Option<usize>,
+    /// The next gram block to read.
+    next_block: usize,
+    /// A block whose gram is in the set, not yet passed: occurrences may start up to
+    /// `STRIDE - 1` bytes before it.
+    long_hit: Option<usize>,
+    /// The next start of a short pattern, once searched for.
     short: Option<usize>,
 }
 
@@ -147,17 +151,30 @@ impl Flags {
         from: usize,
         limit: usize,
     ) -> usize {
-        let long = match self.long {
-            Some(at) if at >= from => at,
-            _ => prefilter.next_long(haystack, from, limit),
+        let long = loop {
+            if let Some(block) = self.long_hit {
+                if block >= from {
+                    break block.saturating_sub(STRIDE - 1).max(from);
+                }
+            }
+            match prefilter.next_long_hit(haystack, self.next_block, limit) {
+                Some(block) => {
+                    self.long_hit = Some(block);
+                    self.next_block = block + STRIDE;
+                }
+                None => {
+                    self.long_hit = None;
+                    self.next_block = usize::MAX - STRIDE;
+                    break limit;
+                }
+            }
         };
         let short = match self.short {
             Some(at) if at >= from => at,
             _ => prefilter.next_short(haystack, from, limit),
         };
-        self.long = Some(long);
         self.short = Some(short);
-        long.min(short)
+        long.min(short).min(limit)
     }
 }
 
@@ -183,10 +200,7 @@ mod tests {
     use super::*;
 
     fn next(prefilter: &Prefilter, haystack: &[u8]) -> usize {
-        let limit = haystack.len();
-        prefilter
-            .next_long(haystack, 0, limit)
-            .min(prefilter.next_short(haystack, 0, limit))
+        Flags::default().next(prefilter, haystack, 0, haystack.len())
     }
 
     #[test]
