@@ -43,11 +43,20 @@ enum State {
 }
 
 /// Splits one output stream into text and add-mask values.
-#[derive(Debug)]
 pub struct AddMaskFilter {
     state: State,
     value: Vec<u8>,
     line_start_command: memmem::Finder<'static>,
+}
+
+/// Shows the length of a value being read, never its bytes.
+impl std::fmt::Debug for AddMaskFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddMaskFilter")
+            .field("state", &self.state)
+            .field("value_len", &self.value.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for AddMaskFilter {

@@ -215,10 +215,19 @@ struct Pending {
 }
 
 /// The redaction state of one output stream.
-#[derive(Debug)]
 pub struct Scrubber {
     matcher: Arc<Matcher>,
     stream: Stream,
+}
+
+/// Shows no byte of the stream: held-back bytes may be a secret not yet masked.
+impl std::fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scrubber")
+            .field("held_back", &self.held_back())
+            .field("stats", self.stats())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Scrubber {
@@ -257,8 +266,8 @@ impl Scrubber {
     }
 }
 
-/// The state of one stream, apart from the matcher it runs.
-#[derive(Debug)]
+/// The state of one stream, apart from the matcher it runs. No `Debug`: it holds raw output.
+#[allow(missing_debug_implementations)]
 struct Stream {
     /// Partial matches the next bytes may complete.
     walks: Vec<Walk>,

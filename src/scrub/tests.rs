@@ -299,3 +299,17 @@ proptest! {
         prop_assert_eq!(stream(&m, split_at_points(&input, &points)), reference::scrub(&m, &input));
     }
 }
+
+#[test]
+fn debug_output_shows_no_secret() {
+    let m = matcher(&["hunter22-secret"]);
+    let mut scrubber = Scrubber::new(m.clone());
+    let mut out = Vec::new();
+    scrubber.feed(b"value hunter22-sec", &mut out);
+    let shown = format!(
+        "{scrubber:?} {m:?} {:?}",
+        MatcherBuilder::new().secret(b"hunter22-secret", "x")
+    );
+    assert!(!shown.contains("hunter22"), "{shown}");
+    assert!(shown.contains("held_back: 12"), "{shown}");
+}
