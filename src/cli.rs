@@ -8,11 +8,10 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
+use crate::credentials::{DEFAULT_NAME_PATTERNS, NamePattern};
 use crate::env::{
     CIGUARD_KILL_AFTER, CIGUARD_LOG_FILE, CIGUARD_MIN_SECRET_LENGTH, GITLAB_JOB_CREDENTIALS,
 };
-use crate::run::name_pattern::NamePattern;
-use crate::run::secrets::DEFAULT_NAME_PATTERNS;
 use crate::scrub::Detector;
 
 /// Keeps ELT pipeline credentials safe in GitLab CI.

@@ -6,7 +6,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod credentials;
 pub mod env;
+pub mod findings;
 pub mod run;
 pub mod scrub;
 pub mod secret;

@@ -9,7 +9,6 @@
 pub mod addmask;
 pub mod child;
 pub mod meltano;
-pub mod name_pattern;
 pub mod pump;
 pub mod secrets;
 

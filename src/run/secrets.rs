@@ -11,30 +11,10 @@ use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use crate::credentials::{DEFAULT_NAME_PATTERNS, NamePattern};
 use crate::env::GITLAB_JOB_CREDENTIALS;
-use crate::run::name_pattern::NamePattern;
 use crate::scrub::MatcherBuilder;
 use crate::secret::Secret;
-
-/// Names that look like credentials, matched ignoring case. On unless `--no-default-patterns`.
-/// `*_PWD` does not match the shell's own `PWD` and `OLDPWD`.
-pub const DEFAULT_NAME_PATTERNS: &[&str] = &[
-    "*PASSWORD*",
-    "*PASSWD*",
-    "*PASSPHRASE*",
-    "*SECRET*",
-    "*TOKEN*",
-    "*API_KEY*",
-    "*APIKEY*",
-    "*PRIVATE_KEY*",
-    "*ACCESS_KEY*",
-    "*CREDENTIAL*",
-    "*DSN*",
-    "*DATABASE_URL*",
-    "*DATABASE_URI*",
-    "*CONNECTION_STRING*",
-    "*_PWD",
-];
 
 /// The most of a file-type variable's file that is read; a larger file is not a credential.
 pub const MAX_SECRET_FILE_BYTES: u64 = 1024 * 1024;

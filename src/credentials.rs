@@ -1,7 +1,28 @@
-//! Case-insensitive glob patterns over environment variable names (`*` and `?`).
+//! What makes a variable a credential by its name: case-insensitive glob patterns over variable
+//! names (`*` and `?`) and the default list, shared by `run`, `audit` and `lint`.
 
 use std::fmt;
 use std::str::FromStr;
+
+/// Names that look like credentials, matched ignoring case. On unless `--no-default-patterns`.
+/// `*_PWD` does not match the shell's own `PWD` and `OLDPWD`.
+pub const DEFAULT_NAME_PATTERNS: &[&str] = &[
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*PASSPHRASE*",
+    "*SECRET*",
+    "*TOKEN*",
+    "*API_KEY*",
+    "*APIKEY*",
+    "*PRIVATE_KEY*",
+    "*ACCESS_KEY*",
+    "*CREDENTIAL*",
+    "*DSN*",
+    "*DATABASE_URL*",
+    "*DATABASE_URI*",
+    "*CONNECTION_STRING*",
+    "*_PWD",
+];
 
 /// A pattern such as `*PASSWORD*` or `SNOWFLAKE_?EY`, matched against whole variable names,
 /// ignoring ASCII case. `*` matches any run of characters, `?` exactly one.
