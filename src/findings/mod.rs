@@ -224,7 +224,13 @@ impl Finding {
         hash.write(self.rule.id.as_bytes());
         match &self.location {
             Location::File(at) => {
-                hash.write(at.path.to_string_lossy().as_bytes());
+                // `./x.yml` and `x.yml` are the same file.
+                let path: PathBuf = at
+                    .path
+                    .components()
+                    .filter(|c| *c != std::path::Component::CurDir)
+                    .collect();
+                hash.write(path.to_string_lossy().as_bytes());
                 hash.write(at.logical.as_bytes());
             }
             Location::Api(at) => {
@@ -339,6 +345,11 @@ mod tests {
         assert_eq!(a.fingerprint(), moved.fingerprint());
         assert_ne!(a.fingerprint(), other.fingerprint());
         assert_eq!(a.fingerprint().len(), 16);
+        let mut dotted = a.clone();
+        if let Location::File(at) = &mut dotted.location {
+            at.path = PathBuf::from("./.gitlab-ci.yml");
+        }
+        assert_eq!(a.fingerprint(), dotted.fingerprint());
     }
 
     #[test]
