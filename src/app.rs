@@ -1,6 +1,8 @@
 //! Turns the command line and the environment into settings and runs the command asked for.
 //! Only `main` and `app` choose exit statuses and what ciguard itself says on stderr.
 
+mod lint;
+
 use std::env;
 use std::ffi::OsString;
 use std::fmt;
@@ -23,6 +25,7 @@ pub fn main(cli: Cli) -> ExitCode {
     withhold_panic_messages();
     match cli.command {
         Command::Run(args) => ExitCode::from(run(args)),
+        Command::Lint(args) => ExitCode::from(lint::lint(args)),
     }
 }
 

@@ -12,6 +12,8 @@ use crate::credentials::{DEFAULT_NAME_PATTERNS, NamePattern};
 use crate::env::{
     CIGUARD_KILL_AFTER, CIGUARD_LOG_FILE, CIGUARD_MIN_SECRET_LENGTH, GITLAB_JOB_CREDENTIALS,
 };
+use crate::findings::Severity;
+use crate::report::Format;
 use crate::scrub::Detector;
 
 /// Keeps ELT pipeline credentials safe in GitLab CI.
@@ -28,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a command with every secret masked in its stdout and stderr.
     Run(RunArgs),
+    /// Check .gitlab-ci.yml and meltano.yml for credential-exposure risks.
+    Lint(LintArgs),
 }
 
 /// `ciguard run [OPTIONS] -- COMMAND [ARGS...]`.
@@ -128,6 +132,83 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("`{text}` is out of range"))
 }
 
+/// `ciguard lint [PATH...]`.
+#[derive(Debug, Args)]
+#[command(after_long_help = LINT_AFTER_HELP)]
+pub struct LintArgs {
+    /// Files to lint: a `.gitlab-ci.yml` (with what it includes locally) or a `meltano.yml`
+    /// each. Default: those two in the working directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The configuration file. Default: `.ciguard.yml` from the working directory up to the
+    /// repository root.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const LINT_AFTER_HELP: &str = "\
+Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 could not finish
+(bad usage, unreadable or invalid file, configuration error).
+
+Suppress a finding with a comment on its line or on the line of its job's key:
+  # ciguard: ignore[rule-id] reason
+Rules: docs/rules.md.";
+
+/// How findings are reported and when they fail the command (audit, lint).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = format_parser())]
+    pub format: Format,
+
+    /// Write the report here instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Also write a report in FORMAT to PATH (repeatable), e.g. `codequality=gl-code-quality.json`.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
+    pub reports: Vec<(Format, PathBuf)>,
+
+    /// Exit 1 when a finding is at or above this severity (`never`: always exit 0).
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
+}
+
+/// The `--fail-on` threshold: a severity, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn(pub Option<Severity>);
+
+fn format_parser() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.iter().map(|format| format.as_str()))
+        .try_map(|name| name.parse::<Format>().map_err(|e| e.to_string()))
+}
+
+fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not FORMAT=PATH (e.g. sarif=ciguard.sarif)"))?;
+    let format = format.parse::<Format>().map_err(|e| e.to_string())?;
+    if path.is_empty() {
+        return Err(format!("`{text}` has no path after `=`"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
+fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    if text == "never" {
+        return Ok(FailOn(None));
+    }
+    Severity::from_name(text)
+        .map(|s| FailOn(Some(s)))
+        .ok_or_else(|| {
+            format!("`{text}` is not a severity: use info, low, medium, high, critical or never")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -137,6 +218,34 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn lint_output_options_parse() {
+        let cli = Cli::try_parse_from([
+            "ciguard",
+            "lint",
+            "--format",
+            "sarif",
+            "--report",
+            "codequality=gl-code-quality.json",
+            "--fail-on",
+            "never",
+            "a.yml",
+        ])
+        .expect("parses");
+        let Command::Lint(args) = cli.command else {
+            panic!("not lint");
+        };
+        assert_eq!(args.output.format, Format::Sarif);
+        assert_eq!(
+            args.output.reports,
+            [(Format::Codequality, PathBuf::from("gl-code-quality.json"))]
+        );
+        assert_eq!(args.output.fail_on, FailOn(None));
+        assert_eq!(args.paths, [PathBuf::from("a.yml")]);
+        assert!(Cli::try_parse_from(["ciguard", "lint", "--report", "sarif"]).is_err());
+        assert!(Cli::try_parse_from(["ciguard", "lint", "--fail-on", "severe"]).is_err());
     }
 
     #[test]
@@ -164,7 +273,9 @@ mod tests {
             "exit 3",
         ])
         .expect("valid command line");
-        let Command::Run(args) = cli.command;
+        let Command::Run(args) = cli.command else {
+            panic!("not run");
+        };
         assert_eq!(args.command, ["sh", "-c", "exit 3"]);
         assert_eq!(args.secret_env.len(), 1);
         assert!(Cli::try_parse_from(["ciguard", "run"]).is_err());

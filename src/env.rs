@@ -20,6 +20,9 @@ pub const COLUMNS: &str = "COLUMNS";
 /// The value of [`COLUMNS`] given to the child when the caller has not set one.
 pub const CHILD_COLUMNS: &str = "500";
 
+/// When set and not empty, text reports have no colour (<https://no-color.org>).
+pub const NO_COLOR: &str = "NO_COLOR";
+
 /// Meltano's project directory; when unset, the working directory. ciguard reads `meltano.yml`
 /// and cleans `.meltano/run` there.
 pub const MELTANO_PROJECT_ROOT: &str = "MELTANO_PROJECT_ROOT";

@@ -6,9 +6,12 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod credentials;
 pub mod env;
 pub mod findings;
+pub mod lint;
+pub mod report;
 pub mod run;
 pub mod scrub;
 pub mod secret;

@@ -36,6 +36,8 @@ pub struct ProjectError {
     pub path: PathBuf,
     /// `:line:column` when known, else empty.
     location: String,
+    /// 1-based line and column, when known.
+    line_column: Option<(u64, u64)>,
     /// What is wrong (never a value from the file).
     message: String,
 }
@@ -46,8 +48,19 @@ impl ProjectError {
             path: path.to_owned(),
             location: line_column
                 .map_or_else(String::new, |(line, column)| format!(":{line}:{column}")),
+            line_column,
             message: message.into(),
         }
+    }
+
+    /// 1-based line and column in [`Self::path`], when known.
+    pub(crate) fn line_column(&self) -> Option<(u64, u64)> {
+        self.line_column
+    }
+
+    /// What is wrong, without the file and position.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
 }
 
@@ -113,8 +126,44 @@ pub fn sensitive_env_names(project_root: &Path) -> Result<BTreeSet<String>, Proj
             ));
         }
     };
-    let project = parse_project(&path, &text)?;
     let mut names = BTreeSet::new();
+    for_each_definition(project_root, &path, &text, |_, name, definition| {
+        let prefixes = [Some(name), definition.namespace.as_deref()];
+        for setting in definition.settings.iter().filter(|s| s.is_sensitive()) {
+            add_env_names(&mut names, &prefixes, setting);
+        }
+    })?;
+    Ok(names)
+}
+
+/// The names and aliases of the sensitive settings of each plugin of the project file `path`
+/// (read as `text`), keyed by plugin type and plugin name. Shared with `lint`.
+pub(crate) fn sensitive_settings(
+    project_root: &Path,
+    path: &Path,
+    text: &str,
+) -> Result<BTreeMap<(String, String), BTreeSet<String>>, ProjectError> {
+    let mut settings = BTreeMap::new();
+    for_each_definition(project_root, path, text, |plugin_type, name, definition| {
+        let names: &mut BTreeSet<String> = settings
+            .entry((plugin_type.to_owned(), name.to_owned()))
+            .or_default();
+        for setting in definition.settings.iter().filter(|s| s.is_sensitive()) {
+            names.insert(setting.name.clone());
+            names.extend(setting.aliases.iter().flatten().cloned());
+        }
+    })?;
+    Ok(settings)
+}
+
+/// Calls `visit(plugin_type, plugin_name, definition)` for every plugin of the project file.
+fn for_each_definition(
+    project_root: &Path,
+    path: &Path,
+    text: &str,
+    mut visit: impl FnMut(&str, &str, &Definition),
+) -> Result<(), ProjectError> {
+    let project = parse_project(path, text)?;
     for (plugin_type, entries) in project.plugins.unwrap_or_default() {
         let entries = entries.unwrap_or_default();
         let by_name: BTreeMap<&str, &PluginEntry> = entries
@@ -123,13 +172,10 @@ pub fn sensitive_env_names(project_root: &Path) -> Result<BTreeSet<String>, Proj
             .collect();
         for entry in &entries {
             let definition = resolve(project_root, &plugin_type, entry, &by_name)?;
-            let prefixes = [Some(entry.name.as_str()), definition.namespace.as_deref()];
-            for setting in definition.settings.iter().filter(|s| s.is_sensitive()) {
-                add_env_names(&mut names, &prefixes, setting);
-            }
+            visit(&plugin_type, &entry.name, &definition);
         }
     }
-    Ok(names)
+    Ok(())
 }
 
 fn parse_project(path: &Path, text: &str) -> Result<ProjectFile, ProjectError> {
@@ -143,7 +189,7 @@ fn parse_project(path: &Path, text: &str) -> Result<ProjectFile, ProjectError> {
 }
 
 /// The first line of the parser's message, without the location it repeats.
-fn describe_yaml_error(err: &serde_saphyr::Error) -> String {
+pub(crate) fn describe_yaml_error(err: &serde_saphyr::Error) -> String {
     let message = err.to_string();
     let first_line = message.lines().next().unwrap_or_default();
     let what = first_line.split(" at line ").next().unwrap_or_default();

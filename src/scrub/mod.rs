@@ -184,12 +184,34 @@ impl std::fmt::Debug for Matcher {
 impl Matcher {
     /// Scrubs a whole input at once (for messages ciguard itself writes about a child).
     pub fn scrub_all(&self, input: &[u8]) -> Vec<u8> {
-        let mut stream = Stream::new();
+        self.whole(input, Style::Mask)
+    }
+
+    /// Replaces every byte of every secret in `input` with `*`, keeping its length: for showing
+    /// source lines whose columns must stay right.
+    pub fn redact_all(&self, input: &[u8]) -> Vec<u8> {
+        self.whole(input, Style::Stars)
+    }
+
+    fn whole(&self, input: &[u8], style: Style) -> Vec<u8> {
+        let mut stream = Stream {
+            style,
+            ..Stream::new()
+        };
         let mut out = Vec::with_capacity(input.len());
         stream.feed(self, input, &mut out);
         stream.finish(&mut out);
         out
     }
+}
+
+/// How masked bytes are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// One [`MASK`] per merged run.
+    Mask,
+    /// One `*` per masked byte.
+    Stars,
 }
 
 /// Where a masked span came from; orders the attribution of a merged mask.
@@ -281,6 +303,7 @@ struct Stream {
     /// End of the last mask written; a span starting at or before it extends that mask.
     mask_end: Option<u64>,
     stats: Stats,
+    style: Style,
 }
 
 impl Stream {
@@ -295,6 +318,7 @@ impl Stream {
             spans: Vec::new(),
             mask_end: None,
             stats: Stats::default(),
+            style: Style::Mask,
         }
     }
 
@@ -321,6 +345,7 @@ impl Stream {
         let stats = std::mem::take(&mut self.stats);
         *self = Stream {
             stats,
+            style: self.style,
             ..Stream::new()
         };
     }
@@ -429,10 +454,16 @@ impl Stream {
                     }
                     _ => {
                         self.copy_verbatim(at, span.start, out);
-                        out.extend_from_slice(MASK);
+                        if self.style == Style::Mask {
+                            out.extend_from_slice(MASK);
+                        }
                         self.stats.count(span.origin);
                         self.mask_end = Some(span.end);
                     }
+                }
+                if self.style == Style::Stars && at < span.end {
+                    let stars = span.end - at.max(span.start);
+                    out.resize(out.len() + stars as usize, b'*');
                 }
                 at = at.max(span.end);
             }

@@ -313,3 +313,15 @@ fn debug_output_shows_no_secret() {
     assert!(!shown.contains("hunter22"), "{shown}");
     assert!(shown.contains("held_back: 12"), "{shown}");
 }
+
+#[test]
+fn redaction_keeps_length_and_columns() {
+    let m = matcher(&["hunter22", "22-more"]);
+    let input = b"pw=hunter22-more and glpat-abcdef1234 end\npostgresql://u:pw9@h\n";
+    let out = m.redact_all(input);
+    assert_eq!(out.len(), input.len());
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "pw=************* and glpat-********** end\npostgresql://u:***@h\n"
+    );
+}

@@ -1,0 +1,263 @@
+//! The GitLab CI half of `ciguard lint`: loads a `.gitlab-ci.yml` and its local includes with
+//! source positions ([`document`], [`pipeline`]), judges where each job can run ([`reach`]),
+//! scans its scripts ([`shell`]) and runs every rule under [`rules`], one file per rule.
+
+pub mod document;
+pub mod pipeline;
+pub mod reach;
+pub mod rules;
+pub mod shell;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use crate::findings::{FileLocation, Finding, Location, Rule};
+use crate::lint::{Knowledge, LoadError, SourceFile};
+use document::Pos;
+use pipeline::{Job, Pipeline, ScriptLine};
+use reach::Reach;
+use shell::Command;
+
+pub use rules::RULES;
+
+/// Predefined job-scoped tokens: the runner always masks them and they expire with the job.
+const JOB_SCOPED_TOKENS: &[&str] = &[
+    "CI_JOB_TOKEN",
+    "CI_REGISTRY_PASSWORD",
+    "CI_DEPENDENCY_PROXY_PASSWORD",
+    "CI_JOB_JWT",
+    "CI_JOB_JWT_V1",
+    "CI_JOB_JWT_V2",
+];
+
+/// Prefixes of settings whose names contain a credential word but hold none.
+const SETTING_PREFIXES: &[&str] = &["SECRET_DETECTION_"];
+
+/// Suffixes of settings whose names contain a credential word but hold none.
+const SETTING_SUFFIXES: &[&str] = &[
+    "_ENABLED",
+    "_DISABLED",
+    "_PATHS",
+    "_NAME",
+    "_IMAGE",
+    "_VERSION",
+    "_TYPE",
+    "_LENGTH",
+];
+
+/// What `analyse` found, and the files it read (the top file first).
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Every finding of every CI rule, sorted by location.
+    pub findings: Vec<Finding>,
+    /// The files the findings point into.
+    pub sources: Vec<SourceFile>,
+}
+
+/// Loads `path` (a .gitlab-ci.yml) and what it includes locally, runs every CI rule.
+pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, LoadError> {
+    let (pipeline, sources) = pipeline::load(path)?;
+    let reaches = reach::reaches(&pipeline);
+    let context = Context {
+        pipeline: &pipeline,
+        knowledge,
+        sources: &sources,
+        reaches,
+    };
+    let mut findings = Vec::new();
+    for check in rules::CHECKS {
+        check(&context, &mut findings);
+    }
+    // A line shared through `extends:`, `default:` or an anchor is reported once.
+    let mut seen = HashSet::new();
+    findings.retain(|f: &Finding| match &f.location {
+        Location::File(at) => seen.insert((f.rule.id, at.path.clone(), at.line, at.column)),
+        Location::Api(_) => true,
+    });
+    findings.sort_by(|a, b| (&a.location, a.rule.id).cmp(&(&b.location, b.rule.id)));
+    Ok(Analysis { findings, sources })
+}
+
+/// What a rule's check sees.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The loaded pipeline.
+    pub pipeline: &'a Pipeline,
+    /// Credential names and production environments.
+    pub knowledge: &'a Knowledge,
+    /// The files, indexed by [`Pos::file`].
+    pub sources: &'a [SourceFile],
+    /// Where each job of `pipeline.jobs` can run, by index.
+    reaches: Vec<Reach>,
+}
+
+/// One simple command of a job's script.
+#[derive(Debug)]
+pub struct ScriptCommand<'a> {
+    /// The job.
+    pub job: &'a Job,
+    /// The script line it is on.
+    pub line: ScriptLine,
+    /// The command.
+    pub command: Command,
+}
+
+impl ScriptCommand<'_> {
+    /// E.g. `deploy.script[2]`.
+    pub fn logical(&self) -> String {
+        self.line.logical(&self.job.name)
+    }
+
+    /// The script text from the command's first word to the end of its line.
+    pub fn source_text(&self) -> &str {
+        let start = self
+            .command
+            .words
+            .first()
+            .or(self.command.assignments.first())
+            .map_or(0, |w| w.offset);
+        let rest = self.line.text.get(start..).unwrap_or_default();
+        rest.lines().next().unwrap_or_default().trim_end()
+    }
+}
+
+impl<'a> Context<'a> {
+    /// Every job with where it can run.
+    pub fn jobs(&self) -> impl Iterator<Item = (&'a Job, &Reach)> {
+        self.pipeline.jobs.iter().zip(&self.reaches)
+    }
+
+    /// Every command of every job's scripts.
+    pub fn script_commands(&self) -> impl Iterator<Item = ScriptCommand<'a>> {
+        self.pipeline.jobs.iter().flat_map(Self::commands_of)
+    }
+
+    /// Every command of one job's scripts.
+    pub fn commands_of<'j>(job: &'j Job) -> Vec<ScriptCommand<'j>> {
+        job.script_lines()
+            .into_iter()
+            .flat_map(|line| {
+                shell::commands(&line.text)
+                    .into_iter()
+                    .map(move |command| ScriptCommand {
+                        job,
+                        line: line.clone(),
+                        command,
+                    })
+            })
+            .collect()
+    }
+
+    /// Whether `name` holds a credential: it matches a credential pattern, is not one of the
+    /// runner's own job-scoped tokens, and is not a setting named after secrets
+    /// (`SECRET_DETECTION_EXCLUDED_PATHS`).
+    pub fn is_credential(&self, name: &str) -> bool {
+        let upper = name.to_ascii_uppercase();
+        let is_setting = SETTING_PREFIXES.iter().any(|p| upper.starts_with(p))
+            || SETTING_SUFFIXES.iter().any(|s| upper.ends_with(s));
+        !is_setting && !JOB_SCOPED_TOKENS.contains(&name) && self.knowledge.is_credential(name)
+    }
+
+    /// The credential variables a job defines or expands, sorted.
+    pub fn credentials_used(&self, job: &Job) -> Vec<String> {
+        let mut names: Vec<String> = job
+            .variables()
+            .into_iter()
+            .map(|v| v.name)
+            .chain(Self::commands_of(job).iter().flat_map(|script| {
+                let command = &script.command;
+                command
+                    .words
+                    .iter()
+                    .chain(&command.assignments)
+                    .flat_map(|word| word.variables().into_iter().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            }))
+            .filter(|name| self.is_credential(name))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// A finding of `rule` on `needle` inside the node at `at` (a multi-line scalar is searched
+    /// for the line that holds it).
+    pub fn finding(
+        &self,
+        rule: &'static Rule,
+        at: Pos,
+        needle: &str,
+        logical: String,
+        message: String,
+    ) -> Finding {
+        let start = self.locate(at, needle);
+        let width = needle.lines().next().unwrap_or_default().chars().count();
+        let width = u32::try_from(width).unwrap_or(u32::MAX).max(1);
+        let path = self
+            .sources
+            .get(at.file)
+            .map(|s| s.path.clone())
+            .unwrap_or_default();
+        Finding::new(
+            rule,
+            Location::File(FileLocation {
+                path,
+                line: start.line,
+                column: start.column,
+                end_line: start.line,
+                end_column: start.column.saturating_add(width),
+                logical,
+            }),
+            message,
+        )
+    }
+
+    /// A finding of `rule` on a script command.
+    pub fn command_finding(
+        &self,
+        rule: &'static Rule,
+        command: &ScriptCommand<'_>,
+        message: String,
+    ) -> Finding {
+        self.finding(
+            rule,
+            command.line.at,
+            command.source_text(),
+            command.logical(),
+            message,
+        )
+    }
+
+    /// Where `needle` is, searching from `at` over the following lines of a block scalar.
+    fn locate(&self, at: Pos, needle: &str) -> Pos {
+        let needle = needle.lines().next().unwrap_or_default().trim();
+        let Some(source) = self.sources.get(at.file) else {
+            return at;
+        };
+        if needle.is_empty() || at.line == 0 {
+            return at;
+        }
+        let first = usize::try_from(at.line - 1).unwrap_or(usize::MAX);
+        for (index, line) in source.text.lines().enumerate().skip(first).take(200) {
+            let from = if index == first {
+                line.char_indices()
+                    .nth(usize::try_from(at.column.saturating_sub(1)).unwrap_or(0))
+                    .map_or(line.len(), |(byte, _)| byte)
+            } else {
+                0
+            };
+            if let Some(found) = line.get(from..).and_then(|rest| rest.find(needle)) {
+                let column = line[..from + found].chars().count() + 1;
+                return Pos {
+                    file: at.file,
+                    line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                    column: u32::try_from(column).unwrap_or(u32::MAX),
+                };
+            }
+        }
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests;

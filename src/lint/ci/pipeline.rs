@@ -1,0 +1,943 @@
+//! A pipeline as GitLab evaluates it: local includes merged, `!reference` tags resolved,
+//! `extends:` and `default:` applied, so each job holds its effective configuration, and every
+//! node still points at the file and line it came from.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::document::{self, Entry, Node, Pos, Value};
+use crate::lint::{LoadError, SourceFile};
+
+/// Top-level keys that are not jobs.
+const GLOBAL_KEYWORDS: &[&str] = &[
+    "after_script",
+    "before_script",
+    "cache",
+    "default",
+    "image",
+    "include",
+    "services",
+    "spec",
+    "stages",
+    "types",
+    "variables",
+    "workflow",
+];
+
+/// Keys a job takes from `default:` when it does not set them.
+const DEFAULT_KEYWORDS: &[&str] = &[
+    "after_script",
+    "artifacts",
+    "before_script",
+    "cache",
+    "hooks",
+    "id_tokens",
+    "image",
+    "interruptible",
+    "retry",
+    "services",
+    "tags",
+    "timeout",
+];
+
+/// Legacy top-level keys that act as defaults.
+const LEGACY_DEFAULT_KEYWORDS: &[&str] = &[
+    "after_script",
+    "before_script",
+    "cache",
+    "image",
+    "services",
+];
+
+/// GitLab stops following `extends:` and `!reference` this deep.
+const MAX_NESTING: usize = 11;
+
+/// GitLab allows at most this many included files.
+const MAX_INCLUDED_FILES: usize = 150;
+
+/// A loaded pipeline.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// Every top-level key after merging includes and resolving references.
+    pub root: Node,
+    /// The jobs (not hidden ones), with `extends:` and `default:` applied.
+    pub jobs: Vec<Job>,
+    /// Every `include:` entry found, local ones included.
+    pub includes: Vec<Include>,
+    /// Local includes that matched no file.
+    pub missing_includes: Vec<Include>,
+}
+
+/// One job with its effective configuration.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The job's name.
+    pub name: String,
+    /// Where its key is.
+    pub at: Pos,
+    /// Its merged mapping.
+    pub body: Node,
+    /// Global variables it inherits.
+    pub global_variables: Vec<Variable>,
+}
+
+/// An `include:` entry.
+#[derive(Debug, Clone)]
+pub struct Include {
+    /// What it includes.
+    pub kind: IncludeKind,
+    /// The entry (a string or a mapping).
+    pub node: Node,
+}
+
+/// The kinds of include GitLab knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncludeKind {
+    /// A file of this repository.
+    Local(String),
+    /// A file of another project, at `ref` if given.
+    Project {
+        /// The project path.
+        project: String,
+        /// The ref, if pinned.
+        git_ref: Option<String>,
+    },
+    /// A URL, with an `integrity` hash if given.
+    Remote {
+        /// The URL, userinfo masked and query dropped.
+        url: String,
+        /// Whether `integrity:` is set.
+        has_integrity: bool,
+    },
+    /// A GitLab-provided template.
+    Template(String),
+    /// A CI/CD component `host/path/name@version`.
+    Component(String),
+}
+
+impl IncludeKind {
+    /// The keyword GitLab uses for it.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            IncludeKind::Local(_) => "local",
+            IncludeKind::Project { .. } => "project",
+            IncludeKind::Remote { .. } => "remote",
+            IncludeKind::Template(_) => "template",
+            IncludeKind::Component(_) => "component",
+        }
+    }
+
+    /// What it names: a path, project, URL, template or component.
+    pub fn target(&self) -> &str {
+        match self {
+            IncludeKind::Local(path)
+            | IncludeKind::Template(path)
+            | IncludeKind::Component(path) => path,
+            IncludeKind::Project { project, .. } => project,
+            IncludeKind::Remote { url, .. } => url,
+        }
+    }
+}
+
+/// A CI/CD variable defined in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variable {
+    /// Its key.
+    pub name: String,
+    /// Where the key is.
+    pub name_at: Pos,
+    /// Its value as written, when it is a scalar.
+    pub value: Option<String>,
+    /// Where the value is (the key when there is none).
+    pub value_at: Pos,
+}
+
+/// One command line of a job's script.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptLine {
+    /// `before_script`, `script` or `after_script`.
+    pub section: &'static str,
+    /// Its index in the flattened section.
+    pub index: usize,
+    /// The text (a block scalar may hold several shell lines).
+    pub text: String,
+    /// Where the scalar starts.
+    pub at: Pos,
+}
+
+/// A job's environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    /// Its name as written (may contain variables).
+    pub name: String,
+    /// `deployment_tier:`, if set.
+    pub tier: Option<String>,
+}
+
+impl ScriptLine {
+    /// Its logical path in job `job_name`, e.g. `deploy.script[2]`.
+    pub fn logical(&self, job_name: &str) -> String {
+        format!("{job_name}.{}[{}]", self.section, self.index)
+    }
+}
+
+impl Job {
+    /// `before_script`, `script` and `after_script`, flattened, in the order they run.
+    pub fn script_lines(&self) -> Vec<ScriptLine> {
+        let mut lines = Vec::new();
+        for section in ["before_script", "script", "after_script"] {
+            if let Some(node) = self.body.get(section) {
+                let mut texts = Vec::new();
+                flatten_scalars(node, 0, &mut texts);
+                lines.extend(
+                    texts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, line)| ScriptLine {
+                            section,
+                            index,
+                            text: line.as_str().unwrap_or_default().to_owned(),
+                            at: line.at,
+                        }),
+                );
+            }
+        }
+        lines
+    }
+
+    /// Global variables it inherits, then its own (a job's own wins on a shared key).
+    pub fn variables(&self) -> Vec<Variable> {
+        let own = self
+            .body
+            .get("variables")
+            .map(variables_of)
+            .unwrap_or_default();
+        let mut all: Vec<Variable> = self
+            .global_variables
+            .iter()
+            .filter(|g| !own.iter().any(|o| o.name == g.name))
+            .cloned()
+            .collect();
+        all.extend(own);
+        all
+    }
+
+    /// Its environment, if it deploys to one.
+    pub fn environment(&self) -> Option<Environment> {
+        let node = self.body.get("environment")?;
+        match &node.value {
+            Value::Scalar(name) => Some(Environment {
+                name: name.clone(),
+                tier: None,
+            }),
+            Value::Map(_) => Some(Environment {
+                name: node.get_str("name")?.to_owned(),
+                tier: node.get_str("deployment_tier").map(str::to_owned),
+            }),
+            Value::Null | Value::Seq(_) => None,
+        }
+    }
+
+    /// The value of `key` in its configuration.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.body.get(key)
+    }
+
+    /// `logical` path of a node inside this job, e.g. `deploy.script[2]`.
+    pub fn logical(&self, what: &str) -> String {
+        format!("{}.{what}", self.name)
+    }
+}
+
+/// The variables of a `variables:` mapping.
+pub fn variables_of(node: &Node) -> Vec<Variable> {
+    node.entries()
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| {
+            let value_node = match &entry.value.value {
+                Value::Map(_) => entry.value.get("value"),
+                _ => Some(&entry.value),
+            };
+            Variable {
+                name: entry.key.clone(),
+                name_at: entry.key_at,
+                value: value_node.and_then(Node::as_str).map(str::to_owned),
+                value_at: value_node.map_or(entry.key_at, |n| n.at),
+            }
+        })
+        .collect()
+}
+
+/// The scalars of a script, nested sequences flattened (as GitLab does, 10 levels deep).
+fn flatten_scalars<'a>(node: &'a Node, depth: usize, out: &mut Vec<&'a Node>) {
+    match &node.value {
+        Value::Scalar(_) => out.push(node),
+        Value::Seq(items) if depth < MAX_NESTING => {
+            items
+                .iter()
+                .for_each(|item| flatten_scalars(item, depth + 1, out));
+        }
+        _ => {}
+    }
+}
+
+/// Loads `path` and the local files it includes.
+pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), LoadError> {
+    let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut loader = Loader {
+        root_dir,
+        sources: Vec::new(),
+        includes: Vec::new(),
+        missing_includes: Vec::new(),
+        stack: Vec::new(),
+    };
+    let merged = loader.load_file(path)?;
+    let mut resolver = ReferenceResolver {
+        root: &merged,
+        nodes_left: MAX_RESOLVED_NODES,
+    };
+    let resolved = resolver.resolve(&merged, 0).map_err(|TooLarge| LoadError {
+        path: path.to_path_buf(),
+        position: None,
+        reason: format!(
+            "`!reference` tags expand the pipeline to more than {MAX_RESOLVED_NODES} nodes"
+        ),
+    })?;
+    let jobs = jobs_of(&resolved);
+    Ok((
+        Pipeline {
+            root: resolved,
+            jobs,
+            includes: loader.includes,
+            missing_includes: loader.missing_includes,
+        },
+        loader.sources,
+    ))
+}
+
+struct Loader {
+    root_dir: PathBuf,
+    sources: Vec<SourceFile>,
+    includes: Vec<Include>,
+    missing_includes: Vec<Include>,
+    /// Files being loaded, to catch include cycles.
+    stack: Vec<PathBuf>,
+}
+
+impl Loader {
+    /// The file's content with what it includes merged underneath it.
+    fn load_file(&mut self, path: &Path) -> Result<Node, LoadError> {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if self.stack.contains(&canonical) {
+            let chain: Vec<String> = self
+                .stack
+                .iter()
+                .chain([&canonical])
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(LoadError {
+                path: path.to_path_buf(),
+                position: None,
+                reason: format!("include cycle: {}", chain.join(" includes ")),
+            });
+        }
+        if self.sources.len() >= MAX_INCLUDED_FILES {
+            return Err(LoadError {
+                path: path.to_path_buf(),
+                position: None,
+                reason: format!("more than {MAX_INCLUDED_FILES} included files (GitLab's limit)"),
+            });
+        }
+        let text = read_text(path)?;
+        let file = self.sources.len();
+        let documents = document::parse(&text, path, file)?;
+        self.sources.push(SourceFile {
+            path: path.to_path_buf(),
+            text,
+        });
+        let own = pipeline_document(documents, path)?;
+        self.stack.push(canonical);
+        let mut merged = Node::new(Value::Map(Vec::new()), own.at);
+        if let Some(include) = own.get("include") {
+            for entry in include_entries(include) {
+                if let IncludeKind::Local(local) = &entry.kind {
+                    let found = self.local_files(local);
+                    if found.is_empty() {
+                        self.missing_includes.push(entry.clone());
+                    }
+                    for included in found {
+                        let content = self.load_file(&included)?;
+                        merged = deep_merge(&merged, &content);
+                    }
+                }
+                self.includes.push(entry);
+            }
+        }
+        self.stack.pop();
+        Ok(deep_merge(&merged, &without_key(&own, "include")))
+    }
+
+    /// Files a local include names: a path from the repository root, possibly a glob.
+    fn local_files(&self, pattern: &str) -> Vec<PathBuf> {
+        let relative = pattern.trim_start_matches('/');
+        if relative.contains('$') {
+            return Vec::new();
+        }
+        if !relative.contains('*') {
+            let path = self.root_dir.join(relative);
+            return if path.is_file() {
+                vec![path]
+            } else {
+                Vec::new()
+            };
+        }
+        let Ok(matcher) = glob_regex(relative) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        walk(&self.root_dir, &self.root_dir, 0, &mut |candidate, rel| {
+            if matcher.is_match(rel) {
+                found.push(candidate.to_path_buf());
+            }
+        });
+        found.sort();
+        found
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, LoadError> {
+    let error = |reason: String, position| LoadError {
+        path: path.to_path_buf(),
+        position,
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read: {e}"), None))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        error(
+            "not valid UTF-8 (a YAML file must be UTF-8 text)".to_owned(),
+            Some((
+                u32::try_from(line).unwrap_or(u32::MAX),
+                u32::try_from(column).unwrap_or(u32::MAX),
+            )),
+        )
+    })
+}
+
+/// The pipeline document of a file: the only one, or the one after a `spec:` header.
+fn pipeline_document(documents: Vec<Node>, path: &Path) -> Result<Node, LoadError> {
+    let mut documents: Vec<Node> = documents
+        .into_iter()
+        .filter(|d| !matches!(d.value, Value::Null))
+        .collect();
+    if documents.len() > 1 && documents[0].get("spec").is_some() {
+        documents.remove(0);
+    }
+    match documents.len() {
+        0 => Ok(Node::new(Value::Map(Vec::new()), Pos::default())),
+        1 => {
+            let document = documents.remove(0);
+            if document.entries().is_some() {
+                Ok(document)
+            } else {
+                Err(LoadError {
+                    path: path.to_path_buf(),
+                    position: Some((document.at.line, document.at.column)),
+                    reason: "a GitLab CI file must be a mapping of keywords and jobs".to_owned(),
+                })
+            }
+        }
+        _ => Err(LoadError {
+            path: path.to_path_buf(),
+            position: Some((documents[1].at.line, documents[1].at.column)),
+            reason: "more than one YAML document; GitLab accepts only a `spec:` header followed by the pipeline".to_owned(),
+        }),
+    }
+}
+
+/// The entries of `include:` (a string, a mapping, or a list of them).
+fn include_entries(include: &Node) -> Vec<Include> {
+    let items: Vec<&Node> = match &include.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![include],
+    };
+    items.into_iter().filter_map(include_of).collect()
+}
+
+fn include_of(node: &Node) -> Option<Include> {
+    let kind = match &node.value {
+        Value::Scalar(text) if text.starts_with("http://") || text.starts_with("https://") => {
+            IncludeKind::Remote {
+                url: without_secrets(text),
+                has_integrity: false,
+            }
+        }
+        Value::Scalar(text) => IncludeKind::Local(text.clone()),
+        Value::Map(_) => {
+            if let Some(local) = node.get_str("local") {
+                IncludeKind::Local(local.to_owned())
+            } else if let Some(project) = node.get_str("project") {
+                IncludeKind::Project {
+                    project: project.to_owned(),
+                    git_ref: node.get_str("ref").map(str::to_owned),
+                }
+            } else if let Some(url) = node.get_str("remote") {
+                IncludeKind::Remote {
+                    url: without_secrets(url),
+                    has_integrity: node.get("integrity").is_some(),
+                }
+            } else if let Some(template) = node.get_str("template") {
+                IncludeKind::Template(template.to_owned())
+            } else {
+                IncludeKind::Component(node.get_str("component")?.to_owned())
+            }
+        }
+        Value::Null | Value::Seq(_) => return None,
+    };
+    Some(Include {
+        kind,
+        node: node.clone(),
+    })
+}
+
+/// A URL for messages: userinfo replaced by `****`, query and fragment dropped (either may
+/// carry a token).
+fn without_secrets(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://****@{host}{path}"),
+        None => url.to_owned(),
+    }
+}
+
+/// `base` with `over` merged on top: mappings merge key by key, anything else is replaced.
+pub fn deep_merge(base: &Node, over: &Node) -> Node {
+    match (&base.value, &over.value) {
+        (Value::Map(base_entries), Value::Map(over_entries)) => {
+            let mut entries: Vec<Entry> = base_entries.clone();
+            for entry in over_entries {
+                match entries.iter_mut().find(|e| e.key == entry.key) {
+                    Some(existing) => {
+                        existing.value = deep_merge(&existing.value, &entry.value);
+                        existing.key_at = entry.key_at;
+                    }
+                    None => entries.push(entry.clone()),
+                }
+            }
+            Node {
+                value: Value::Map(entries),
+                at: over.at,
+                tag: over.tag.clone(),
+            }
+        }
+        _ => over.clone(),
+    }
+}
+
+fn without_key(node: &Node, key: &str) -> Node {
+    match &node.value {
+        Value::Map(entries) => Node {
+            value: Value::Map(entries.iter().filter(|e| e.key != key).cloned().collect()),
+            at: node.at,
+            tag: node.tag.clone(),
+        },
+        _ => node.clone(),
+    }
+}
+
+/// Resolves `!reference [key, ...]` tags against the merged pipeline, within a node budget so
+/// that references to references cannot multiply without bound.
+struct ReferenceResolver<'a> {
+    root: &'a Node,
+    nodes_left: usize,
+}
+
+/// `!reference` tags may expand the pipeline to at most this many nodes.
+const MAX_RESOLVED_NODES: usize = 2_000_000;
+
+/// The node budget ran out.
+struct TooLarge;
+
+impl ReferenceResolver<'_> {
+    /// `node` with every reference replaced by what it names; a reference inside a sequence
+    /// that names a sequence is spliced in.
+    fn resolve(&mut self, node: &Node, depth: usize) -> Result<Node, TooLarge> {
+        self.nodes_left = self.nodes_left.checked_sub(1).ok_or(TooLarge)?;
+        if depth > MAX_NESTING {
+            return Ok(Node::new(Value::Null, node.at));
+        }
+        if node.tag.as_deref() == Some("!reference") {
+            return match lookup_reference(node, self.root) {
+                Some(target) => self.resolve(target, depth + 1),
+                None => Ok(Node::new(Value::Null, node.at)),
+            };
+        }
+        let value = match &node.value {
+            Value::Seq(items) => {
+                let mut resolved = Vec::with_capacity(items.len());
+                for item in items {
+                    let is_reference = item.tag.as_deref() == Some("!reference");
+                    let value = self.resolve(item, depth)?;
+                    match value.value {
+                        Value::Seq(spliced) if is_reference => resolved.extend(spliced),
+                        _ => resolved.push(value),
+                    }
+                }
+                Value::Seq(resolved)
+            }
+            Value::Map(entries) => {
+                let mut resolved = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    resolved.push(Entry {
+                        key: entry.key.clone(),
+                        key_at: entry.key_at,
+                        value: self.resolve(&entry.value, depth)?,
+                    });
+                }
+                Value::Map(resolved)
+            }
+            Value::Null | Value::Scalar(_) => return Ok(node.clone()),
+        };
+        Ok(Node {
+            value,
+            at: node.at,
+            tag: node.tag.clone(),
+        })
+    }
+}
+
+fn lookup_reference<'a>(reference: &Node, root: &'a Node) -> Option<&'a Node> {
+    let mut target = root;
+    for key in reference.items()? {
+        target = target.get(key.as_str()?)?;
+    }
+    Some(target)
+}
+
+/// The visible jobs of a resolved pipeline, with `extends:` and `default:` applied.
+fn jobs_of(root: &Node) -> Vec<Job> {
+    let defaults = defaults_of(root);
+    let mut extender = Extender::new(root);
+    let global_variables = root.get("variables").map(variables_of).unwrap_or_default();
+    root.entries()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| !e.key.starts_with('.') && !GLOBAL_KEYWORDS.contains(&e.key.as_str()))
+        .filter(|e| e.value.entries().is_some())
+        .map(|entry| {
+            let extended = extender.extend(&entry.value, 0);
+            let body = apply_defaults(&extended, &defaults);
+            let global_variables = if inherits(&body, "variables", None) {
+                global_variables.clone()
+            } else {
+                Vec::new()
+            };
+            Job {
+                name: entry.key.clone(),
+                at: entry.key_at,
+                body,
+                global_variables,
+            }
+        })
+        .collect()
+}
+
+/// `default:` merged over the legacy top-level keywords.
+fn defaults_of(root: &Node) -> Vec<Entry> {
+    let mut defaults: Vec<Entry> = root
+        .entries()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| LEGACY_DEFAULT_KEYWORDS.contains(&e.key.as_str()))
+        .cloned()
+        .collect();
+    if let Some(entries) = root.get("default").and_then(Node::entries) {
+        for entry in entries
+            .iter()
+            .filter(|e| DEFAULT_KEYWORDS.contains(&e.key.as_str()))
+        {
+            defaults.retain(|d| d.key != entry.key);
+            defaults.push(entry.clone());
+        }
+    }
+    defaults
+}
+
+/// Applies `extends:`, each parent extended once however many jobs use it.
+struct Extender<'a> {
+    by_name: HashMap<&'a str, &'a Node>,
+    extended: HashMap<String, Node>,
+    in_progress: HashSet<String>,
+}
+
+impl<'a> Extender<'a> {
+    fn new(root: &'a Node) -> Self {
+        let by_name = root
+            .entries()
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e.value.entries().is_some())
+            .map(|e| (e.key.as_str(), &e.value))
+            .collect();
+        Extender {
+            by_name,
+            extended: HashMap::new(),
+            in_progress: HashSet::new(),
+        }
+    }
+
+    /// `body` with its `extends:` parents merged underneath it (in order, later parents
+    /// winning); a cycle or a missing parent contributes nothing.
+    fn extend(&mut self, body: &Node, depth: usize) -> Node {
+        let Some(parents) = body.get("extends") else {
+            return body.clone();
+        };
+        let mut merged = Node::new(Value::Map(Vec::new()), body.at);
+        if depth < MAX_NESTING {
+            for parent in parents.scalars() {
+                let name = parent.as_str().unwrap_or_default();
+                if let Some(parent_extended) = self.extended_parent(name, depth + 1) {
+                    merged = deep_merge(&merged, &parent_extended);
+                }
+            }
+        }
+        without_key(&deep_merge(&merged, body), "extends")
+    }
+
+    fn extended_parent(&mut self, name: &str, depth: usize) -> Option<Node> {
+        if let Some(done) = self.extended.get(name) {
+            return Some(done.clone());
+        }
+        let body = *self.by_name.get(name)?;
+        if !self.in_progress.insert(name.to_owned()) {
+            return None;
+        }
+        let extended = self.extend(body, depth);
+        self.in_progress.remove(name);
+        self.extended.insert(name.to_owned(), extended.clone());
+        Some(extended)
+    }
+}
+
+fn apply_defaults(job: &Node, defaults: &[Entry]) -> Node {
+    let Value::Map(entries) = &job.value else {
+        return job.clone();
+    };
+    let mut entries = entries.clone();
+    for default in defaults {
+        let missing = !entries.iter().any(|e| e.key == default.key);
+        if missing && inherits(job, "default", Some(&default.key)) {
+            entries.push(default.clone());
+        }
+    }
+    Node {
+        value: Value::Map(entries),
+        at: job.at,
+        tag: job.tag.clone(),
+    }
+}
+
+/// Whether `inherit:<what>` lets the job inherit (`key`: one keyword of it).
+fn inherits(job: &Node, what: &str, key: Option<&str>) -> bool {
+    let Some(setting) = job.get("inherit").and_then(|i| i.get(what)) else {
+        return true;
+    };
+    match &setting.value {
+        Value::Scalar(flag) => flag != "false",
+        Value::Seq(items) => key.is_some_and(|k| items.iter().any(|i| i.as_str() == Some(k))),
+        Value::Null | Value::Map(_) => true,
+    }
+}
+
+/// A regex for a GitLab include glob: `**` any path, `*` within one directory.
+fn glob_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    let mut out = String::from("^");
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                if chars.peek() == Some(&'/') {
+                    chars.next();
+                    out.push_str("(?:.*/)?");
+                } else {
+                    out.push_str(".*");
+                }
+            }
+            '*' => out.push_str("[^/]*"),
+            '?' => out.push_str("[^/]"),
+            _ => out.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    out.push('$');
+    regex::Regex::new(&out)
+}
+
+/// Visits the files under `dir` (not hidden directories but `.gitlab`, 8 levels deep at most),
+/// with their path relative to `root` in `/` form.
+fn walk(root: &Path, dir: &Path, depth: usize, visit: &mut dyn FnMut(&Path, &str)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() && depth < 8 {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name != ".git" && name != "target" && name != "node_modules" {
+                walk(root, &path, depth + 1, visit);
+            }
+        } else if kind.is_file()
+            && let Ok(relative) = path.strip_prefix(root)
+        {
+            let relative: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            visit(&path, &relative.join("/"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipeline(files: &[(&str, &str)]) -> Pipeline {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        load(&dir.path().join(files[0].0)).expect("loads").0
+    }
+
+    fn job<'a>(pipeline: &'a Pipeline, name: &str) -> &'a Job {
+        pipeline.jobs.iter().find(|j| j.name == name).expect("job")
+    }
+
+    fn script_texts(job: &Job) -> Vec<String> {
+        job.script_lines().into_iter().map(|l| l.text).collect()
+    }
+
+    #[test]
+    fn extends_merges_hashes_and_replaces_arrays() {
+        let p = pipeline(&[(
+            ".gitlab-ci.yml",
+            ".a:\n  variables: {A: '1', B: '1'}\n  script: [a]\n.b:\n  extends: .a\n  variables: {B: '2'}\njob:\n  extends: [.b]\n  script: [mine]\n",
+        )]);
+        let job = job(&p, "job");
+        let vars: Vec<_> = job
+            .variables()
+            .into_iter()
+            .map(|v| (v.name, v.value))
+            .collect();
+        assert_eq!(
+            vars,
+            vec![
+                ("A".into(), Some("1".into())),
+                ("B".into(), Some("2".into()))
+            ]
+        );
+        assert_eq!(script_texts(job), vec!["mine"]);
+        assert_eq!(p.jobs.len(), 1, "hidden jobs are not jobs");
+    }
+
+    #[test]
+    fn references_resolve_and_splice_into_scripts() {
+        let p = pipeline(&[(
+            ".gitlab-ci.yml",
+            ".setup:\n  script: [one, two]\njob:\n  script:\n    - !reference [.setup, script]\n    - three\n",
+        )]);
+        let job = job(&p, "job");
+        assert_eq!(script_texts(job), vec!["one", "two", "three"]);
+        assert_eq!(job.script_lines()[0].at.line, 2);
+    }
+
+    #[test]
+    fn defaults_apply_unless_set_or_not_inherited() {
+        let p = pipeline(&[(
+            ".gitlab-ci.yml",
+            "default:\n  before_script: [setup]\nvariables: {G: x}\na:\n  script: [a]\nb:\n  inherit: {default: false, variables: false}\n  script: [b]\n",
+        )]);
+        assert_eq!(script_texts(job(&p, "a")), vec!["setup", "a"]);
+        assert_eq!(script_texts(job(&p, "b")), vec!["b"]);
+        assert!(job(&p, "b").variables().is_empty());
+    }
+
+    #[test]
+    fn local_includes_are_followed_with_globs_and_positions() {
+        let p = pipeline(&[
+            (
+                ".gitlab-ci.yml",
+                "include:\n  - local: /ci/*.yml\n  - project: g/p\n    file: x.yml\njob:\n  extends: .base\n",
+            ),
+            ("ci/base.yml", ".base:\n  script: [from-include]\n"),
+        ]);
+        let job = job(&p, "job");
+        let line = &job.script_lines()[0];
+        assert_eq!(
+            (line.text.as_str(), line.at.file, line.at.line),
+            ("from-include", 1, 2)
+        );
+        assert_eq!(p.includes.len(), 2);
+    }
+
+    #[test]
+    fn reference_and_extends_fan_out_stays_bounded() {
+        let mut text = String::from(".l0:\n  script: [a, b, c, d, e, f, g, h, i, j]\n");
+        for level in 1..=10 {
+            let refs = vec![format!("!reference [.l{}, script]", level - 1); 10].join(", ");
+            let parents = vec![format!(".l{}", level - 1); 10].join(", ");
+            text.push_str(&format!(
+                ".l{level}:\n  extends: [{parents}]\n  script: [{refs}]\n"
+            ));
+        }
+        text.push_str("job:\n  extends: .l10\n");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".gitlab-ci.yml");
+        std::fs::write(&path, text).expect("write");
+        let error = load(&path).expect_err("a reference bomb is refused");
+        assert!(error.reason.contains("!reference"), "{error}");
+    }
+
+    #[test]
+    fn remote_include_urls_lose_their_secrets() {
+        assert_eq!(
+            without_secrets("https://u:tok@host/a/b.yml?private_token=x"),
+            "https://****@host/a/b.yml"
+        );
+        assert_eq!(without_secrets("https://host/a.yml"), "https://host/a.yml");
+    }
+
+    #[test]
+    fn spec_headers_are_skipped() {
+        let p = pipeline(&[(
+            "t.yml",
+            "spec:\n  inputs:\n    stage: {default: test}\n---\njob:\n  script: [run]\n",
+        )]);
+        assert_eq!(p.jobs.len(), 1);
+    }
+
+    #[test]
+    fn include_cycles_and_missing_includes_do_not_loop() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.yml"), "include: b.yml\n").expect("write");
+        std::fs::write(dir.path().join("b.yml"), "include: a.yml\n").expect("write");
+        let error = load(&dir.path().join("a.yml")).expect_err("cycle");
+        assert!(error.reason.contains("include cycle"), "{error}");
+        let p = pipeline(&[(".gitlab-ci.yml", "include: missing.yml\n")]);
+        assert_eq!(p.missing_includes.len(), 1);
+    }
+}

@@ -1,0 +1,56 @@
+//! `debug-trace`: `CI_DEBUG_TRACE` or `CI_DEBUG_SERVICES` set to a value the runner reads as true.
+
+use super::all_variables;
+use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::lint::ci::Context;
+
+/// The rule.
+pub static RULE: Rule = Rule {
+    id: "debug-trace",
+    severity: Severity::High,
+    confidence: Confidence::High,
+    summary: "CI_DEBUG_TRACE or CI_DEBUG_SERVICES is switched on in the pipeline file",
+    why: "Debug trace makes the runner print every shell command with its variables expanded and the job's whole environment, CI/CD variables included, to the job log that everyone with access to the pipeline can read.",
+    fix: "Remove the variable from the file. To debug once, set it as a variable of a single manual pipeline run, then delete that job log.",
+};
+
+const DEBUG_VARIABLES: &[&str] = &["CI_DEBUG_TRACE", "CI_DEBUG_SERVICES"];
+
+/// The spellings Go's `strconv.ParseBool` reads as true (the runner parses these variables so).
+fn is_true_for_go(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "TRUE" | "true" | "True")
+}
+
+/// Reports each truthy debug variable.
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (variable, logical) in all_variables(cx) {
+        let truthy = variable.value.as_deref().is_some_and(is_true_for_go);
+        if DEBUG_VARIABLES.contains(&variable.name.as_str()) && truthy {
+            out.push(cx.finding(
+                &RULE,
+                variable.name_at,
+                &variable.name,
+                logical,
+                format!(
+                    "`{}` is set to true: the job log will show every variable",
+                    variable.name
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_parse_bool_spellings() {
+        for yes in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert!(is_true_for_go(yes), "{yes}");
+        }
+        for no in ["false", "0", "yes", "on", "tRUE", ""] {
+            assert!(!is_true_for_go(no), "{no}");
+        }
+    }
+}

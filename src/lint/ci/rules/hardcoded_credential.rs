@@ -1,0 +1,274 @@
+//! `hardcoded-credential`: a literal credential in the file, as the value of a credential-named
+//! variable, in a URL's userinfo, or anything ciguard's secret detectors recognise.
+
+use std::sync::LazyLock;
+
+use super::all_variables;
+use super::credential_on_command_line::url_userinfo;
+use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::lint::ci::Context;
+use crate::lint::ci::document::Pos;
+use crate::lint::ci::shell;
+use crate::scrub::{Matcher, MatcherBuilder};
+
+/// The rule.
+pub static RULE: Rule = Rule {
+    id: "hardcoded-credential",
+    severity: Severity::Critical,
+    confidence: Confidence::Medium,
+    summary: "A credential is written into the pipeline file",
+    why: "Everything in the repository is readable by everyone with access to it, forks and clones included, and stays in the Git history after it is removed. A credential there is exposed now.",
+    fix: "Revoke the credential, then store the new one as a protected, masked (and hidden) CI/CD variable and refer to it by name (`$NAME`).",
+};
+
+/// ciguard's secret detectors, without any known secret.
+static DETECTORS: LazyLock<Matcher> = LazyLock::new(|| MatcherBuilder::new().build());
+
+/// What replaces a `$NAME` reference before the detectors run; they take it for a placeholder.
+const REFERENCE_STAND_IN: &str = "xxxx";
+
+/// Values that stand for a credential rather than being one.
+const PLACEHOLDERS: &[&str] = &[
+    "changeme",
+    "change_me",
+    "change-me",
+    "replaceme",
+    "replace_me",
+    "example",
+    "placeholder",
+    "dummy",
+    "redacted",
+    "[masked]",
+    "todo",
+    "fixme",
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "none",
+    "null",
+    "nil",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "empty",
+    "unset",
+    "notset",
+];
+
+/// Default passwords of throwaway service containers: reported with low confidence.
+const SERVICE_DEFAULTS: &[&str] = &[
+    "postgres", "mysql", "root", "admin", "test", "testing", "guest",
+];
+
+/// Whether `value` is a throwaway service password (`postgres`, `testing-password`).
+fn looks_like_test_value(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    SERVICE_DEFAULTS.contains(&lower.as_str())
+        || ["test", "demo", "example", "sample", "local"]
+            .iter()
+            .any(|word| lower.contains(word))
+}
+
+/// Whether `value` is a placeholder, a reference or not a credential at all.
+fn is_placeholder(value: &str) -> bool {
+    let value = value.trim();
+    let lower = value.to_ascii_lowercase();
+    let mut chars = value.chars();
+    let first = chars.next();
+    value.is_empty()
+        || value.contains('$')
+        || (value.starts_with('<') && value.ends_with('>'))
+        || (value.starts_with("{{") && value.ends_with("}}"))
+        || first.is_some_and(|f| chars.all(|c| c == f))
+        || PLACEHOLDERS.contains(&lower.as_str())
+        || lower.starts_with("your")
+        || lower.contains("changeme")
+        || lower.contains("xxxx")
+        || value.starts_with('/')
+        || value.starts_with("./")
+        || value.starts_with("~/")
+}
+
+/// The 0-based line of `text` where a detector recognises a secret, `$VAR` references aside.
+fn detected_secret(text: &str) -> Option<usize> {
+    let literal = without_references(text);
+    let scrubbed = DETECTORS.scrub_all(literal.as_bytes());
+    if scrubbed == literal.as_bytes() {
+        return None;
+    }
+    let same = literal
+        .bytes()
+        .zip(scrubbed.iter())
+        .take_while(|(a, b)| a == *b)
+        .count();
+    // What the first mask replaced: a reference's stand-in is not a secret.
+    let unchanged_after = scrubbed
+        .len()
+        .saturating_sub(same + crate::scrub::MASK.len());
+    let masked_end = literal.len().saturating_sub(unchanged_after).max(same);
+    if literal
+        .get(same..masked_end)
+        .is_some_and(|masked| masked.contains(REFERENCE_STAND_IN))
+    {
+        return None;
+    }
+    Some(
+        literal.as_bytes()[..same]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+    )
+}
+
+/// `text` with every `$NAME` and `${...}` replaced by `xxxx`, which the detectors take for a
+/// placeholder, so a reference is not taken for a secret.
+fn without_references(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        out.push_str(REFERENCE_STAND_IN);
+        let after = &rest[at + 1..];
+        let skipped = if let Some(braced) = after.strip_prefix('{') {
+            braced.find('}').map_or(after.len(), |end| end + 2)
+        } else {
+            after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len())
+        };
+        rest = &after[skipped..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a URL in `text` carries a literal password.
+fn literal_url_password(text: &str) -> bool {
+    url_userinfo(text)
+        .and_then(|userinfo| userinfo.split_once(':'))
+        .is_some_and(|(_, password)| !is_placeholder(password))
+}
+
+/// Reports literal credentials in `variables:` and in scripts.
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (variable, logical) in all_variables(cx) {
+        let Some(value) = variable.value.as_deref() else {
+            continue;
+        };
+        let named = cx.is_credential(&variable.name) && !is_placeholder(value);
+        let is_url = value.contains("://");
+        let confidence = if detected_secret(value).is_some() {
+            Confidence::High
+        } else if is_url && literal_url_password(value) {
+            Confidence::Medium
+        } else if named && !is_url {
+            if value.len() < 8 || looks_like_test_value(value) {
+                Confidence::Low
+            } else {
+                Confidence::Medium
+            }
+        } else {
+            continue;
+        };
+        let message = format!(
+            "variable `{}` has a literal credential as its value",
+            variable.name
+        );
+        out.push(
+            cx.finding(&RULE, variable.value_at, value, logical, message)
+                .with_confidence(confidence),
+        );
+    }
+    for job in &cx.pipeline.jobs {
+        for line in job.script_lines() {
+            if let Some((line_index, confidence)) = script_secret(cx, &line.text) {
+                let needle = line.text.lines().nth(line_index).unwrap_or_default();
+                let logical = line.logical(&job.name);
+                let message = format!(
+                    "job `{}`: a script line holds a literal credential",
+                    job.name
+                );
+                out.push(script_finding(
+                    cx, line.at, needle, logical, message, confidence,
+                ));
+            }
+        }
+    }
+}
+
+/// The 0-based line of a script that holds a literal credential, and how sure that is.
+fn script_secret(cx: &Context<'_>, text: &str) -> Option<(usize, Confidence)> {
+    if let Some(line) = detected_secret(text) {
+        return Some((line, Confidence::High));
+    }
+    for command in shell::commands(text) {
+        let assignments = command.assignments.iter().chain(
+            command
+                .args()
+                .iter()
+                .filter(|_| command.is(&["export", "declare", "typeset", "local"])),
+        );
+        for word in assignments {
+            if let Some((name, value)) = word.text.split_once('=')
+                && cx.is_credential(name)
+                && !is_placeholder(value)
+            {
+                return Some((line_of(text, word.offset), Confidence::Medium));
+            }
+        }
+        if let Some(word) = command.words.iter().find(|w| literal_url_password(&w.text)) {
+            return Some((line_of(text, word.offset), Confidence::Medium));
+        }
+    }
+    None
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(0, |t| t.matches('\n').count())
+}
+
+fn script_finding(
+    cx: &Context<'_>,
+    at: Pos,
+    needle: &str,
+    logical: String,
+    message: String,
+    confidence: Confidence,
+) -> Finding {
+    cx.finding(&RULE, at, needle.trim(), logical, message)
+        .with_confidence(confidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_not_credentials() {
+        for value in [
+            "",
+            "$DB_PASSWORD",
+            "${TOKEN}",
+            "<your token>",
+            "xxx",
+            "***",
+            "changeme",
+            "CHANGE_ME",
+            "{{ secret }}",
+        ] {
+            assert!(is_placeholder(value), "{value}");
+        }
+        assert!(!is_placeholder("s3cr3t-Hunter2"));
+    }
+
+    #[test]
+    fn detectors_find_known_token_shapes() {
+        assert!(detected_secret("token glpat-abcdefghijklmnopqrst").is_some());
+        assert!(detected_secret("nothing here").is_none());
+        assert!(detected_secret("git clone https://u:${CI_PW}@host/x").is_none());
+        assert_eq!(detected_secret("a\nb https://u:hunter22@db/x"), Some(1));
+        assert!(detected_secret(r#"echo \"password=${CI_JOB_TOKEN}\""#).is_none());
+    }
+}

@@ -1,0 +1,172 @@
+//! The CI rules, one file each: a `pub static RULE` and a `check` that appends findings. The
+//! registry below lists each module once and derives [`RULES`] and [`CHECKS`] from it.
+
+use super::Context;
+use super::pipeline::{Variable, variables_of};
+use super::shell::{Command, Word};
+use crate::findings::{Finding, Rule};
+
+/// A rule's check: reads the pipeline, appends findings.
+pub type Check = fn(&Context<'_>, &mut Vec<Finding>);
+
+macro_rules! registry {
+    ($($rule:ident),* $(,)?) => {
+        $(pub mod $rule;)*
+
+        /// Every CI rule's static [`Rule`], in the order their checks run.
+        pub static RULES: &[&Rule] = &[$(&$rule::RULE),*];
+
+        /// Every CI rule's check, in the order of [`RULES`].
+        pub static CHECKS: &[Check] = &[$($rule::check),*];
+    };
+}
+
+registry!(
+    debug_trace,
+    env_dump,
+    xtrace_with_credentials,
+    credential_echoed,
+    credential_on_command_line,
+    hardcoded_credential,
+    production_job_unprotected,
+    production_image_unpinned,
+    credentials_in_mr_pipeline,
+    elt_not_scrubbed,
+    meltano_debug_logging,
+    meltano_config_dump,
+    artifacts_may_hold_secrets,
+    pipeline_variables_forwarded,
+    unpinned_include,
+    include_not_analysed,
+);
+
+/// Every `variables:` mapping of the file: global, per job (after `extends:`), in `rules:` and
+/// in `services:`, with a logical path.
+pub fn all_variables(cx: &Context<'_>) -> Vec<(Variable, String)> {
+    let root = &cx.pipeline.root;
+    let mut found: Vec<(Variable, String)> = Vec::new();
+    let mut add = |node: Option<&super::document::Node>, prefix: &str| {
+        for variable in node.map(variables_of).unwrap_or_default() {
+            let logical = format!("{prefix}variables.{}", variable.name);
+            found.push((variable, logical));
+        }
+    };
+    add(root.get("variables"), "");
+    let workflow_rules = root.get("workflow").and_then(|w| w.get("rules"));
+    for rule in workflow_rules.and_then(|r| r.items()).unwrap_or_default() {
+        add(rule.get("variables"), "workflow.rules.");
+    }
+    for job in &cx.pipeline.jobs {
+        add(job.get("variables"), &format!("{}.", job.name));
+        for rule in job.get("rules").and_then(|r| r.items()).unwrap_or_default() {
+            add(rule.get("variables"), &format!("{}.rules.", job.name));
+        }
+        for service in job
+            .get("services")
+            .and_then(|s| s.items())
+            .unwrap_or_default()
+        {
+            add(service.get("variables"), &format!("{}.services.", job.name));
+        }
+    }
+    found
+}
+
+/// A `meltano` command line, possibly behind `ciguard run --` or a Python runner.
+#[derive(Debug)]
+pub struct MeltanoCall<'a> {
+    /// Whether `ciguard run --` scrubs its output.
+    pub scrubbed: bool,
+    /// The subcommand (`run`, `el`, `invoke`, `config`, ...), if any.
+    pub subcommand: Option<&'a str>,
+    /// Every word after `meltano`.
+    pub args: &'a [Word],
+}
+
+/// Meltano's global options that take a separate value.
+const MELTANO_VALUE_OPTIONS: &[&str] = &["--log-level", "--environment", "--cwd", "--log-config"];
+
+/// The `meltano` call in `command`, if it is one.
+pub fn meltano_call(command: &Command) -> Option<MeltanoCall<'_>> {
+    let mut words = command.words.as_slice();
+    let mut scrubbed = false;
+    if words.first().is_some_and(|w| w.text == "ciguard")
+        && words.get(1).is_some_and(|w| w.text == "run")
+    {
+        let separator = words.iter().position(|w| w.text == "--")?;
+        words = &words[separator + 1..];
+        scrubbed = true;
+    }
+    while let [runner, run, rest @ ..] = words
+        && matches!(
+            runner.text.as_str(),
+            "poetry" | "uv" | "pipenv" | "pdm" | "hatch" | "pipx" | "python" | "python3"
+        )
+        && (run.text == "run" || run.text == "-m")
+    {
+        words = rest;
+    }
+    let (program, args) = words.split_first()?;
+    if program.text.rsplit('/').next() != Some("meltano") {
+        return None;
+    }
+    let mut subcommand = None;
+    let mut index = 0;
+    while let Some(word) = args.get(index) {
+        if MELTANO_VALUE_OPTIONS.contains(&word.text.as_str()) {
+            index += 2;
+        } else if word.text.starts_with('-') {
+            index += 1;
+        } else {
+            subcommand = Some(word.text.as_str());
+            break;
+        }
+    }
+    Some(MeltanoCall {
+        scrubbed,
+        subcommand,
+        args,
+    })
+}
+
+/// Up to three names, for a message: `A`, `B`, `C` and 2 more.
+pub fn name_list(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(3).map(|n| format!("`{n}`")).collect();
+    match names.len().saturating_sub(3) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case_and_each_has_a_check() {
+        assert_eq!(RULES.len(), CHECKS.len());
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        for id in &ids {
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id} is not kebab-case"
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len(), "duplicate rule id");
+    }
+
+    #[test]
+    fn meltano_calls_see_through_wrappers() {
+        let commands = super::super::shell::commands(
+            "ciguard run -- meltano --log-level=debug run tap target\npoetry run meltano el a b\n",
+        );
+        let first = meltano_call(&commands[0]).expect("meltano");
+        assert!(first.scrubbed);
+        assert_eq!(first.subcommand, Some("run"));
+        let second = meltano_call(&commands[1]).expect("meltano");
+        assert!(!second.scrubbed);
+        assert_eq!(second.subcommand, Some("el"));
+    }
+}

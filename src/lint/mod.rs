@@ -1,0 +1,179 @@
+//! `ciguard lint`: static analysis of `.gitlab-ci.yml` (and what it includes locally) and
+//! `meltano.yml` for credential-exposure risks.
+//!
+//! [`ci`] models a pipeline with source positions and runs the CI rules over it; [`meltano`]
+//! does the same for a Meltano project file; [`suppress`] applies inline
+//! `# ciguard: ignore[rule-id] reason` comments. Every rule is listed by [`rules`], documented
+//! in `docs/rules.md`. Nothing here does I/O beyond reading the files it is given, and nothing
+//! prints.
+
+pub mod ci;
+pub mod meltano;
+pub mod suppress;
+
+use std::path::PathBuf;
+
+use crate::credentials::NamePattern;
+use crate::findings::Rule;
+
+/// What the rules know beyond the files: which names are credentials, which environments are
+/// production.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    /// Variable names that hold credentials (defaults plus configuration).
+    pub credential_names: Vec<NamePattern>,
+    /// Environment names (globs) that count as production, besides `deployment_tier: production`.
+    pub production_environments: Vec<NamePattern>,
+}
+
+impl Default for Knowledge {
+    fn default() -> Self {
+        Knowledge {
+            credential_names: crate::credentials::DEFAULT_NAME_PATTERNS
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
+            production_environments: [
+                "production",
+                "prod",
+                "prd",
+                "live",
+                "production/*",
+                "prod/*",
+            ]
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+        }
+    }
+}
+
+impl Knowledge {
+    /// Whether a variable of this name holds a credential.
+    pub fn is_credential(&self, name: &str) -> bool {
+        self.credential_names.iter().any(|p| p.matches(name))
+    }
+
+    /// Whether an environment of this name is production.
+    pub fn is_production(&self, environment: &str) -> bool {
+        self.production_environments
+            .iter()
+            .any(|p| p.matches(environment))
+    }
+}
+
+/// A file the findings point into: its path as reported and its text (for snippets and
+/// suppression comments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// As given on the command line or found by following includes.
+    pub path: PathBuf,
+    /// The whole file.
+    pub text: String,
+}
+
+/// Why a file could not be analysed: exit status 2, with file:line:col when known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}{}: {reason}", position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), path = path.display())]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line and column, when the parser knows them.
+    pub position: Option<(u32, u32)>,
+    /// What is wrong and what to do.
+    pub reason: String,
+}
+
+/// Rules whose findings point at a credential value itself: report snippets star it out.
+pub const VALUE_RULES: &[&str] = &[
+    "hardcoded-credential",
+    "meltano-literal-secret",
+    "meltano-uri-with-password",
+    "meltano-committed-hash-seed",
+];
+
+/// Every lint rule, CI rules first. Ids are unique, kebab-case, and each has a section in
+/// `docs/rules.md` (checked by tests).
+pub fn rules() -> Vec<&'static Rule> {
+    ci::RULES
+        .iter()
+        .chain(meltano::RULES.iter())
+        .copied()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES_DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md");
+
+    /// `docs/rules.md` as the rules themselves describe them.
+    fn rules_doc() -> String {
+        let mut doc = String::from(
+            "# Lint rules\n\n\
+             Every rule of `ciguard lint`, generated from the rules themselves (a test checks this \
+             file is current; `CIGUARD_BLESS=1 cargo test rules_doc` rewrites it). Suppress a \
+             finding with `# ciguard: ignore[rule-id] reason` on its line or on its job's key, or \
+             change a rule in `.ciguard.yml` (see configuration.md).\n\n\
+             | rule | severity | confidence | finds |\n|---|---|---|---|\n",
+        );
+        for rule in rules() {
+            doc.push_str(&format!(
+                "| [`{id}`](#{id}) | {} | {} | {} |\n",
+                rule.severity,
+                rule.confidence.as_str(),
+                rule.summary,
+                id = rule.id
+            ));
+        }
+        for rule in rules() {
+            doc.push_str(&format!(
+                "\n## {id}\n\n{summary}\n\nSeverity **{severity}**, confidence {confidence}.\n\n\
+                 **Why it matters.** {why}\n\n**How to fix it.** {fix}\n",
+                id = rule.id,
+                summary = rule.summary,
+                severity = rule.severity,
+                confidence = rule.confidence.as_str(),
+                why = rule.why,
+                fix = rule.fix,
+            ));
+        }
+        doc
+    }
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case() {
+        let rules = rules();
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
+        for id in &ids {
+            assert!(
+                !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id}"
+            );
+        }
+        ids.sort_unstable();
+        let count = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "duplicate rule id");
+        for id in VALUE_RULES {
+            assert!(ids.contains(id), "VALUE_RULES names unknown rule {id}");
+        }
+    }
+
+    #[test]
+    fn rules_doc_is_current() {
+        let expected = rules_doc();
+        if std::env::var_os("CIGUARD_BLESS").is_some() {
+            std::fs::write(RULES_DOC, &expected).expect("write docs/rules.md");
+        }
+        let actual = std::fs::read_to_string(RULES_DOC).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "docs/rules.md is out of date: run `CIGUARD_BLESS=1 cargo test rules_doc`"
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! `ciguard lint` end to end: exit statuses, formats and reports, configuration, the corpus of
+//! real pipelines, bad input, and this project's own pipeline.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::ciguard;
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+fn lint_in(dir: &Path, args: &[&str]) -> Output {
+    ciguard()
+        .arg("lint")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run ciguard lint")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write fixture");
+    path
+}
+
+const LEAKY_PIPELINE: &str = "\
+variables:
+  CI_DEBUG_TRACE: \"true\"
+  WAREHOUSE_PASSWORD: \"Hunter2-literal-pw\"
+
+elt:
+  script:
+    - env
+    - meltano run tap-postgres target-snowflake
+";
+
+#[test]
+fn findings_at_or_above_fail_on_exit_1_and_never_show_values() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), ".gitlab-ci.yml", LEAKY_PIPELINE);
+    let out = lint_in(dir.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    for id in [
+        "debug-trace",
+        "env-dump",
+        "hardcoded-credential",
+        "elt-not-scrubbed",
+    ] {
+        assert!(stdout.contains(id), "{id} missing in\n{stdout}");
+    }
+    assert!(stdout.contains(".gitlab-ci.yml:2:"), "{stdout}");
+    for format in ["text", "json", "sarif", "codequality", "junit"] {
+        let out = lint_in(dir.path(), &["--format", format]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            !all.contains("Hunter2-literal-pw"),
+            "{format} shows the value:\n{all}"
+        );
+    }
+}
+
+#[test]
+fn fail_on_never_exits_0_and_a_clean_file_exits_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), ".gitlab-ci.yml", LEAKY_PIPELINE);
+    assert_eq!(
+        lint_in(dir.path(), &["--fail-on", "never"]).status.code(),
+        Some(0)
+    );
+    let clean = tempfile::tempdir().expect("temp dir");
+    write(
+        clean.path(),
+        ".gitlab-ci.yml",
+        "test:\n  script:\n    - cargo test\n",
+    );
+    let out = lint_in(clean.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn reports_go_to_their_files_in_their_formats() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), ".gitlab-ci.yml", LEAKY_PIPELINE);
+    let out = lint_in(
+        dir.path(),
+        &[
+            "--report",
+            "codequality=cq.json",
+            "--report",
+            "sarif=out.sarif",
+            "--output",
+            "main.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let cq: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cq.json")).expect("cq"))
+            .expect("json");
+    assert!(cq.as_array().is_some_and(|items| !items.is_empty()), "{cq}");
+    let sarif: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out.sarif")).expect("sarif"),
+    )
+    .expect("json");
+    assert_eq!(sarif["version"], "2.1.0");
+    let main: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("main.json")).expect("main"))
+            .expect("json");
+    assert!(main["findings"].as_array().is_some_and(|f| !f.is_empty()));
+    assert!(out.stdout.is_empty(), "--output keeps stdout empty");
+}
+
+#[test]
+fn malformed_yaml_exits_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        ".gitlab-ci.yml",
+        "job:\n  script: [unclosed\n  other: 1\n",
+    );
+    let out = lint_in(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(".gitlab-ci.yml:"), "{stderr}");
+}
+
+#[test]
+fn no_file_to_lint_exits_2_saying_what_to_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = lint_in(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("give the files to lint"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn inline_suppression_is_counted_not_lost() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        ".gitlab-ci.yml",
+        "debug:\n  variables:\n    CI_DEBUG_TRACE: \"true\"  # ciguard: ignore[debug-trace] debugging a runner, removed tomorrow\n  script:\n    - echo hi\n",
+    );
+    let out = lint_in(dir.path(), &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let findings = json["findings"].as_array().expect("findings");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "debug-trace" && f["suppressed"].is_string()),
+        "{json}"
+    );
+}
+
+#[test]
+fn configuration_can_disable_a_rule_and_unknown_keys_are_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), ".gitlab-ci.yml", "job:\n  script:\n    - env\n");
+    write(
+        dir.path(),
+        ".ciguard.yml",
+        "rules:\n  env-dump:\n    disabled: true\n",
+    );
+    let out = lint_in(dir.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    write(dir.path(), ".ciguard.yml", "rulez: {}\n");
+    let out = lint_in(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(".ciguard.yml:1"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn every_corpus_file_lints_without_error() {
+    for kind in ["pipelines", "meltano"] {
+        let dir = Path::new(SHARED).join("corpus").join(kind);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 5, "too small a corpus in {}", dir.display());
+        let out = ciguard()
+            .args(["lint", "--fail-on", "never", "--format", "json"])
+            .args(&files)
+            .output()
+            .expect("run ciguard lint");
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        assert!(json["findings"].is_array());
+    }
+}
+
+#[test]
+fn this_projects_own_pipeline_has_no_finding() {
+    let out = ciguard()
+        .args(["lint", ".gitlab-ci.yml"])
+        .current_dir(REPO)
+        .output()
+        .expect("run ciguard lint");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
