@@ -233,3 +233,109 @@ fn this_projects_own_pipeline_has_no_finding() {
         text(&out.stderr)
     );
 }
+
+/// Compares `actual` with the snapshot file `name` under tests/snapshots; `CIGUARD_BLESS=1`
+/// rewrites it. Snapshots are reviewed like code: a change in what the rules find shows in diffs.
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(REPO).join("tests/snapshots").join(name);
+    if std::env::var_os("CIGUARD_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("snapshot dir");
+        std::fs::write(&path, actual).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{} differs from the output: review it, then `CIGUARD_BLESS=1 cargo test --test cli {name}`\n{actual}",
+        path.display()
+    );
+}
+
+/// `rule line:col message` per finding of one file, from the JSON report.
+fn finding_lines(report: &serde_json::Value) -> String {
+    let mut lines = String::new();
+    for finding in report["findings"].as_array().expect("findings") {
+        let location = &finding["location"];
+        lines.push_str(&format!(
+            "  {} {}:{}:{} {}{}\n",
+            finding["rule"].as_str().unwrap_or_default(),
+            location["path"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default(),
+            location["line"],
+            location["column"],
+            finding["message"].as_str().unwrap_or_default(),
+            if finding["suppressed"].is_string() {
+                " (suppressed)"
+            } else {
+                ""
+            },
+        ));
+    }
+    lines
+}
+
+#[test]
+fn corpus_findings_match_the_reviewed_snapshot() {
+    let mut snapshot = String::new();
+    for kind in ["pipelines", "meltano"] {
+        let dir = Path::new(SHARED).join("corpus").join(kind);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let out = ciguard()
+                .args(["lint", "--fail-on", "never", "--format", "json"])
+                .arg(&file)
+                .output()
+                .expect("run ciguard lint");
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            let name = file
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            snapshot.push_str(&format!("{kind}/{name}\n{}", finding_lines(&report)));
+        }
+    }
+    assert_snapshot("corpus_findings_match_the_reviewed_snapshot.txt", &snapshot);
+}
+
+#[test]
+fn text_output_of_the_rule_fixtures_matches_the_snapshot() {
+    let root = Path::new(REPO).join("tests/fixtures/lint/ci");
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("fixtures")
+        .flat_map(|rule| std::fs::read_dir(rule.expect("entry").path()).expect("rule dir"))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("fires-"))
+        })
+        .collect();
+    fixtures.sort();
+    let mut snapshot = String::new();
+    for fixture in fixtures {
+        let relative = fixture.strip_prefix(REPO).expect("inside the repository");
+        let out = ciguard()
+            .args(["lint", "--fail-on", "never"])
+            .arg(relative)
+            .current_dir(REPO)
+            .output()
+            .expect("run ciguard lint");
+        snapshot.push_str(&format!(
+            "=== {}\n{}",
+            relative.display(),
+            text(&out.stdout)
+        ));
+    }
+    assert_snapshot(
+        "text_output_of_the_rule_fixtures_matches_the_snapshot.txt",
+        &snapshot,
+    );
+}
