@@ -227,7 +227,7 @@ impl Job {
         let node = self.body.get("environment")?;
         match &node.value {
             Value::Scalar(name) => Some(Environment {
-                name: name.clone(),
+                name: name.text().to_owned(),
                 tier: None,
             }),
             Value::Map(_) => Some(Environment {
@@ -469,13 +469,17 @@ fn include_entries(include: &Node) -> Vec<Include> {
 
 fn include_of(node: &Node) -> Option<Include> {
     let kind = match &node.value {
-        Value::Scalar(text) if text.starts_with("http://") || text.starts_with("https://") => {
-            IncludeKind::Remote {
-                url: without_secrets(text),
-                has_integrity: false,
+        Value::Scalar(scalar) => {
+            let text = scalar.text();
+            if text.starts_with("http://") || text.starts_with("https://") {
+                IncludeKind::Remote {
+                    url: without_secrets(text),
+                    has_integrity: false,
+                }
+            } else {
+                IncludeKind::Local(text.to_owned())
             }
         }
-        Value::Scalar(text) => IncludeKind::Local(text.clone()),
         Value::Map(_) => {
             if let Some(local) = node.get_str("local") {
                 IncludeKind::Local(local.to_owned())
@@ -531,11 +535,7 @@ pub fn deep_merge(base: &Node, over: &Node) -> Node {
                     None => entries.push(entry.clone()),
                 }
             }
-            Node {
-                value: Value::Map(entries),
-                at: over.at,
-                tag: over.tag.clone(),
-            }
+            over.with_value(Value::Map(entries))
         }
         _ => over.clone(),
     }
@@ -543,11 +543,9 @@ pub fn deep_merge(base: &Node, over: &Node) -> Node {
 
 fn without_key(node: &Node, key: &str) -> Node {
     match &node.value {
-        Value::Map(entries) => Node {
-            value: Value::Map(entries.iter().filter(|e| e.key != key).cloned().collect()),
-            at: node.at,
-            tag: node.tag.clone(),
-        },
+        Value::Map(entries) => node.with_value(Value::Map(
+            entries.iter().filter(|e| e.key != key).cloned().collect(),
+        )),
         _ => node.clone(),
     }
 }
@@ -605,11 +603,7 @@ impl ReferenceResolver<'_> {
             }
             Value::Null | Value::Scalar(_) => return Ok(node.clone()),
         };
-        Ok(Node {
-            value,
-            at: node.at,
-            tag: node.tag.clone(),
-        })
+        Ok(node.with_value(value))
     }
 }
 
@@ -737,11 +731,7 @@ fn apply_defaults(job: &Node, defaults: &[Entry]) -> Node {
             entries.push(default.clone());
         }
     }
-    Node {
-        value: Value::Map(entries),
-        at: job.at,
-        tag: job.tag.clone(),
-    }
+    job.with_value(Value::Map(entries))
 }
 
 /// Whether `inherit:<what>` lets the job inherit (`key`: one keyword of it).
@@ -750,7 +740,7 @@ fn inherits(job: &Node, what: &str, key: Option<&str>) -> bool {
         return true;
     };
     match &setting.value {
-        Value::Scalar(flag) => flag != "false",
+        Value::Scalar(flag) => flag.text() != "false",
         Value::Seq(items) => key.is_some_and(|k| items.iter().any(|i| i.as_str() == Some(k))),
         Value::Null | Value::Map(_) => true,
     }

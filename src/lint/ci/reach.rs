@@ -351,7 +351,8 @@ fn matches_ref(reference: &str, context: &Context) -> Tri {
 /// Branch names the configuration compares against, so each gets its own context.
 fn collect_branch_literals(node: &Node, out: &mut Vec<String>) {
     match &node.value {
-        Value::Scalar(text) => {
+        Value::Scalar(scalar) => {
+            let text = scalar.text();
             for token in tokens(text) {
                 if let Token::Text(literal) = token
                     && !literal.is_empty()

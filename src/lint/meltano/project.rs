@@ -110,16 +110,17 @@ impl<'a> Project<'a> {
     }
 
     fn add_plugins(&mut self, logical: &str, plugins: Option<&'a Node>) {
-        for (plugin_type, entries) in plugins.map(Node::entries).unwrap_or_default() {
-            for (index, plugin) in items(Some(entries)) {
-                let Some(plugin_name) = plugin.get("name").and_then(Node::as_str) else {
+        for entry in plugins.and_then(Node::entries).unwrap_or_default() {
+            let plugin_type = &entry.key;
+            for (index, plugin) in items(Some(&entry.value)) {
+                let Some(plugin_name) = plugin.get("name").and_then(Node::as_string_scalar) else {
                     continue;
                 };
                 let at = format!("{logical}.{plugin_type}{}", label(index, plugin));
                 self.add_config(plugin_type, plugin_name, format!("{at}.config"), plugin);
                 self.add_env(format!("{at}.env"), plugin.get("env"));
                 for (index, setting) in items(plugin.get("settings")) {
-                    let name = setting.get("name").and_then(Node::as_str);
+                    let name = setting.get("name").and_then(Node::as_string_scalar);
                     if let Some((name, node)) = name.zip(setting.get("value")) {
                         self.defaults.push(SettingDefault {
                             plugin_type,
@@ -190,10 +191,10 @@ pub(crate) fn leaves<'a>(node: &'a Node, logical: &str, setting: &str) -> Vec<Le
 fn walk<'a>(node: &'a Node, logical: &str, setting: &str, found: &mut Vec<Leaf<'a>>) {
     match &node.value {
         Value::Map(entries) => {
-            for (key, child) in entries {
-                let child_logical = join(logical, key);
-                let child_setting = join(setting, key);
-                walk(child, &child_logical, &child_setting, found);
+            for entry in entries {
+                let child_logical = join(logical, &entry.key);
+                let child_setting = join(setting, &entry.key);
+                walk(&entry.value, &child_logical, &child_setting, found);
             }
         }
         Value::Seq(children) => {
@@ -206,7 +207,7 @@ fn walk<'a>(node: &'a Node, logical: &str, setting: &str, found: &mut Vec<Leaf<'
                 );
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::Str(_) => found.push(Leaf {
+        Value::Null | Value::Scalar(_) => found.push(Leaf {
             node,
             logical: logical.to_owned(),
             setting: setting.to_owned(),
@@ -224,12 +225,15 @@ fn join(prefix: &str, key: &str) -> String {
 
 /// `[name]` for an item with a `name:` (stable when items move), else `[index]`.
 fn label(index: usize, item: &Node) -> String {
-    match item.get("name").and_then(Node::as_str) {
+    match item.get("name").and_then(Node::as_string_scalar) {
         Some(name) => format!("[{name}]"),
         None => format!("[{index}]"),
     }
 }
 
 fn items(node: Option<&Node>) -> impl Iterator<Item = (usize, &Node)> {
-    node.map(Node::items).unwrap_or_default().iter().enumerate()
+    node.and_then(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
 }

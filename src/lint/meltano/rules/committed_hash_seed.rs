@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::{Context, has_reference, is_placeholder};
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::meltano::project::leaves;
-use crate::lint::meltano::tree::{Node, Value};
+use crate::lint::meltano::tree::{Node, Scalar, Value};
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -33,20 +33,22 @@ pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
     for leaf in leaves(ctx.project.root, "", "") {
         let key = leaf.setting.rsplit('.').next().unwrap_or_default();
         if key.eq_ignore_ascii_case("hash_seed") && is_literal(leaf.node) {
-            seen.insert((leaf.node.line, leaf.node.column));
+            seen.insert((leaf.node.at.line, leaf.node.at.column));
             let message = format!("`{}` is a hash seed committed in clear", leaf.logical);
             findings.push(ctx.finding(&RULE, leaf.node, &leaf.logical, message));
         }
     }
     for (logical, owner) in stream_map_owners(ctx.project.root, "") {
         let map_config = owner.get("stream_map_config");
-        for (stream, properties) in owner
+        for stream_map in owner
             .get("stream_maps")
-            .map(Node::entries)
+            .and_then(Node::entries)
             .unwrap_or_default()
         {
-            for (property, expression) in properties.entries() {
-                let Some(text) = expression.as_str() else {
+            let stream = &stream_map.key;
+            for field in stream_map.value.entries().unwrap_or_default() {
+                let (property, expression) = (&field.key, &field.value);
+                let Some(text) = expression.as_string_scalar() else {
                     continue;
                 };
                 if !HASH_CALLS.iter().any(|call| text.contains(call)) {
@@ -55,14 +57,14 @@ pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 let at = format!("{logical}stream_maps.{stream}.{property}");
                 let keys = config_keys(text);
                 let committed: Vec<(&String, &Node)> = map_config
-                    .map(Node::entries)
+                    .and_then(Node::entries)
                     .unwrap_or_default()
                     .iter()
-                    .filter(|(key, value)| keys.contains(key.as_str()) && is_literal(value))
-                    .map(|(key, value)| (key, value))
+                    .filter(|e| keys.contains(e.key.as_str()) && is_literal(&e.value))
+                    .map(|e| (&e.key, &e.value))
                     .collect();
                 for (key, value) in &committed {
-                    if seen.insert((value.line, value.column)) {
+                    if seen.insert((value.at.line, value.at.column)) {
                         let place = format!("{logical}stream_map_config.{key}");
                         let message =
                             format!("`{place}` keys the hash in `{at}` and is committed in clear");
@@ -96,30 +98,31 @@ fn stream_map_owners<'a>(node: &'a Node, logical: &str) -> Vec<(String, &'a Node
     }
     match &node.value {
         Value::Map(entries) => {
-            for (key, child) in entries {
-                found.extend(stream_map_owners(child, &format!("{logical}{key}.")));
+            for entry in entries {
+                let key = &entry.key;
+                found.extend(stream_map_owners(&entry.value, &format!("{logical}{key}.")));
             }
         }
         Value::Seq(items) => {
             for (index, child) in items.iter().enumerate() {
                 let label = child
                     .get("name")
-                    .and_then(Node::as_str)
+                    .and_then(Node::as_string_scalar)
                     .map_or_else(|| index.to_string(), str::to_owned);
                 let prefix = logical.strip_suffix('.').unwrap_or(logical);
                 found.extend(stream_map_owners(child, &format!("{prefix}[{label}].")));
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::Str(_) => {}
+        Value::Null | Value::Scalar(_) => {}
     }
     found
 }
 
 fn is_literal(node: &Node) -> bool {
     match &node.value {
-        Value::Str(text) => !has_reference(text) && !is_placeholder(text),
-        Value::Number(_) => true,
-        Value::Null | Value::Bool(_) | Value::Seq(_) | Value::Map(_) => false,
+        Value::Scalar(Scalar::Str(text)) => !has_reference(text) && !is_placeholder(text),
+        Value::Scalar(Scalar::Number(_)) => true,
+        Value::Null | Value::Scalar(Scalar::Bool(_)) | Value::Seq(_) | Value::Map(_) => false,
     }
 }
 

@@ -5,7 +5,7 @@
 use super::{Context, has_reference, is_placeholder};
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::meltano::project::leaves;
-use crate::lint::meltano::tree::{Node, Value};
+use crate::lint::meltano::tree::{Node, Scalar, Value};
 use crate::run::meltano::to_env_var;
 
 /// The rule.
@@ -87,7 +87,8 @@ pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
         }
     }
     for block in &ctx.project.envs {
-        for (name, node) in block.node.entries() {
+        for entry in block.node.entries().unwrap_or_default() {
+            let (name, node) = (&entry.key, &entry.value);
             let declared = ctx.project.is_sensitive_variable(name);
             if (declared || is_credential_name(ctx, name)) && is_literal(node, declared) {
                 let logical = format!("{}.{name}", block.logical);
@@ -122,14 +123,14 @@ fn is_credential_name(ctx: &Context<'_>, name: &str) -> bool {
 /// a file path or a number.
 fn is_literal(node: &Node, declared: bool) -> bool {
     match &node.value {
-        Value::Str(text) => {
+        Value::Scalar(Scalar::Str(text)) => {
             !has_reference(text)
                 && !is_placeholder(text)
                 && !text.contains("://")
                 && (declared || !looks_like_path(text))
         }
-        Value::Number(_) => declared,
-        Value::Null | Value::Bool(_) | Value::Seq(_) | Value::Map(_) => false,
+        Value::Scalar(Scalar::Number(_)) => declared,
+        Value::Null | Value::Scalar(Scalar::Bool(_)) | Value::Seq(_) | Value::Map(_) => false,
     }
 }
 

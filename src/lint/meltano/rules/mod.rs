@@ -37,8 +37,8 @@ impl Context<'_> {
         let (end_line, end_column) = node.end(self.text);
         let location = Location::File(FileLocation {
             path: self.path.to_owned(),
-            line: node.line,
-            column: node.column,
+            line: node.at.line,
+            column: node.at.column,
             end_line,
             end_column,
             logical: logical.to_owned(),

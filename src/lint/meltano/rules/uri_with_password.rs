@@ -22,7 +22,7 @@ pub static RULE: Rule = Rule {
 pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
     leaves(ctx.project.root, "", "")
         .into_iter()
-        .filter(|leaf| leaf.node.as_str().is_some_and(has_password))
+        .filter(|leaf| leaf.node.as_string_scalar().is_some_and(has_password))
         .map(|leaf| {
             let message = format!("`{}` holds a URI with a password", leaf.logical);
             ctx.finding(&RULE, leaf.node, &leaf.logical, message)

@@ -1,0 +1,506 @@
+//! YAML as a tree of nodes that know where their text is, on `serde-saphyr`, shared by the CI
+//! and Meltano sides: every key and node keeps its line and column (and byte span when the
+//! parser knows it), explicit local tags such as `!reference` are kept, and anchors, aliases and
+//! `<<` merge keys are resolved by the parser to where they are defined, within the budgets each
+//! side passes in [`Options`].
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Options, Spanned, Tagged};
+
+/// Stack of the parsing thread.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where a node is: an index into the loaded files, and a 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    /// Index of the file in the analysis' sources (0 when only one file is parsed).
+    pub file: usize,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Pos {
+    /// The position of a parser location, in file 0.
+    pub fn of(location: serde_saphyr::Location) -> Self {
+        Pos {
+            file: 0,
+            line: u32::try_from(location.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(location.column()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// A YAML node with where it was defined (for an alias: where its anchor was).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The node's content.
+    pub value: Value,
+    /// Where it is defined.
+    pub at: Pos,
+    /// An explicit local tag such as `!reference` (not `!!str` and the like).
+    pub tag: Option<String>,
+    /// Byte offset and length of its text, when the parser knows them.
+    span: Option<(u64, u64)>,
+}
+
+/// The content of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// A boolean, number or string.
+    Scalar(Scalar),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in source order.
+    Map(Vec<Entry>),
+}
+
+/// A scalar, typed as YAML resolved it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer or a float, as text.
+    Number(String),
+    /// A string.
+    Str(String),
+}
+
+/// One key of a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The key as text.
+    pub key: String,
+    /// Where the key is.
+    pub key_at: Pos,
+    /// Its value.
+    pub value: Node,
+}
+
+/// How a side reads mapping keys that are not scalars' text.
+pub trait KeyReading {
+    /// The text of a `~` or `null` key.
+    const NULL_KEY: &'static str;
+    /// A sequence or mapping used as a key: the text it reads as, or why it is refused.
+    const COLLECTION_KEY: Result<&'static str, &'static str>;
+}
+
+impl Scalar {
+    /// The scalar as text (booleans as `true`/`false`, numbers as resolved: `1`, `0.5`).
+    pub fn text(&self) -> &str {
+        match self {
+            Scalar::Bool(true) => "true",
+            Scalar::Bool(false) => "false",
+            Scalar::Number(text) | Scalar::Str(text) => text,
+        }
+    }
+}
+
+impl Value {
+    /// A scalar's text, whatever its type; `None` for null, sequences and mappings.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Value::Scalar(scalar) => Some(scalar.text()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+}
+
+impl Node {
+    /// A node of `value` at `at`, untagged.
+    pub fn new(value: Value, at: Pos) -> Self {
+        Node {
+            value,
+            at,
+            tag: None,
+            span: None,
+        }
+    }
+
+    /// This node's position, tag and span, holding `value` instead.
+    pub fn with_value(&self, value: Value) -> Self {
+        Node {
+            value,
+            at: self.at,
+            tag: self.tag.clone(),
+            span: self.span,
+        }
+    }
+
+    /// The scalar's text, if this is a scalar (of any type).
+    pub fn as_str(&self) -> Option<&str> {
+        self.value.text()
+    }
+
+    /// The text of a string scalar; `None` for booleans, numbers and everything else.
+    pub fn as_string_scalar(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(Scalar::Str(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The mapping's entries, if this is a mapping.
+    pub fn entries(&self) -> Option<&[Entry]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The sequence's items, if this is a sequence.
+    pub fn items(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The entry for `key`, if this is a mapping that has it (the last one wins).
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries()?.iter().rev().find(|e| e.key == key)
+    }
+
+    /// The value of `key`, if this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    /// The scalar text of `key`.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key)?.as_str()
+    }
+
+    /// A scalar as a one-item list, a sequence's scalars, or nothing.
+    pub fn scalars(&self) -> Vec<&Node> {
+        match &self.value {
+            Value::Scalar(_) => vec![self],
+            Value::Seq(items) => items.iter().filter(|n| n.as_str().is_some()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// 1-based line and column just past the node's text, within `text` (the whole file).
+    pub fn end(&self, text: &str) -> (u32, u32) {
+        let just_after_start = (self.at.line, self.at.column.saturating_add(1));
+        let Some((offset, len)) = self.span else {
+            return just_after_start;
+        };
+        let end = usize::try_from(offset.saturating_add(len))
+            .unwrap_or(usize::MAX)
+            .min(text.len());
+        let Some(before) = text.get(..end) else {
+            return just_after_start;
+        };
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (to_u32(line), to_u32(column))
+    }
+
+    /// Sets the file index of this node, its keys and its descendants.
+    pub fn set_file(&mut self, file: usize) {
+        self.at.file = file;
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.set_file(file)),
+            Value::Map(entries) => entries.iter_mut().for_each(|e| {
+                e.key_at.file = file;
+                e.value.set_file(file);
+            }),
+            Value::Null | Value::Scalar(_) => {}
+        }
+    }
+}
+
+/// A count as `u32`, saturating.
+pub fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Parses every document of `text` with the side's `options` (snippets always off: they would
+/// quote the file's text, values included, into messages).
+pub fn parse_documents<K: KeyReading>(
+    text: &str,
+    options: fn() -> Options,
+) -> Result<Vec<Node>, serde_saphyr::Error> {
+    on_large_stack(|| {
+        let documents: Vec<Parsed<K>> =
+            serde_saphyr::from_multiple_with_options(text, without_snippet(options()))?;
+        Ok(documents.into_iter().map(|d| d.node).collect())
+    })
+}
+
+/// Parses the single document of `text` with the side's `options`: `None` when it is empty.
+pub fn parse_document<K: KeyReading>(
+    text: &str,
+    options: fn() -> Options,
+) -> Result<Option<Node>, serde_saphyr::Error> {
+    on_large_stack(|| {
+        let document: Option<Parsed<K>> =
+            serde_saphyr::from_str_with_options(text, without_snippet(options()))?;
+        Ok(document.map(|d| d.node))
+    })
+}
+
+fn without_snippet(mut options: Options) -> Options {
+    options.with_snippet = false;
+    options
+}
+
+/// Deserialising a node recurses once per nesting level, several frames deep each; a thread
+/// with a large stack keeps the nesting budget, not the stack, the limit.
+fn on_large_stack<T: Send>(parse: impl Fn() -> T + Sync) -> T {
+    std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("ciguard-yaml".to_owned())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, &parse);
+        match parser {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => parse(),
+        }
+    })
+}
+
+/// A node as deserialised, with keys read the `K` way.
+struct Parsed<K> {
+    node: Node,
+    keys: PhantomData<K>,
+}
+
+impl<'de, K: KeyReading> Deserialize<'de> for Parsed<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Tagged<ParsedValue<K>>>::deserialize(deserializer)?;
+        let Tagged(ParsedValue(value, _), tag) = spanned.value;
+        let span = spanned.defined.span();
+        Ok(Parsed {
+            node: Node {
+                value,
+                at: Pos::of(spanned.defined),
+                tag: tag.filter(|t| t.starts_with('!') && !t.starts_with("!!")),
+                span: span.byte_offset().zip(span.byte_len()),
+            },
+            keys: PhantomData,
+        })
+    }
+}
+
+/// A value as deserialised, with keys read the `K` way.
+struct ParsedValue<K>(Value, PhantomData<K>);
+
+impl<'de, K: KeyReading> Deserialize<'de> for ParsedValue<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = deserializer.deserialize_any(ValueVisitor::<K>(PhantomData))?;
+        Ok(ParsedValue(value, PhantomData))
+    }
+}
+
+/// A key as text, whatever scalar type YAML gave it.
+struct KeyText<K>(String, PhantomData<K>);
+
+impl<'de, K: KeyReading> Deserialize<'de> for KeyText<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = match deserializer.deserialize_any(ValueVisitor::<K>(PhantomData))? {
+            Value::Scalar(scalar) => scalar.text().to_owned(),
+            Value::Null => K::NULL_KEY.to_owned(),
+            Value::Seq(_) | Value::Map(_) => {
+                K::COLLECTION_KEY.map_err(de::Error::custom)?.to_owned()
+            }
+        };
+        Ok(KeyText(text, PhantomData))
+    }
+}
+
+struct ValueVisitor<K>(PhantomData<K>);
+
+impl<'de, K: KeyReading> Visitor<'de> for ValueVisitor<K> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Number(v.to_string())))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Number(v.to_string())))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Number(v.to_string())))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Number(v.to_string())))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Number(v.to_string())))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Str(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Str(v)))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Scalar(Scalar::Str(
+            String::from_utf8_lossy(v).into_owned(),
+        )))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Parsed<K>>()? {
+            items.push(item.node);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<KeyText<K>>>()? {
+            let value = map.next_value::<Parsed<K>>()?;
+            entries.push(Entry {
+                key: key.value.0,
+                key_at: Pos::of(key.defined),
+                value: value.node,
+            });
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys the Meltano way: null as `null`, collections as `?`.
+    struct Lenient;
+
+    impl KeyReading for Lenient {
+        const NULL_KEY: &'static str = "null";
+        const COLLECTION_KEY: Result<&'static str, &'static str> = Ok("?");
+    }
+
+    /// Keys the CI way: null as empty, collections refused.
+    struct Strict;
+
+    impl KeyReading for Strict {
+        const NULL_KEY: &'static str = "";
+        const COLLECTION_KEY: Result<&'static str, &'static str> = Err("keys must be scalars");
+    }
+
+    fn parse_one(text: &str) -> Node {
+        parse_document::<Lenient>(text, Options::default)
+            .expect("parses")
+            .expect("one document")
+    }
+
+    #[test]
+    fn keys_and_nodes_have_positions_and_spans() {
+        let text = "a:\n  b: 'hello'\n  c: [1, x]\n  d: |\n    two\n    lines\n";
+        let root = parse_one(text);
+        let a = root.entry("a").expect("a");
+        assert_eq!((a.key_at.line, a.key_at.column), (1, 1));
+        let b = a.value.get("b").expect("a.b");
+        assert_eq!(b.as_str(), Some("hello"));
+        assert_eq!((b.at.line, b.at.column), (2, 6));
+        assert_eq!(b.end(text), (2, 13));
+        let c = a.value.get("c").and_then(Node::items).expect("a.c");
+        assert_eq!((c[1].at.line, c[1].at.column), (3, 10));
+        // A block scalar starts where its content does.
+        let d = a.value.get("d").expect("a.d");
+        assert_eq!((d.at.line, d.as_str()), (5, Some("two\nlines\n")));
+    }
+
+    #[test]
+    fn scalars_keep_their_type_and_read_as_text() {
+        let root = parse_one("a: true\nb: 1\nc: \"false\"\nd: ~\n");
+        let a = root.get("a").expect("a");
+        assert_eq!(a.value, Value::Scalar(Scalar::Bool(true)));
+        assert_eq!((a.as_str(), a.as_string_scalar()), (Some("true"), None));
+        let b = root.get("b").expect("b");
+        assert_eq!(b.value, Value::Scalar(Scalar::Number("1".into())));
+        assert_eq!(b.as_str(), Some("1"));
+        assert_eq!(
+            root.get("c").and_then(Node::as_string_scalar),
+            Some("false")
+        );
+        assert_eq!(root.get("d").map(|d| d.as_str()), Some(None));
+    }
+
+    #[test]
+    fn aliases_point_at_their_anchor_and_merge_keys_merge() {
+        let root = parse_one(
+            ".base: &base\n  image: alpine\n  script: [a]\njob:\n  <<: *base\n  script: [b]\n",
+        );
+        let job = root.get("job").expect("job");
+        let image = job.get("image").expect("image merged");
+        assert_eq!((image.as_str(), image.at.line), (Some("alpine"), 2));
+        let script = job.get("script").and_then(Node::items).expect("script");
+        assert_eq!(script[0].as_str(), Some("b"));
+    }
+
+    #[test]
+    fn local_tags_are_kept() {
+        let root = parse_one("a: !reference [.setup, script]\nb: !!str 1\n");
+        let a = root.get("a").expect("a");
+        assert_eq!(a.tag.as_deref(), Some("!reference"));
+        assert_eq!(a.items().map(<[Node]>::len), Some(2));
+        assert_eq!(root.get("b").and_then(|b| b.tag.as_deref()), None);
+    }
+
+    #[test]
+    fn keys_that_are_not_text_read_each_side_s_way() {
+        let lenient = parse_one("~: 1\n? [a]\n: 2\n");
+        let keys: Vec<&str> = lenient
+            .entries()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
+        assert_eq!(keys, ["null", "?"]);
+        let strict = parse_documents::<Strict>("~: 1\n", Options::default).expect("parses");
+        assert_eq!(strict[0].entry("").map(|e| e.key_at.line), Some(1));
+        let refused = parse_documents::<Strict>("? [a]\n: 2\n", Options::default);
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn empty_text_has_no_document() {
+        assert_eq!(
+            parse_document::<Lenient>("# only a comment\n", Options::default).expect("parses"),
+            None
+        );
+    }
+}
