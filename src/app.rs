@@ -1,7 +1,9 @@
 //! Turns the command line and the environment into settings and runs the command asked for.
 //! Only `main` and `app` choose exit statuses and what ciguard itself says on stderr.
 
+mod audit;
 mod lint;
+mod output;
 
 use std::env;
 use std::ffi::OsString;
@@ -26,6 +28,7 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => ExitCode::from(run(args)),
         Command::Lint(args) => ExitCode::from(lint::lint(args)),
+        Command::Audit(args) => ExitCode::from(audit::audit(args)),
     }
 }
 

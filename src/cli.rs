@@ -32,6 +32,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check .gitlab-ci.yml and meltano.yml for credential-exposure risks.
     Lint(LintArgs),
+    /// Check CI/CD variables (their flags, scopes and values' shape) for credential exposure.
+    Audit(AuditArgs),
 }
 
 /// `ciguard run [OPTIONS] -- COMMAND [ARGS...]`.
@@ -158,6 +160,37 @@ Suppress a finding with a comment on its line or on the line of its job's key:
   # ciguard: ignore[rule-id] reason
 Rules: docs/rules.md.";
 
+/// `ciguard audit --from-file vars.json`.
+#[derive(Debug, Args)]
+#[command(after_long_help = AUDIT_AFTER_HELP)]
+pub struct AuditArgs {
+    /// A JSON array of variables as `GET /projects/:id/variables` returns it, audited as the
+    /// variables of one project (flags, scopes and value shapes; no settings).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub from_file: PathBuf,
+
+    /// The project the file's variables belong to, as findings name it. Default: `(file)`.
+    #[arg(long, value_name = "PATH")]
+    pub project_name: Option<String>,
+
+    /// The configuration file. Default: `.ciguard.yml` from the working directory up to the
+    /// repository root.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const AUDIT_AFTER_HELP: &str = "\
+Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 could not finish
+(bad usage, unreadable or invalid file, configuration error).
+
+Reading variables and settings through the GitLab API (--project, --group) comes with the API
+client; until then export the variables with
+  curl --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\" \"$CI_API_V4_URL/projects/ID/variables?per_page=100\"
+and audit the file. Checks: docs/audit.md.";
+
 /// How findings are reported and when they fail the command (audit, lint).
 #[derive(Debug, Args)]
 pub struct OutputArgs {
@@ -246,6 +279,25 @@ mod tests {
         assert_eq!(args.paths, [PathBuf::from("a.yml")]);
         assert!(Cli::try_parse_from(["ciguard", "lint", "--report", "sarif"]).is_err());
         assert!(Cli::try_parse_from(["ciguard", "lint", "--fail-on", "severe"]).is_err());
+    }
+
+    #[test]
+    fn audit_needs_a_file_for_now() {
+        let cli = Cli::try_parse_from([
+            "ciguard",
+            "audit",
+            "--from-file",
+            "vars.json",
+            "--format",
+            "json",
+        ])
+        .expect("parses");
+        let Command::Audit(args) = cli.command else {
+            panic!("not audit");
+        };
+        assert_eq!(args.from_file, PathBuf::from("vars.json"));
+        assert_eq!(args.output.format, Format::Json);
+        assert!(Cli::try_parse_from(["ciguard", "audit"]).is_err());
     }
 
     #[test]

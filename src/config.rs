@@ -223,7 +223,7 @@ impl Config {
                 path: self.path.clone(),
                 position: setting.position,
                 reason: format!(
-                    "unknown rule `{id}` in `rules:`; use a rule id from docs/rules.md"
+                    "unknown rule `{id}` in `rules:`; use a rule id from docs/rules.md (lint) or docs/audit.md (audit)"
                 ),
             }),
             None => Ok(()),

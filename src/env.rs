@@ -44,3 +44,28 @@ pub const GITLAB_JOB_CREDENTIALS: &[&str] = &[
     CI_DEPLOY_PASSWORD,
     CI_DEPENDENCY_PROXY_PASSWORD,
 ];
+
+/// GitLab CI variables that make the runner print the job's environment (debug trace) or stream
+/// service containers' logs past masking. Not read by ciguard: `lint` and `audit` flag them.
+pub const DEBUG_TRACE_VARIABLES: &[&str] = &["CI_DEBUG_TRACE", "CI_DEBUG_SERVICES"];
+
+/// Whether the runner reads `value` as true: it parses these variables with Go's
+/// `strconv.ParseBool`, so `1`, `t`, `T`, `TRUE`, `true` and `True` all switch them on.
+pub fn runner_reads_as_true(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "TRUE" | "true" | "True")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_parse_bool_spellings() {
+        for yes in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert!(runner_reads_as_true(yes), "{yes}");
+        }
+        for no in ["false", "0", "yes", "on", "tRUE", ""] {
+            assert!(!runner_reads_as_true(no), "{no}");
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! through analysers (`scrub`) and are supervised by `run`; only `app` knows them all.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod credentials;

@@ -1,24 +1,14 @@
 //! `ciguard lint`: resolves configuration and paths, runs the CI and Meltano analyses, applies
 //! suppressions and configuration, writes the reports, and picks the exit status.
 
-use std::fs::File;
-use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{LintArgs, OutputArgs};
-use crate::config::{self, Config};
-use crate::findings::{FileLocation, Finding, FindingSet, Location, Rule};
-use crate::lint::{self, Knowledge, LoadError, SourceFile};
-use crate::report::{self, Format};
+use super::output::{self, EXIT_FAILED};
+use crate::cli::LintArgs;
+use crate::findings::{FileLocation, Finding, FindingSet, Location};
+use crate::lint::{self, LoadError, SourceFile};
 use crate::run::note;
 use crate::scrub::MatcherBuilder;
-
-/// No finding at or above `--fail-on`.
-const EXIT_CLEAN: u8 = 0;
-/// Findings at or above `--fail-on`.
-const EXIT_FINDINGS: u8 = 1;
-/// Could not finish.
-const EXIT_FAILED: u8 = super::EXIT_USAGE;
 
 /// What a path is linted as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,21 +35,14 @@ impl Kind {
 
 /// Runs `ciguard lint`; returns its exit status.
 pub fn lint(args: LintArgs) -> u8 {
-    let config = match load_config(args.config.as_deref()) {
-        Ok(config) => config,
+    let rules = lint::rules();
+    let (config, knowledge) = match output::configure(args.config.as_deref()) {
+        Ok(configured) => configured,
         Err(message) => {
             note(message);
             return EXIT_FAILED;
         }
     };
-    let rules = lint::rules();
-    if let Some(Err(err)) = config.as_ref().map(|c| c.check_rules(&rules)) {
-        note(err);
-        return EXIT_FAILED;
-    }
-    let knowledge = config
-        .as_ref()
-        .map_or_else(Knowledge::default, Config::knowledge);
     let paths = match lint_paths(args.paths) {
         Ok(paths) => paths,
         Err(message) => {
@@ -95,30 +78,7 @@ pub fn lint(args: LintArgs) -> u8 {
     }
     let shown = redacted_sources(&sources, &findings);
     let set = FindingSet::new(findings);
-    if let Err(message) = write_reports(&args.output, &set, &shown, &rules) {
-        note(message);
-        return EXIT_FAILED;
-    }
-    if failed {
-        EXIT_FAILED
-    } else if set.fails(args.output.fail_on.0) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    }
-}
-
-fn load_config(explicit: Option<&Path>) -> Result<Option<Config>, String> {
-    match explicit {
-        Some(path) => config::load(path).map(Some).map_err(|e| e.to_string()),
-        None => {
-            let here = std::env::current_dir()
-                .map_err(|e| format!("cannot read the working directory: {e}"))?;
-            config::discover(&here)
-                .map(|found| found.map(|(_, c)| c))
-                .map_err(|e| e.to_string())
-        }
-    }
+    output::finish("ciguard lint", &args.output, &set, &shown, &rules, failed)
 }
 
 /// The paths given, or `.gitlab-ci.yml` and `meltano.yml` in the working directory.
@@ -195,59 +155,4 @@ fn flagged_text<'a>(text: &'a str, at: &FileLocation) -> Option<&'a str> {
     };
     line.get(byte(at.column)?..byte(at.end_column)?)
         .filter(|value| !value.is_empty())
-}
-
-/// Writes the main report (stdout or `--output`) and every `--report FORMAT=PATH`.
-fn write_reports(
-    output: &OutputArgs,
-    set: &FindingSet,
-    sources: &[(PathBuf, String)],
-    rules: &[&'static Rule],
-) -> Result<(), String> {
-    let sources: Vec<(&Path, &str)> = sources
-        .iter()
-        .map(|(path, text)| (path.as_path(), text.as_str()))
-        .collect();
-    let sources = sources.as_slice();
-    let to_terminal = output.output.is_none() && io::stdout().is_terminal();
-    let color = to_terminal && std::env::var_os(crate::env::NO_COLOR).is_none_or(|v| v.is_empty());
-    let context = |color| report::Context {
-        tool: "ciguard lint",
-        version: env!("CARGO_PKG_VERSION"),
-        sources,
-        rules,
-        color,
-    };
-    match &output.output {
-        None => {
-            let stdout = io::stdout();
-            let mut lock = stdout.lock();
-            report::write(output.format, set, &context(color), &mut lock)
-                .and_then(|()| lock.flush())
-                .map_err(|e| format!("cannot write the report to stdout: {e}"))?;
-        }
-        Some(path) => write_file(output.format, path, set, &context(false))?,
-    }
-    for (format, path) in &output.reports {
-        write_file(*format, path, set, &context(false))?;
-    }
-    Ok(())
-}
-
-fn write_file(
-    format: Format,
-    path: &Path,
-    set: &FindingSet,
-    context: &report::Context<'_>,
-) -> Result<(), String> {
-    let fail = |e: io::Error| {
-        format!(
-            "cannot write the {} report to {}: {e}",
-            format.as_str(),
-            path.display()
-        )
-    };
-    let mut file = io::BufWriter::new(File::create(path).map_err(fail)?);
-    report::write(format, set, context, &mut file).map_err(fail)?;
-    file.flush().map_err(fail)
 }

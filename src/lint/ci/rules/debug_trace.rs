@@ -1,6 +1,7 @@
 //! `debug-trace`: `CI_DEBUG_TRACE` or `CI_DEBUG_SERVICES` set to a value the runner reads as true.
 
 use super::all_variables;
+use crate::env::{DEBUG_TRACE_VARIABLES, runner_reads_as_true};
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
 
@@ -14,18 +15,11 @@ pub static RULE: Rule = Rule {
     fix: "Remove the variable from the file. To debug once, set it as a variable of a single manual pipeline run, then delete that job log.",
 };
 
-const DEBUG_VARIABLES: &[&str] = &["CI_DEBUG_TRACE", "CI_DEBUG_SERVICES"];
-
-/// The spellings Go's `strconv.ParseBool` reads as true (the runner parses these variables so).
-fn is_true_for_go(value: &str) -> bool {
-    matches!(value, "1" | "t" | "T" | "TRUE" | "true" | "True")
-}
-
 /// Reports each truthy debug variable.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for (variable, logical) in all_variables(cx) {
-        let truthy = variable.value.as_deref().is_some_and(is_true_for_go);
-        if DEBUG_VARIABLES.contains(&variable.name.as_str()) && truthy {
+        let truthy = variable.value.as_deref().is_some_and(runner_reads_as_true);
+        if DEBUG_TRACE_VARIABLES.contains(&variable.name.as_str()) && truthy {
             out.push(cx.finding(
                 &RULE,
                 variable.name_at,
@@ -36,21 +30,6 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     variable.name
                 ),
             ));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_parse_bool_spellings() {
-        for yes in ["1", "t", "T", "TRUE", "true", "True"] {
-            assert!(is_true_for_go(yes), "{yes}");
-        }
-        for no in ["false", "0", "yes", "on", "tRUE", ""] {
-            assert!(!is_true_for_go(no), "{no}");
         }
     }
 }

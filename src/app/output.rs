@@ -1,0 +1,126 @@
+//! What `audit` and `lint` share: loading the configuration, writing the reports (stdout or
+//! `--output`, and every `--report`), and the exit status they end with.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cli::OutputArgs;
+use crate::config::{self, Config};
+use crate::findings::{FindingSet, Rule};
+use crate::lint::Knowledge;
+use crate::report::{self, Format};
+use crate::run::note;
+
+/// No finding at or above `--fail-on`.
+const EXIT_CLEAN: u8 = 0;
+/// Findings at or above `--fail-on`.
+const EXIT_FINDINGS: u8 = 1;
+/// Could not finish.
+pub const EXIT_FAILED: u8 = super::EXIT_USAGE;
+
+/// The configuration named by `--config`, else the one discovered from the working directory
+/// (`None` when there is none), with its rule ids checked against every rule ciguard has (one
+/// file serves both `audit` and `lint`), and the knowledge it gives (the defaults when none).
+pub fn configure(explicit: Option<&Path>) -> Result<(Option<Config>, Knowledge), String> {
+    let config = match explicit {
+        Some(path) => config::load(path).map(Some).map_err(|e| e.to_string())?,
+        None => {
+            let here = std::env::current_dir()
+                .map_err(|e| format!("cannot read the working directory: {e}"))?;
+            config::discover(&here)
+                .map(|found| found.map(|(_, c)| c))
+                .map_err(|e| e.to_string())?
+        }
+    };
+    if let Some(config) = &config {
+        let known: Vec<&Rule> = crate::lint::rules()
+            .into_iter()
+            .chain(crate::audit::RULES.iter().copied())
+            .collect();
+        config.check_rules(&known).map_err(|e| e.to_string())?;
+    }
+    let knowledge = config
+        .as_ref()
+        .map_or_else(Knowledge::default, Config::knowledge);
+    Ok((config, knowledge))
+}
+
+/// Writes the reports and picks the exit status: 2 when writing failed or `failed` (some input
+/// could not be analysed), 1 when a finding is at or above `--fail-on`, else 0.
+pub fn finish(
+    tool: &str,
+    output: &OutputArgs,
+    set: &FindingSet,
+    sources: &[(PathBuf, String)],
+    rules: &[&'static Rule],
+    failed: bool,
+) -> u8 {
+    if let Err(message) = write_reports(tool, output, set, sources, rules) {
+        note(message);
+        return EXIT_FAILED;
+    }
+    if failed {
+        EXIT_FAILED
+    } else if set.fails(output.fail_on.0) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+/// Writes the main report (stdout or `--output`) and every `--report FORMAT=PATH`.
+fn write_reports(
+    tool: &str,
+    output: &OutputArgs,
+    set: &FindingSet,
+    sources: &[(PathBuf, String)],
+    rules: &[&'static Rule],
+) -> Result<(), String> {
+    let sources: Vec<(&Path, &str)> = sources
+        .iter()
+        .map(|(path, text)| (path.as_path(), text.as_str()))
+        .collect();
+    let sources = sources.as_slice();
+    let to_terminal = output.output.is_none() && io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os(crate::env::NO_COLOR).is_none_or(|v| v.is_empty());
+    let context = |color| report::Context {
+        tool,
+        version: env!("CARGO_PKG_VERSION"),
+        sources,
+        rules,
+        color,
+    };
+    match &output.output {
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            report::write(output.format, set, &context(color), &mut lock)
+                .and_then(|()| lock.flush())
+                .map_err(|e| format!("cannot write the report to stdout: {e}"))?;
+        }
+        Some(path) => write_file(output.format, path, set, &context(false))?,
+    }
+    for (format, path) in &output.reports {
+        write_file(*format, path, set, &context(false))?;
+    }
+    Ok(())
+}
+
+fn write_file(
+    format: Format,
+    path: &Path,
+    set: &FindingSet,
+    context: &report::Context<'_>,
+) -> Result<(), String> {
+    let fail = |e: io::Error| {
+        format!(
+            "cannot write the {} report to {}: {e}",
+            format.as_str(),
+            path.display()
+        )
+    };
+    let mut file = io::BufWriter::new(File::create(path).map_err(fail)?);
+    report::write(format, set, context, &mut file).map_err(fail)?;
+    file.flush().map_err(fail)
+}

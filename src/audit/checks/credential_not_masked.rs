@@ -1,0 +1,105 @@
+//! `credential-not-masked`: a credential job logs would show in clear; says whether GitLab can
+//! mask it and, when it cannot, the way out.
+
+use super::Context;
+use crate::audit::maskable::{self, Maskability};
+use crate::audit::model::VariableType;
+use crate::findings::{Confidence, Finding, Rule, Severity};
+
+/// The rule.
+pub static RULE: Rule = Rule {
+    id: "credential-not-masked",
+    severity: Severity::High,
+    confidence: Confidence::High,
+    summary: "A credential variable is not masked: job logs show it in clear",
+    why: "The runner replaces only the values of masked variables with `[MASKED]`. An unmasked credential shows in clear wherever a job prints it: an environment dump, `set -x`, debug trace, a traceback holding a connection string.",
+    fix: "Set `masked` when GitLab accepts the value (8+ characters, one line; expanded variables only `A-Za-z0-9_+=/@:.~-`). With other special characters, set `raw` and `masked`. A multi-line value (a key file) cannot be masked: make it a `file` variable and run the job under `ciguard run`, which masks the file's content. A value with spaces: store it base64-encoded and masked, and decode it under `ciguard run` with a step that prints `::add-mask::` and the decoded value.",
+};
+
+/// Reports each unmasked credential with what GitLab would make of it as masked.
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for variable in cx.credentials().filter(|v| !v.variable.masked) {
+        let advice = match variable.value() {
+            None => "its value could not be read to tell whether GitLab can mask it",
+            Some(value) => {
+                let maskability = maskable::assess(value, variable.variable.raw);
+                if maskability == Maskability::MultiLine
+                    && variable.variable.variable_type == VariableType::File
+                {
+                    "GitLab cannot mask it (more than one line): run the jobs that use it \
+                     under `ciguard run`, which masks the file's content"
+                } else {
+                    maskability.advice()
+                }
+            }
+        };
+        out.push(variable.finding(
+            &RULE,
+            format!(
+                "{} is {} but not masked; {advice}",
+                variable.name(),
+                variable.why_credential()
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::checks::testing::{project, run, variable};
+    use crate::audit::model::Variable;
+
+    fn unmasked(key: &str, value: &str) -> Variable {
+        Variable {
+            masked: false,
+            ..variable(key, Some(value))
+        }
+    }
+
+    #[test]
+    fn fires_with_the_way_out() {
+        let data = project(vec![
+            unmasked("DB_PASSWORD", "abcd1234efgh"),
+            unmasked("API_TOKEN", "pa$$word!with-specials"),
+            unmasked(
+                "PRIVATE_KEY",
+                "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
+            ),
+            Variable {
+                variable_type: VariableType::File,
+                ..unmasked("GCP_CREDENTIALS", "{\n  \"type\": \"service_account\"\n}\n")
+            },
+            unmasked("SMTP_PASSWORD", "correct horse battery"),
+            unmasked("PIN_SECRET", "1234"),
+        ]);
+        let found = run(check, &data);
+        let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages.len(), 6, "{messages:#?}");
+        assert!(messages[0].contains("set `masked`"), "{}", messages[0]);
+        assert!(
+            messages[1].contains("`raw` and `masked`"),
+            "{}",
+            messages[1]
+        );
+        assert!(messages[2].contains("`file` variable"), "{}", messages[2]);
+        assert!(messages[3].contains("file's content"), "{}", messages[3]);
+        assert!(!messages[3].contains("`file` variable"), "{}", messages[3]);
+        assert!(messages[4].contains("::add-mask::"), "{}", messages[4]);
+        assert!(messages[5].contains("shorter than 8"), "{}", messages[5]);
+        assert!(
+            messages
+                .iter()
+                .all(|m| !m.contains("horse") && !m.contains("1234"))
+        );
+    }
+
+    #[test]
+    fn quiet_for_masked_credentials_and_plain_settings() {
+        let data = project(vec![
+            variable("DB_PASSWORD", Some("abcd1234efgh")),
+            unmasked("WAREHOUSE_HOST", "db.example.com"),
+        ]);
+        assert!(run(check, &data).is_empty());
+    }
+}

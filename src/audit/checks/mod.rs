@@ -1,0 +1,280 @@
+//! The audit checks, one file each: a `RULE` and a pure `check` over the [`Context`]. A check
+//! reads values only to judge them, and its messages name keys, never values.
+
+pub mod credential_not_masked;
+pub mod credential_not_protected;
+pub mod debug_trace_variable;
+pub mod default_branch_unprotected;
+pub mod developers_can_push_protected;
+pub mod expanded_value_with_dollar;
+pub mod fork_pipelines_in_parent;
+pub mod masked_not_hidden;
+pub mod pipeline_variables_overridable;
+pub mod production_credential_all_environments;
+pub mod production_environment_unprotected;
+pub mod public_job_logs;
+pub mod shadowed_variable;
+
+use crate::audit::classify::{Classifier, Evidence};
+use crate::audit::model::{AuditData, Variable};
+use crate::findings::{ApiLevel, ApiLocation, Confidence, Finding, Location, Rule};
+use crate::lint::Knowledge;
+
+/// A check: appends its findings.
+pub type Check = fn(&Context<'_>, &mut Vec<Finding>);
+
+/// Every check with its rule, in the order of [`crate::audit::RULES`].
+pub static CHECKS: &[(&Rule, Check)] = &[
+    (
+        &credential_not_protected::RULE,
+        credential_not_protected::check,
+    ),
+    (&credential_not_masked::RULE, credential_not_masked::check),
+    (&masked_not_hidden::RULE, masked_not_hidden::check),
+    (
+        &production_credential_all_environments::RULE,
+        production_credential_all_environments::check,
+    ),
+    (
+        &expanded_value_with_dollar::RULE,
+        expanded_value_with_dollar::check,
+    ),
+    (&shadowed_variable::RULE, shadowed_variable::check),
+    (&debug_trace_variable::RULE, debug_trace_variable::check),
+    (&public_job_logs::RULE, public_job_logs::check),
+    (
+        &default_branch_unprotected::RULE,
+        default_branch_unprotected::check,
+    ),
+    (
+        &developers_can_push_protected::RULE,
+        developers_can_push_protected::check,
+    ),
+    (
+        &pipeline_variables_overridable::RULE,
+        pipeline_variables_overridable::check,
+    ),
+    (
+        &fork_pipelines_in_parent::RULE,
+        fork_pipelines_in_parent::check,
+    ),
+    (
+        &production_environment_unprotected::RULE,
+        production_environment_unprotected::check,
+    ),
+];
+
+/// What every check sees: the data, the knowledge, and each variable classified once.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// What was read.
+    pub data: &'a AuditData,
+    /// Credential names and production environments.
+    pub knowledge: &'a Knowledge,
+    /// Every variable, lowest precedence first.
+    pub variables: Vec<Assessed<'a>>,
+}
+
+/// A variable with where it is and what it is.
+#[derive(Debug)]
+pub struct Assessed<'a> {
+    /// Its set's index in [`AuditData::variable_sets`]: a higher rank overrides a lower one.
+    pub rank: usize,
+    /// Instance, group or project.
+    pub level: ApiLevel,
+    /// The group or project path.
+    pub owner: &'a str,
+    /// The variable.
+    pub variable: &'a Variable,
+    /// Why it is a credential, if it is.
+    pub credential: Option<Evidence>,
+    /// Whether its scope or key names production.
+    pub production: bool,
+}
+
+impl<'a> Context<'a> {
+    /// Classifies every variable of `data`.
+    pub fn new(data: &'a AuditData, knowledge: &'a Knowledge) -> Self {
+        let classifier = Classifier::new(knowledge);
+        let variables = data
+            .variable_sets
+            .iter()
+            .enumerate()
+            .flat_map(|(rank, set)| {
+                set.variables
+                    .iter()
+                    .map(move |variable| (rank, set, variable))
+            })
+            .map(|(rank, set, variable)| Assessed {
+                rank,
+                level: set.level,
+                owner: &set.owner,
+                variable,
+                credential: classifier.classify_variable(variable),
+                production: classifier
+                    .is_production(&variable.key, variable.environment_scope.as_deref()),
+            })
+            .collect();
+        Context {
+            data,
+            knowledge,
+            variables,
+        }
+    }
+
+    /// The variables that are credentials.
+    pub fn credentials(&self) -> impl Iterator<Item = &Assessed<'a>> {
+        self.variables.iter().filter(|v| v.credential.is_some())
+    }
+
+    /// A finding about the project setting (or object) `key`.
+    pub fn setting_finding(&self, rule: &'static Rule, key: &str, message: String) -> Finding {
+        let location = Location::Api(ApiLocation {
+            level: ApiLevel::Project,
+            owner: self.data.project.clone(),
+            key: key.to_owned(),
+            environment_scope: None,
+        });
+        Finding::new(rule, location, message)
+    }
+}
+
+impl Assessed<'_> {
+    /// The value, to judge it (never to show it); `None` when hidden.
+    pub fn value(&self) -> Option<&str> {
+        self.variable.value.as_ref().map(|v| v.expose().as_str())
+    }
+
+    /// `` `KEY` (environment SCOPE) at LEVEL OWNER ``, for messages.
+    pub fn name(&self) -> String {
+        let scope = match &self.variable.environment_scope {
+            Some(scope) => format!(" (environment `{scope}`)"),
+            None => String::new(),
+        };
+        let owner = if self.owner.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.owner)
+        };
+        format!(
+            "`{}`{scope} at {}{owner}",
+            self.variable.key,
+            self.level.as_str()
+        )
+    }
+
+    /// A finding of `rule` on this variable; no more confident than its classification.
+    pub fn finding(&self, rule: &'static Rule, message: String) -> Finding {
+        let location = Location::Api(ApiLocation {
+            level: self.level,
+            owner: self.owner.to_owned(),
+            key: self.variable.key.clone(),
+            environment_scope: self.variable.environment_scope.clone(),
+        });
+        let confidence = match self.credential {
+            Some(evidence) if evidence.is_guess() => rule.confidence.min(Confidence::Medium),
+            _ => rule.confidence,
+        };
+        Finding::new(rule, location, message).with_confidence(confidence)
+    }
+
+    /// "a credential (its name says so)", for messages.
+    pub fn why_credential(&self) -> String {
+        match self.credential {
+            Some(evidence) => format!("a credential ({})", evidence.describe()),
+            None => "not a credential".to_owned(),
+        }
+    }
+}
+
+/// Whether `name` matches a GitLab wildcard (protected ref names, environment scopes): each `*`
+/// matches any run of characters, `/` included; case-sensitive; anchored at both ends.
+pub fn wildcard_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<String> = pattern.split('*').map(regex::escape).collect();
+    regex::Regex::new(&format!("^{}$", parts.join(".*?"))).is_ok_and(|re| re.is_match(name))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Typed model values for the checks' tests.
+
+    use super::*;
+    use crate::audit::model::{VariableSet, VariableType};
+    use crate::secret::Secret;
+
+    /// A well-configured env variable scoped to `*`: protected, masked, hidden, expanded.
+    pub fn variable(key: &str, value: Option<&str>) -> Variable {
+        Variable {
+            key: key.to_owned(),
+            value: value.map(|v| Secret::new(v.to_owned())),
+            variable_type: VariableType::EnvVar,
+            protected: true,
+            masked: true,
+            hidden: Some(false),
+            raw: false,
+            environment_scope: Some("*".to_owned()),
+            description: None,
+        }
+    }
+
+    /// A plain setting scoped to `*`: neither protected, masked nor hidden.
+    pub fn plain(key: &str, value: &str) -> Variable {
+        Variable {
+            protected: false,
+            masked: false,
+            ..variable(key, Some(value))
+        }
+    }
+
+    /// A set of variables at `level` of `owner`.
+    pub fn set(level: ApiLevel, owner: &str, variables: Vec<Variable>) -> VariableSet {
+        VariableSet {
+            level,
+            owner: owner.to_owned(),
+            variables,
+        }
+    }
+
+    /// The project `data/elt` with these variable sets and nothing else read.
+    pub fn data(variable_sets: Vec<VariableSet>) -> AuditData {
+        AuditData {
+            project: "data/elt".to_owned(),
+            variable_sets,
+            settings: None,
+            protected_branches: None,
+            protected_tags: None,
+            protected_environments: None,
+        }
+    }
+
+    /// The project `data/elt` with only these project variables.
+    pub fn project(variables: Vec<Variable>) -> AuditData {
+        data(vec![set(ApiLevel::Project, "data/elt", variables)])
+    }
+
+    /// Runs one check with the default knowledge.
+    pub fn run(check: Check, data: &AuditData) -> Vec<Finding> {
+        let knowledge = Knowledge::default();
+        let cx = Context::new(data, &knowledge);
+        let mut out = Vec::new();
+        check(&cx, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_as_gitlab_does() {
+        assert!(wildcard_matches("*", "production/eu"));
+        assert!(wildcard_matches("release/*", "release/1.2"));
+        assert!(wildcard_matches("*-stable", "14-stable"));
+        assert!(wildcard_matches("main", "main"));
+        assert!(!wildcard_matches("main", "Main"));
+        assert!(!wildcard_matches("release/*", "hotfix/release/1"));
+        assert!(wildcard_matches("prod.*", "prod.eu"));
+        assert!(!wildcard_matches("prod.eu", "prodxeu"));
+    }
+}

@@ -1,0 +1,266 @@
+//! What an audit reads, as the GitLab REST API returns it (`gitlab/FACTS.md` §1, §4, §5): the
+//! API client deserializes responses straight into these types. A field some levels or versions
+//! do not send is an `Option` (`None`: unknown, never false); a variable's value is a [`Secret`].
+
+use serde::{Deserialize, Deserializer};
+
+use crate::findings::ApiLevel;
+use crate::secret::Secret;
+
+/// Everything one audit of a project looks at. Only the variables are required; what was not
+/// read (offline audits, a 403/404 on a Premium endpoint) is `None` and its checks stay quiet.
+#[derive(Debug, Clone)]
+pub struct AuditData {
+    /// The project's path, e.g. `data/warehouse-elt`.
+    pub project: String,
+    /// The variables that reach the project, lowest precedence first: instance, then each
+    /// ancestor group from the top down, then the project.
+    pub variable_sets: Vec<VariableSet>,
+    /// `GET /projects/:id` (its CI/CD fields need Maintainer).
+    pub settings: Option<ProjectSettings>,
+    /// `GET /projects/:id/protected_branches`.
+    pub protected_branches: Option<Vec<ProtectedBranch>>,
+    /// `GET /projects/:id/protected_tags`.
+    pub protected_tags: Option<Vec<ProtectedTag>>,
+    /// `GET /projects/:id/protected_environments` (Premium; unknown on a 403/404).
+    pub protected_environments: Option<Vec<ProtectedEnvironment>>,
+}
+
+/// The variables of one instance, group or project.
+#[derive(Debug, Clone)]
+pub struct VariableSet {
+    /// Which level they were defined at.
+    pub level: ApiLevel,
+    /// The group or project path (empty for the instance).
+    pub owner: String,
+    /// As listed by the API.
+    pub variables: Vec<Variable>,
+}
+
+/// A CI/CD variable (`API::Entities::Ci::Variable`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Variable {
+    /// The key (`\A[a-zA-Z0-9_]+\z`).
+    pub key: String,
+    /// The value; `None` when the variable is hidden (the API returns `null`).
+    #[serde(deserialize_with = "secret_value")]
+    pub value: Option<Secret<String>>,
+    /// `env_var` (default) or `file`.
+    #[serde(default)]
+    pub variable_type: VariableType,
+    /// Passed only to jobs on protected refs.
+    pub protected: bool,
+    /// Replaced by `[MASKED]` in job logs.
+    pub masked: bool,
+    /// Not readable by anyone after creation; absent on instance variables and before 17.4.
+    #[serde(default)]
+    pub hidden: Option<bool>,
+    /// `$` references are kept literally (not expanded).
+    #[serde(default)]
+    pub raw: bool,
+    /// Which environments get it (`*`: all); absent on instance variables.
+    #[serde(default)]
+    pub environment_scope: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// How a variable reaches the job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariableType {
+    /// An environment variable holding the value.
+    #[default]
+    EnvVar,
+    /// A file holding the value; the environment variable holds its path.
+    File,
+}
+
+/// A value as a [`Secret`]; a value of the wrong type is refused without quoting it.
+fn secret_value<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Secret<String>>, D::Error> {
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(value) => Ok(Some(Secret::new(value))),
+        serde_json::Value::Null => Ok(None),
+        _ => Err(serde::de::Error::custom(
+            "a variable's `value` must be a string or null",
+        )),
+    }
+}
+
+/// Project visibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Everyone, signed in or not.
+    Public,
+    /// Every signed-in, non-external user.
+    Internal,
+    /// Members only.
+    Private,
+}
+
+/// `ci_pipeline_variables_minimum_override_role`: who may pass pipeline variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideRole {
+    /// Developers and up.
+    Developer,
+    /// Maintainers and up.
+    Maintainer,
+    /// Owners only.
+    Owner,
+    /// Nobody.
+    NoOneAllowed,
+}
+
+/// The fields of `GET /projects/:id` that matter for secrets (FACTS §4). Each is `None` when
+/// the response lacks it (the CI/CD fields need Maintainer, some need a recent GitLab).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProjectSettings {
+    /// E.g. `main`.
+    #[serde(default)]
+    pub default_branch: Option<String>,
+    /// Public, internal or private.
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+    /// "Public pipelines": job logs visible beyond members with Reporter.
+    #[serde(default)]
+    pub public_jobs: Option<bool>,
+    /// Who may pass pipeline variables (17.1).
+    #[serde(default)]
+    pub ci_pipeline_variables_minimum_override_role: Option<OverrideRole>,
+    /// The older switch (true: only Maintainers may pass pipeline variables).
+    #[serde(default)]
+    pub restrict_user_defined_variables: Option<bool>,
+    /// Parent members may run fork merge request pipelines in the parent, with its variables.
+    #[serde(default)]
+    pub ci_allow_fork_pipelines_to_run_in_parent_project: Option<bool>,
+}
+
+/// One protected branch rule (its name may hold `*` wildcards).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProtectedBranch {
+    /// A branch name or a wildcard such as `release/*`.
+    pub name: String,
+    /// Who may push.
+    #[serde(default)]
+    pub push_access_levels: Vec<AccessLevel>,
+    /// Who may merge.
+    #[serde(default)]
+    pub merge_access_levels: Vec<AccessLevel>,
+}
+
+/// One protected tag rule.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProtectedTag {
+    /// A tag name or a wildcard such as `v*`.
+    pub name: String,
+    /// Who may create matching tags.
+    #[serde(default)]
+    pub create_access_levels: Vec<AccessLevel>,
+}
+
+/// One protected environment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProtectedEnvironment {
+    /// The environment name (or, at group level, the deployment tier).
+    pub name: String,
+    /// Who may deploy to it.
+    #[serde(default)]
+    pub deploy_access_levels: Vec<AccessLevel>,
+}
+
+/// An entry of an access-level list: a role, a user, a group or a deploy key.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AccessLevel {
+    /// 0 no one, 30 Developer, 40 Maintainer, 60 Admin; `None` for a user or group entry.
+    #[serde(default)]
+    pub access_level: Option<u32>,
+    /// E.g. `Developers + Maintainers`.
+    #[serde(default)]
+    pub access_level_description: Option<String>,
+    /// A single user allowed.
+    #[serde(default)]
+    pub user_id: Option<u64>,
+    /// A group allowed (Premium).
+    #[serde(default)]
+    pub group_id: Option<u64>,
+}
+
+/// The Developer role's access level.
+pub const DEVELOPER: u32 = 30;
+
+impl AccessLevel {
+    /// Whether this entry lets every Developer of the project in.
+    pub fn admits_developers(&self) -> bool {
+        self.user_id.is_none()
+            && self.group_id.is_none()
+            && self
+                .access_level
+                .is_some_and(|level| level > 0 && level <= DEVELOPER)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/gitlab/fixtures");
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("shared fixture")
+    }
+
+    #[test]
+    fn real_api_bodies_deserialize() {
+        let project: Vec<Variable> =
+            serde_json::from_str(&fixture("project_variables_list.json")).expect("project");
+        assert_eq!(project.len(), 4);
+        let hidden = &project[2];
+        assert!(hidden.value.is_none() && hidden.hidden == Some(true));
+        assert_eq!(project[3].variable_type, VariableType::File);
+        assert_eq!(format!("{:?}", project[0].value), "Some(****)");
+
+        let instance: Vec<Variable> =
+            serde_json::from_str(&fixture("instance_variables_list.json")).expect("instance");
+        assert!(instance.iter().all(|v| v.hidden.is_none()));
+        assert!(instance.iter().all(|v| v.environment_scope.is_none()));
+
+        let settings: ProjectSettings =
+            serde_json::from_str(&fixture("project_security_relevant_fields.json"))
+                .expect("settings");
+        assert_eq!(settings.public_jobs, Some(true));
+        assert_eq!(
+            settings.ci_pipeline_variables_minimum_override_role,
+            Some(OverrideRole::Maintainer)
+        );
+        assert_eq!(settings.visibility, Some(Visibility::Private));
+
+        let branches: Vec<ProtectedBranch> =
+            serde_json::from_str(&fixture("protected_branches_list.json")).expect("branches");
+        assert!(!branches[0].push_access_levels[0].admits_developers());
+        assert!(!branches[1].push_access_levels[0].admits_developers());
+        let tags: Vec<ProtectedTag> =
+            serde_json::from_str(&fixture("protected_tags_list.json")).expect("tags");
+        assert_eq!(tags[0].name, "v*");
+        let environments: Vec<ProtectedEnvironment> =
+            serde_json::from_str(&fixture("protected_environments_list.json"))
+                .expect("environments");
+        assert_eq!(
+            environments[0].deploy_access_levels[0].access_level,
+            Some(40)
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_not_quoted() {
+        let err = serde_json::from_str::<Variable>(
+            r#"{"key":"K","value":12345678,"protected":true,"masked":true}"#,
+        )
+        .expect_err("number value");
+        assert!(!err.to_string().contains("12345678"), "{err}");
+    }
+}
