@@ -22,6 +22,18 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The YAML files of `../shared/corpus/<kind>`, sorted.
+fn corpus_files(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(SHARED).join("corpus").join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
 fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, content).expect("write fixture");
@@ -199,14 +211,8 @@ fn configuration_can_disable_a_rule_and_unknown_keys_are_errors() {
 #[test]
 fn every_corpus_file_lints_without_error() {
     for kind in ["pipelines", "meltano"] {
-        let dir = Path::new(SHARED).join("corpus").join(kind);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|entry| entry.expect("dir entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
-            .collect();
-        files.sort();
-        assert!(files.len() >= 5, "too small a corpus in {}", dir.display());
+        let files = corpus_files(kind);
+        assert!(files.len() >= 5, "too small a corpus of {kind}");
         let out = ciguard()
             .args(["lint", "--fail-on", "never", "--format", "json"])
             .args(&files)
@@ -281,13 +287,7 @@ fn finding_lines(report: &serde_json::Value) -> String {
 fn corpus_findings_match_the_reviewed_snapshot() {
     let mut snapshot = String::new();
     for kind in ["pipelines", "meltano"] {
-        let dir = Path::new(SHARED).join("corpus").join(kind);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|entry| entry.expect("dir entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
-            .collect();
-        files.sort();
+        let files = corpus_files(kind);
         for file in files {
             let out = ciguard()
                 .args(["lint", "--fail-on", "never", "--format", "json"])
