@@ -37,6 +37,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleSetting>,
     /// Paths whose findings are suppressed.
     pub ignore_paths: Vec<PathPattern>,
+    /// Commands (as words, e.g. `dbt run`) that run ELT steps, besides Meltano's.
+    pub elt_commands: Vec<Vec<String>>,
     /// The file it came from (empty for the default).
     path: PathBuf,
 }
@@ -75,6 +77,8 @@ struct RawConfig {
     rules: BTreeMap<String, Spanned<RawRule>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
+    #[serde(default)]
+    elt_commands: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +172,21 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                 .map_err(|reason| error(Some(position(&item.referenced)), reason))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let elt_commands = raw
+        .elt_commands
+        .into_iter()
+        .map(|item| {
+            let words: Vec<String> = item.value.split_whitespace().map(str::to_owned).collect();
+            if words.is_empty() {
+                Err(error(
+                    Some(position(&item.referenced)),
+                    "an empty command in `elt_commands`: give the words that start it, e.g. \"dbt run\"".to_owned(),
+                ))
+            } else {
+                Ok(words)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let rules = raw
         .rules
         .into_iter()
@@ -188,6 +207,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         production_environments,
         rules,
         ignore_paths,
+        elt_commands,
         path: path.to_owned(),
     })
 }
@@ -209,6 +229,9 @@ impl Config {
         knowledge
             .production_environments
             .extend(self.production_environments.iter().cloned());
+        knowledge
+            .elt_commands
+            .extend(self.elt_commands.iter().cloned());
         knowledge
     }
 

@@ -25,6 +25,9 @@ pub struct Knowledge {
     pub credential_names: Vec<NamePattern>,
     /// Environment names (globs) that count as production, besides `deployment_tier: production`.
     pub production_environments: Vec<NamePattern>,
+    /// Commands, as their first words (`["dbt", "run"]`), that run ELT steps whose output must
+    /// go through `ciguard run --`, besides Meltano's `run`, `el`, `elt` and `invoke`.
+    pub elt_commands: Vec<Vec<String>>,
 }
 
 impl Default for Knowledge {
@@ -45,6 +48,7 @@ impl Default for Knowledge {
             .iter()
             .filter_map(|p| p.parse().ok())
             .collect(),
+            elt_commands: Vec::new(),
         }
     }
 }

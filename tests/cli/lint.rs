@@ -339,3 +339,33 @@ fn text_output_of_the_rule_fixtures_matches_the_snapshot() {
         &snapshot,
     );
 }
+
+#[test]
+fn configured_elt_commands_must_be_scrubbed_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        ".gitlab-ci.yml",
+        "transform:\n  script:\n    - dbt run --target prod\n    - ciguard run -- dbt run --target prod\n    - dbt docs generate\n",
+    );
+    let out = lint_in(dir.path(), &["--format", "json", "--fail-on", "never"]);
+    let quiet: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        quiet["findings"].as_array().map(Vec::len),
+        Some(0),
+        "{quiet}"
+    );
+    write(dir.path(), ".ciguard.yml", "elt_commands: [\"dbt run\"]\n");
+    let out = lint_in(dir.path(), &["--format", "json", "--fail-on", "never"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let hits: Vec<(String, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let rule = f["rule"].as_str().unwrap_or_default().to_owned();
+            (rule, f["location"]["line"].as_u64().unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(hits, [("elt-not-scrubbed".to_owned(), 3)], "{report}");
+}

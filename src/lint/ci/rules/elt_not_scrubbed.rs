@@ -1,8 +1,10 @@
-//! `elt-not-scrubbed`: `meltano run|el|elt|invoke` runs without `ciguard run --` in front.
+//! `elt-not-scrubbed`: `meltano run|el|elt|invoke`, or a command `.ciguard.yml` lists under
+//! `elt_commands`, runs without `ciguard run --` in front.
 
-use super::meltano_call;
+use super::{meltano_call, unwrapped};
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
+use crate::lint::ci::shell::Command;
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -20,18 +22,26 @@ const ELT_SUBCOMMANDS: &[&str] = &["run", "el", "elt", "invoke"];
 /// Reports unwrapped ELT commands.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for command in cx.script_commands() {
-        let Some(call) = meltano_call(&command.command) else {
+        let Some(elt) = elt_command(cx, &command.command) else {
             continue;
         };
-        let Some(subcommand) = call.subcommand.filter(|s| ELT_SUBCOMMANDS.contains(s)) else {
-            continue;
-        };
-        if !call.scrubbed {
-            let message = format!(
-                "job `{}`: `meltano {subcommand}` runs without `ciguard run --`",
-                command.job.name
-            );
-            out.push(cx.command_finding(&RULE, &command, message));
-        }
+        let message = format!(
+            "job `{}`: `{elt}` runs without `ciguard run --`",
+            command.job.name
+        );
+        out.push(cx.command_finding(&RULE, &command, message));
     }
+}
+
+/// The ELT command `command` runs unscrubbed, as the words that name it, if it does.
+fn elt_command(cx: &Context<'_>, command: &Command) -> Option<String> {
+    if let Some(call) = meltano_call(command) {
+        let subcommand = call.subcommand.filter(|s| ELT_SUBCOMMANDS.contains(s))?;
+        return (!call.scrubbed).then(|| format!("meltano {subcommand}"));
+    }
+    let (scrubbed, words) = unwrapped(command)?;
+    let configured = cx.knowledge.elt_commands.iter().find(|prefix| {
+        prefix.len() <= words.len() && prefix.iter().zip(words).all(|(p, w)| *p == w.text)
+    })?;
+    (!scrubbed).then(|| configured.join(" "))
 }

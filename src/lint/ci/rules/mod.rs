@@ -86,8 +86,9 @@ pub struct MeltanoCall<'a> {
 /// Meltano's global options that take a separate value.
 const MELTANO_VALUE_OPTIONS: &[&str] = &["--log-level", "--environment", "--cwd", "--log-config"];
 
-/// The `meltano` call in `command`, if it is one.
-pub fn meltano_call(command: &Command) -> Option<MeltanoCall<'_>> {
+/// The words of `command` past a `ciguard run ... --` prefix and Python runners
+/// (`poetry run`, `uv run`, `python -m`, ...), and whether `ciguard run` scrubs it.
+pub fn unwrapped(command: &Command) -> Option<(bool, &[Word])> {
     let mut words = command.words.as_slice();
     let mut scrubbed = false;
     if words.first().is_some_and(|w| w.text == "ciguard")
@@ -106,6 +107,12 @@ pub fn meltano_call(command: &Command) -> Option<MeltanoCall<'_>> {
     {
         words = rest;
     }
+    Some((scrubbed, words))
+}
+
+/// The `meltano` call in `command`, if it is one.
+pub fn meltano_call(command: &Command) -> Option<MeltanoCall<'_>> {
+    let (scrubbed, words) = unwrapped(command)?;
     let (program, args) = words.split_first()?;
     if program.text.rsplit('/').next() != Some("meltano") {
         return None;
