@@ -386,21 +386,9 @@ mod tests {
     use std::fs;
 
     use super::*;
-    use crate::findings::{Confidence, FileLocation};
-
-    static ENV_DUMP: Rule = Rule {
-        id: "env-dump",
-        severity: Severity::High,
-        confidence: Confidence::High,
-        summary: "s",
-        why: "w",
-        fix: "f",
-    };
-
-    static SCRUB: Rule = Rule {
-        id: "elt-not-scrubbed",
-        ..ENV_DUMP
-    };
+    use crate::findings::FileLocation;
+    use crate::lint::ci::rules::elt_not_scrubbed::RULE as SCRUB;
+    use crate::lint::ci::rules::env_dump::RULE as ENV_DUMP;
 
     const EXAMPLE: &str = "\
 credentials: [ \"*_KEYFILE\", \"SNOWFLAKE_*\" ]

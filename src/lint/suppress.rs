@@ -105,21 +105,9 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::findings::{Confidence, FileLocation, Rule, Severity};
-
-    static ENV_DUMP: Rule = Rule {
-        id: "env-dump",
-        severity: Severity::High,
-        confidence: Confidence::High,
-        summary: "s",
-        why: "w",
-        fix: "f",
-    };
-
-    static DEBUG_TRACE: Rule = Rule {
-        id: "debug-trace",
-        ..ENV_DUMP
-    };
+    use crate::findings::{FileLocation, Rule};
+    use crate::lint::ci::rules::debug_trace::RULE as DEBUG_TRACE;
+    use crate::lint::ci::rules::env_dump::RULE as ENV_DUMP;
 
     const CI: &str = "\
 build:
