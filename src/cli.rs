@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::credentials::{DEFAULT_NAME_PATTERNS, NamePattern};
 use crate::env::{
     CIGUARD_KILL_AFTER, CIGUARD_LOG_FILE, CIGUARD_MIN_SECRET_LENGTH, GITLAB_JOB_CREDENTIALS,
+    GITLAB_URL,
 };
 use crate::findings::Severity;
 use crate::report::Format;
@@ -160,18 +161,35 @@ Suppress a finding with a comment on its line or on the line of its job's key:
   # ciguard: ignore[rule-id] reason
 Rules: docs/rules.md.";
 
-/// `ciguard audit --from-file vars.json`.
+/// `ciguard audit --project ID|PATH...` or `ciguard audit --from-file vars.json`.
 #[derive(Debug, Args)]
 #[command(after_long_help = AUDIT_AFTER_HELP)]
 pub struct AuditArgs {
+    /// Audit this project through the GitLab API (ID or full path; repeatable). Default:
+    /// $CI_PROJECT_ID.
+    #[arg(long, value_name = "ID|PATH", conflicts_with = "from_file")]
+    pub project: Vec<String>,
+
     /// A JSON array of variables as `GET /projects/:id/variables` returns it, audited as the
     /// variables of one project (flags, scopes and value shapes; no settings).
-    #[arg(long, value_name = "PATH", required = true)]
-    pub from_file: PathBuf,
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
 
     /// The project the file's variables belong to, as findings name it. Default: `(file)`.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", requires = "from_file")]
     pub project_name: Option<String>,
+
+    /// The GitLab instance. Default: $CI_SERVER_URL, else https://gitlab.com.
+    #[arg(long, value_name = "URL", env = GITLAB_URL, hide_env_values = true)]
+    pub gitlab_url: Option<String>,
+
+    /// Read the GitLab token from this file instead of $GITLAB_TOKEN (never give it as a flag).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+
+    /// Projects read at the same time.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 
     /// The configuration file. Default: `.ciguard.yml` from the working directory up to the
     /// repository root.
@@ -184,12 +202,13 @@ pub struct AuditArgs {
 
 const AUDIT_AFTER_HELP: &str = "\
 Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 could not finish
-(bad usage, unreadable or invalid file, configuration error).
+(bad usage, unreadable or invalid file, configuration error, GitLab API failure).
 
-Reading variables and settings through the GitLab API (--project, --group) comes with the API
-client; until then export the variables with
-  curl --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\" \"$CI_API_V4_URL/projects/ID/variables?per_page=100\"
-and audit the file. Checks: docs/audit.md.";
+Through the API (--project, or $CI_PROJECT_ID): reads the project's settings, variables,
+protected branches, tags and environments, and the variables of every ancestor group. The token
+comes from $GITLAB_TOKEN or --token-file: a personal, project or group access token with the
+read_api scope and the Maintainer role on the project (Owner on its groups). CI_JOB_TOKEN cannot
+read variables. Checks: docs/audit.md.";
 
 /// How findings are reported and when they fail the command (audit, lint).
 #[derive(Debug, Args)]
@@ -282,7 +301,7 @@ mod tests {
     }
 
     #[test]
-    fn audit_needs_a_file_for_now() {
+    fn audit_takes_projects_or_a_file_but_not_both() {
         let cli = Cli::try_parse_from([
             "ciguard",
             "audit",
@@ -295,9 +314,26 @@ mod tests {
         let Command::Audit(args) = cli.command else {
             panic!("not audit");
         };
-        assert_eq!(args.from_file, PathBuf::from("vars.json"));
+        assert_eq!(args.from_file, Some(PathBuf::from("vars.json")));
         assert_eq!(args.output.format, Format::Json);
-        assert!(Cli::try_parse_from(["ciguard", "audit"]).is_err());
+        let cli = Cli::try_parse_from(["ciguard", "audit", "--project", "a/b", "--project", "7"])
+            .expect("parses");
+        let Command::Audit(args) = cli.command else {
+            panic!("not audit");
+        };
+        assert_eq!(args.project, ["a/b", "7"]);
+        assert!(
+            Cli::try_parse_from([
+                "ciguard",
+                "audit",
+                "--project",
+                "7",
+                "--from-file",
+                "v.json"
+            ])
+            .is_err()
+        );
+        assert!(Cli::try_parse_from(["ciguard", "audit", "--token", "glpat-x"]).is_err());
     }
 
     #[test]

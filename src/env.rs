@@ -27,6 +27,16 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// and cleans `.meltano/run` there.
 pub const MELTANO_PROJECT_ROOT: &str = "MELTANO_PROJECT_ROOT";
 
+/// The GitLab instance `audit` talks to, when `--gitlab-url` is not given.
+pub const GITLAB_URL: &str = "GITLAB_URL";
+/// The instance a CI job runs on; `audit`'s GitLab when neither `--gitlab-url` nor
+/// [`GITLAB_URL`] is set.
+pub const CI_SERVER_URL: &str = "CI_SERVER_URL";
+/// The token `audit` sends to GitLab (unless `--token-file` is given). Never a flag.
+pub const GITLAB_TOKEN: &str = "GITLAB_TOKEN";
+/// The project `audit` reads when no `--project` is given.
+pub const CI_PROJECT_ID: &str = "CI_PROJECT_ID";
+
 /// GitLab's job token, valid while the job runs.
 pub const CI_JOB_TOKEN: &str = "CI_JOB_TOKEN";
 /// Password of the project's container registry for this job.

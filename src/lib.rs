@@ -11,6 +11,7 @@ pub mod config;
 pub mod credentials;
 pub mod env;
 pub mod findings;
+pub mod gitlab;
 pub mod lint;
 pub mod report;
 pub mod run;

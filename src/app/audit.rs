@@ -1,15 +1,25 @@
-//! `ciguard audit`: resolves configuration, reads the variables (`--from-file` for now; the API
-//! client comes later), runs the checks, applies the configuration, writes the reports, and
-//! picks the exit status.
+//! `ciguard audit`: resolves configuration, reads the variables (through the GitLab API for
+//! `--project`, or from `--from-file`), runs the checks, applies the configuration, writes the
+//! reports, and picks the exit status.
 
+use std::env;
 use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use super::output::{self, EXIT_FAILED};
 use crate::audit::model::VariableSet;
 use crate::audit::{self, AuditData};
 use crate::cli::AuditArgs;
+use crate::env::{CI_JOB_TOKEN, CI_PROJECT_ID, CI_SERVER_URL, GITLAB_TOKEN};
 use crate::findings::{ApiLevel, FindingSet};
+use crate::gitlab;
 use crate::run::note;
+
+/// The GitLab instance when neither `--gitlab-url`, `GITLAB_URL` nor `CI_SERVER_URL` says.
+const DEFAULT_GITLAB_URL: &str = "https://gitlab.com";
 
 /// The owner findings name when `--project-name` is not given.
 const FILE_OWNER: &str = "(file)";
@@ -23,15 +33,17 @@ pub fn audit(args: AuditArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    let project = args.project_name.unwrap_or_else(|| FILE_OWNER.to_owned());
-    let data = match read_file(&args.from_file, project) {
+    let data = match read(&args) {
         Ok(data) => data,
         Err(message) => {
             note(message);
             return EXIT_FAILED;
         }
     };
-    let mut findings = audit::audit(&data, &knowledge);
+    let mut findings: Vec<_> = data
+        .iter()
+        .flat_map(|data| audit::audit(data, &knowledge))
+        .collect();
     drop(data);
     if let Some(config) = &config {
         config.apply(&mut findings);
@@ -45,6 +57,72 @@ pub fn audit(args: AuditArgs) -> u8 {
         audit::RULES,
         false,
     )
+}
+
+/// What the command line asks to audit: the file, or each project through the API.
+fn read(args: &AuditArgs) -> Result<Vec<AuditData>, String> {
+    if let Some(path) = &args.from_file {
+        let project = args.project_name.as_deref().unwrap_or(FILE_OWNER);
+        return Ok(vec![read_file(path, project.to_owned())?]);
+    }
+    let projects = if args.project.is_empty() {
+        let id = non_empty_env(CI_PROJECT_ID).ok_or(
+            "nothing to audit: give --project ID|PATH (or set CI_PROJECT_ID), or --from-file PATH",
+        )?;
+        vec![id]
+    } else {
+        args.project.clone()
+    };
+    let url = args
+        .gitlab_url
+        .clone()
+        .filter(|url| !url.is_empty())
+        .or_else(|| non_empty_env(CI_SERVER_URL))
+        .unwrap_or_else(|| DEFAULT_GITLAB_URL.to_owned());
+    let token = gitlab::resolve_token(
+        args.token_file.as_deref(),
+        env::var(GITLAB_TOKEN).ok(),
+        env::var_os(CI_JOB_TOKEN).is_some(),
+    )
+    .map_err(|err| err.to_string())?;
+    let client = gitlab::Client::new(&url, &token).map_err(|err| err.to_string())?;
+    drop(token);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("cannot start the async runtime: {err}"))?;
+    runtime.block_on(fetch_all(client, projects, args.concurrency.into()))
+}
+
+/// A variable's value when it is set and not empty.
+fn non_empty_env(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// Fetches every project, at most `limit` at a time; the first failure stops the rest.
+async fn fetch_all(
+    client: gitlab::Client,
+    projects: Vec<String>,
+    limit: usize,
+) -> Result<Vec<AuditData>, String> {
+    let permits = Arc::new(Semaphore::new(limit));
+    let mut tasks = JoinSet::new();
+    let count = projects.len();
+    for (index, project) in projects.into_iter().enumerate() {
+        let client = client.clone();
+        let permits = Arc::clone(&permits);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (index, gitlab::fetch_project(&client, &project).await)
+        });
+    }
+    let mut fetched: Vec<Option<AuditData>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) =
+            joined.map_err(|_| "internal error: reading a project stopped".to_owned())?;
+        fetched[index] = Some(result.map_err(|err| err.to_string())?);
+    }
+    Ok(fetched.into_iter().flatten().collect())
 }
 
 /// Reads a variables list as the project's only data.

@@ -1,7 +1,9 @@
 //! The one integration test binary: drives the real `ciguard` binary on real processes.
 
 mod audit;
+mod audit_api;
 mod common;
+mod fake_gitlab;
 mod lint;
 mod meltano;
 mod run;

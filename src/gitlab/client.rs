@@ -1,0 +1,502 @@
+//! The HTTP client: one authenticated GET with retries, and offset pagination over it.
+
+use std::fmt;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use crate::secret::Secret;
+
+/// Items asked for per page (GitLab's maximum).
+pub const PER_PAGE: usize = 100;
+/// Pages followed at most for one list (100,000 items): a guard against a server that never
+/// says "last page".
+const MAX_PAGES: u32 = 1_000;
+/// Attempts at one request (the first and its retries).
+const MAX_ATTEMPTS: u32 = 5;
+/// The longest wait before a retry, whatever the server asks for.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+/// The first backoff after a 5xx or a transport error; doubled at each retry.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Limits of one request.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How much of a server's error message is quoted.
+const MAX_QUOTED: usize = 200;
+
+/// A GitLab token, from `GITLAB_TOKEN` or `--token-file`.
+pub type Token = Secret<String>;
+
+/// Why no usable token was found; never quotes the token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Neither source was given, but the job token was.
+    #[error(
+        "only CI_JOB_TOKEN is set, and a job token cannot read CI/CD variables, protected \
+         branches or project settings: give a personal, project or group access token \
+         (Maintainer role, read_api scope) in GITLAB_TOKEN or --token-file"
+    )]
+    JobTokenOnly,
+    /// Neither source was given.
+    #[error(
+        "no GitLab token: set GITLAB_TOKEN or give --token-file PATH (a personal, project or \
+         group access token with the Maintainer role and the read_api scope)"
+    )]
+    Missing,
+    /// The token file could not be read.
+    #[error("cannot read the token file {path}: {source}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Empty, or holding characters no HTTP header can carry.
+    #[error("the GitLab token from {0} is empty or holds characters an HTTP header cannot carry")]
+    Invalid(&'static str),
+}
+
+/// The token: `--token-file` when given, else `GITLAB_TOKEN`; `job_token` tells whether
+/// `CI_JOB_TOKEN` is set, for a clear error when it is the only one.
+pub fn resolve_token(
+    token_file: Option<&Path>,
+    env_token: Option<String>,
+    job_token: bool,
+) -> Result<Token, TokenError> {
+    let (token, source) = match (token_file, env_token) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|source| TokenError::Unreadable {
+                path: path.display().to_string(),
+                source,
+            })?;
+            (text.trim().to_owned(), "--token-file")
+        }
+        (None, Some(token)) if !token.is_empty() => (token, "GITLAB_TOKEN"),
+        (None, _) if job_token => return Err(TokenError::JobTokenOnly),
+        (None, _) => return Err(TokenError::Missing),
+    };
+    if token.is_empty() || HeaderValue::from_str(&token).is_err() {
+        return Err(TokenError::Invalid(source));
+    }
+    Ok(Secret::new(token))
+}
+
+/// An API failure: the request, the status and what to do. Never holds the token.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The base URL is not an http(s) URL.
+    #[error("the GitLab URL {0:?} is not an http:// or https:// URL")]
+    BadUrl(String),
+    /// The token cannot be sent.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
+    /// 401.
+    #[error(
+        "GitLab answered 401 Unauthorized to GET {path}: the token is invalid, expired or \
+         revoked; create a new one and pass it in GITLAB_TOKEN or --token-file"
+    )]
+    Unauthorized {
+        /// The request path.
+        path: String,
+    },
+    /// 403.
+    #[error("GitLab answered 403 Forbidden to GET {path}{message}: this needs {needs}")]
+    Forbidden {
+        /// The request path.
+        path: String,
+        /// The role and token scope the call needs.
+        needs: &'static str,
+        /// The server's message, quoted as `: "..."` (or empty).
+        message: String,
+    },
+    /// 404.
+    #[error(
+        "GitLab answered 404 Not Found to GET {path}{message}: {what} does not exist or is not \
+         visible to the token's user; check the ID or path and that the user is a member"
+    )]
+    NotFound {
+        /// The request path.
+        path: String,
+        /// What was looked for.
+        what: String,
+        /// The server's message.
+        message: String,
+    },
+    /// Any other status, after retries where they apply.
+    #[error("GitLab answered {status} to GET {path}{message}{advice}")]
+    Status {
+        /// The request path.
+        path: String,
+        /// The status.
+        status: StatusCode,
+        /// The server's message.
+        message: String,
+        /// What to do, e.g. after retries.
+        advice: &'static str,
+    },
+    /// No answer (connection, TLS, timeout), after retries.
+    #[error("GET {path} failed: {reason}; check the GitLab URL and the network")]
+    Transport {
+        /// The request path.
+        path: String,
+        /// Why (reqwest's error without the URL).
+        reason: String,
+    },
+    /// An answer that is not what the API returns.
+    #[error(
+        "GitLab's answer to GET {path} is not what the API returns ({reason}); check that the \
+         GitLab URL points to GitLab"
+    )]
+    Body {
+        /// The request path.
+        path: String,
+        /// Why, never quoting the body.
+        reason: String,
+    },
+}
+
+/// An authenticated client for one GitLab instance.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    api: Url,
+    token: HeaderValue,
+}
+
+/// One successful answer.
+struct Page {
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Client {
+    /// A client for the instance at `url` (e.g. `https://gitlab.com`); sends nothing yet.
+    pub fn new(url: &str, token: &Token) -> Result<Self, Error> {
+        let bad_url = || Error::BadUrl(url.to_owned());
+        let mut api = Url::parse(url).map_err(|_| bad_url())?;
+        if !matches!(api.scheme(), "http" | "https") || api.cannot_be_a_base() {
+            return Err(bad_url());
+        }
+        api.path_segments_mut()
+            .map_err(|()| bad_url())?
+            .pop_if_empty()
+            .extend(["api", "v4"]);
+        let mut token =
+            HeaderValue::from_str(token.expose()).map_err(|_| TokenError::Invalid("the token"))?;
+        token.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("ciguard/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            // A redirect would carry `PRIVATE-TOKEN` to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|err| Error::Setup(describe(err)))?;
+        Ok(Self { http, api, token })
+    }
+
+    /// `GET segments` (each URL-encoded, so a path `a/b` becomes `a%2Fb`) as one object.
+    /// `needs` says which role and scope a 403 lacks; `what` names the thing a 404 missed.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        needs: &'static str,
+        what: &str,
+    ) -> Result<T, Error> {
+        let url = self.url(segments, None);
+        let page = self.send(&url, needs, what).await?;
+        parse(&url, &page.body)
+    }
+
+    /// `GET segments` as a list, every page of it: `per_page=100`, following `x-next-page`
+    /// (or, without that header, until a short page).
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        needs: &'static str,
+        what: &str,
+    ) -> Result<Vec<T>, Error> {
+        let mut all = Vec::new();
+        let mut page = 1;
+        for _ in 0..MAX_PAGES {
+            let url = self.url(segments, Some(page));
+            let answer = self.send(&url, needs, what).await?;
+            let items: Vec<T> = parse(&url, &answer.body)?;
+            let full = items.len() >= PER_PAGE;
+            all.extend(items);
+            let next = match answer.headers.get("x-next-page") {
+                Some(next) => next
+                    .to_str()
+                    .ok()
+                    .and_then(|n| n.trim().parse::<u32>().ok()),
+                None => full.then_some(page + 1),
+            };
+            match next {
+                Some(next) if next > page => page = next,
+                _ => return Ok(all),
+            }
+        }
+        Err(Error::Body {
+            path: display_path(&self.url(segments, None)),
+            reason: format!("more than {MAX_PAGES} pages"),
+        })
+    }
+
+    fn url(&self, segments: &[&str], page: Option<u32>) -> Url {
+        let mut url = self.api.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.extend(segments);
+        }
+        if let Some(page) = page {
+            url.query_pairs_mut()
+                .append_pair("per_page", &PER_PAGE.to_string())
+                .append_pair("page", &page.to_string());
+        }
+        url
+    }
+
+    /// Sends one GET, retrying 429 (after `Retry-After` or `RateLimit-Reset`), 5xx and
+    /// transport errors with a doubling backoff, at most [`MAX_ATTEMPTS`] times.
+    async fn send(&self, url: &Url, needs: &'static str, what: &str) -> Result<Page, Error> {
+        let path = display_path(url);
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= MAX_ATTEMPTS;
+            let wait = match self.send_once(url).await {
+                Ok((status, headers, body)) if status.is_success() => {
+                    return Ok(Page { headers, body });
+                }
+                Ok((status, headers, _)) if !last && status == StatusCode::TOO_MANY_REQUESTS => {
+                    rate_limit_wait(&headers)
+                        .filter(|wait| !wait.is_zero())
+                        .unwrap_or(backoff)
+                }
+                Ok((status, _, _)) if !last && status.is_server_error() => backoff,
+                Ok((status, _, body)) => return Err(failure(path, status, &body, needs, what)),
+                Err(err) if !last && (err.is_connect() || err.is_timeout()) => backoff,
+                Err(err) => {
+                    return Err(Error::Transport {
+                        path,
+                        reason: describe(err),
+                    });
+                }
+            };
+            tokio::time::sleep(wait).await;
+            backoff *= 2;
+        }
+    }
+
+    /// One GET: status, headers and the whole body.
+    async fn send_once(
+        &self,
+        url: &Url,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
+        let response = self
+            .http
+            .get(url.clone())
+            .header("PRIVATE-TOKEN", self.token.clone())
+            .send()
+            .await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?.to_vec();
+        Ok((status, headers, body))
+    }
+}
+
+/// A transport error with its causes (e.g. "connection refused"), without the URL.
+fn describe(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The request's path, for messages (the host is the user's own setting).
+fn display_path(url: &Url) -> String {
+    url.path().to_owned()
+}
+
+/// How long a 429 asks to wait: `Retry-After` seconds, else until `RateLimit-Reset` (Unix
+/// seconds; zero when past); at most [`MAX_WAIT`].
+fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
+    let number =
+        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    let wait = match number(RETRY_AFTER.as_str()) {
+        Some(seconds) => Duration::from_secs(seconds),
+        None => {
+            let reset = UNIX_EPOCH + Duration::from_secs(number("ratelimit-reset")?);
+            reset.duration_since(SystemTime::now()).unwrap_or_default()
+        }
+    };
+    Some(wait.min(MAX_WAIT))
+}
+
+/// The error for a final non-success answer.
+fn failure(
+    path: String,
+    status: StatusCode,
+    body: &[u8],
+    needs: &'static str,
+    what: &str,
+) -> Error {
+    let message = server_message(body);
+    match status {
+        StatusCode::UNAUTHORIZED => Error::Unauthorized { path },
+        StatusCode::FORBIDDEN => Error::Forbidden {
+            path,
+            needs,
+            message,
+        },
+        StatusCode::NOT_FOUND => Error::NotFound {
+            path,
+            what: what.to_owned(),
+            message,
+        },
+        _ => Error::Status {
+            path,
+            status,
+            message,
+            advice: if status == StatusCode::TOO_MANY_REQUESTS {
+                "; still rate limited after retries: try again later or with a lower --concurrency"
+            } else if status.is_redirection() {
+                "; ciguard does not follow redirects (they would carry the token): give the \
+                 address GitLab redirects to as --gitlab-url"
+            } else if status.is_server_error() {
+                "; GitLab failed after retries: try again later"
+            } else {
+                ""
+            },
+        },
+    }
+}
+
+/// GitLab's `message` (or `error_description`) from a JSON error body, as `: "..."`, cut
+/// short; empty when the body has none.
+fn server_message(body: &[u8]) -> String {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(body) else {
+        return String::new();
+    };
+    let text = ["error_description", "message", "error"]
+        .iter()
+        .find_map(|key| object.get(*key).and_then(serde_json::Value::as_str));
+    text.map(|text| {
+        let short: String = text.chars().take(MAX_QUOTED).collect();
+        format!(": {short:?}")
+    })
+    .unwrap_or_default()
+}
+
+/// A JSON answer as `T`; the error names the shape problem, never quoting the body.
+fn parse<T: DeserializeOwned>(url: &Url, body: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|err| Error::Body {
+        path: display_path(url),
+        reason: Reason(&err).to_string(),
+    })
+}
+
+/// serde_json's error without any quoted input.
+struct Reason<'a>(&'a serde_json::Error);
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use serde_json::error::Category;
+        let what = match self.0.classify() {
+            Category::Syntax | Category::Eof => "not JSON",
+            Category::Data => "JSON of an unexpected shape",
+            Category::Io => "unreadable",
+        };
+        write!(
+            f,
+            "{what} at line {} column {}",
+            self.0.line(),
+            self.0.column()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_comes_from_the_file_then_the_environment() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("token");
+        std::fs::write(&file, "glpat-from-file\n").expect("write");
+        let token = resolve_token(Some(&file), Some("glpat-env".into()), false).expect("file");
+        assert_eq!(token.expose(), "glpat-from-file");
+        let token = resolve_token(None, Some("glpat-env".into()), true).expect("env");
+        assert_eq!(token.expose(), "glpat-env");
+        assert!(matches!(
+            resolve_token(None, None, true),
+            Err(TokenError::JobTokenOnly)
+        ));
+        assert!(matches!(
+            resolve_token(None, Some(String::new()), false),
+            Err(TokenError::Missing)
+        ));
+        let bad = resolve_token(None, Some("glpat\nsecret".into()), false).expect_err("newline");
+        assert!(!bad.to_string().contains("secret"), "{bad}");
+    }
+
+    #[test]
+    fn rate_limits_are_honoured_within_a_bound() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(rate_limit_wait(&headers), Some(Duration::from_secs(3)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("100000"));
+        assert_eq!(rate_limit_wait(&headers), Some(MAX_WAIT));
+        let mut headers = HeaderMap::new();
+        headers.insert("ratelimit-reset", HeaderValue::from_static("1609844400"));
+        assert_eq!(rate_limit_wait(&headers), Some(Duration::ZERO));
+        assert_eq!(rate_limit_wait(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn error_bodies_are_quoted_short_and_garbage_is_not_quoted() {
+        assert_eq!(
+            server_message(br#"{"message":"403 Forbidden"}"#),
+            r#": "403 Forbidden""#
+        );
+        assert_eq!(server_message(b"Retry later"), "");
+        let url = Url::parse("http://x/api/v4/projects").expect("url");
+        let err = parse::<Vec<u8>>(&url, b"<html>s3cr3t</html>").expect_err("garbage");
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        assert!(err.to_string().contains("not JSON"), "{err}");
+    }
+
+    #[test]
+    fn paths_are_encoded_and_urls_checked() {
+        let token = Secret::new("t".to_owned());
+        let client = Client::new("http://127.0.0.1:9/gitlab/", &token).expect("client");
+        let secret = Secret::new("glpat-do-not-show".to_owned());
+        let shown = format!(
+            "{:?}",
+            Client::new("https://gitlab.com", &secret).expect("client")
+        );
+        assert!(!shown.contains("do-not-show"), "{shown}");
+        let url = client.url(&["projects", "data/warehouse-elt", "variables"], Some(2));
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/gitlab/api/v4/projects/data%2Fwarehouse-elt/variables?per_page=100&page=2"
+        );
+        for bad in ["gitlab.com", "ftp://gitlab.com", "mailto:x@y"] {
+            let err = Client::new(bad, &token).expect_err(bad);
+            assert!(matches!(err, Error::BadUrl(_)), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! What the audit of one project reads: the project (settings and namespace), the variables of
+//! each ancestor group from the top down, the project's variables, and its protected branches,
+//! tags and environments.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::client::{Client, Error};
+use crate::audit::AuditData;
+use crate::audit::model::{ProjectSettings, VariableSet};
+use crate::findings::ApiLevel;
+
+/// What a 403 on a project endpoint lacks.
+const PROJECT_MAINTAINER: &str = "the Maintainer role on the project and a token with the \
+                                  read_api (or api) scope";
+/// What a 403 on group variables lacks.
+const GROUP_OWNER: &str = "the Owner role on the group (its variables are readable by Owners \
+                           only) and a token with the read_api (or api) scope";
+
+/// `GET /projects/:id`: the settings, plus where the project lives.
+#[derive(Debug, Deserialize)]
+struct Project {
+    path_with_namespace: String,
+    namespace: Namespace,
+    #[serde(flatten)]
+    settings: ProjectSettings,
+}
+
+/// The project's namespace: a group (whose ancestors' variables reach it too) or a user.
+#[derive(Debug, Deserialize)]
+struct Namespace {
+    kind: String,
+    full_path: String,
+}
+
+/// Reads everything one audit of `project` (an ID or a full path) looks at.
+pub async fn fetch_project(client: &Client, project: &str) -> Result<AuditData, Error> {
+    let what = format!("project {project}");
+    let info: Project = client
+        .get(&["projects", project], PROJECT_MAINTAINER, &what)
+        .await?;
+    let mut variable_sets = Vec::new();
+    if info.namespace.kind == "group" {
+        for group in ancestors(&info.namespace.full_path) {
+            let variables = client
+                .get_all(
+                    &["groups", group, "variables"],
+                    GROUP_OWNER,
+                    &format!("group {group}"),
+                )
+                .await?;
+            variable_sets.push(VariableSet {
+                level: ApiLevel::Group,
+                owner: group.to_owned(),
+                variables,
+            });
+        }
+    }
+    variable_sets.push(VariableSet {
+        level: ApiLevel::Project,
+        owner: info.path_with_namespace.clone(),
+        variables: list(client, project, "variables", &what).await?,
+    });
+    let protected_branches = Some(list(client, project, "protected_branches", &what).await?);
+    let protected_tags = Some(list(client, project, "protected_tags", &what).await?);
+    // Premium: a 403 or 404 means "unknown", not a failure.
+    let protected_environments = match list(client, project, "protected_environments", &what).await
+    {
+        Ok(environments) => Some(environments),
+        Err(Error::Forbidden { .. } | Error::NotFound { .. }) => None,
+        Err(err) => return Err(err),
+    };
+    Ok(AuditData {
+        project: info.path_with_namespace,
+        variable_sets,
+        settings: Some(info.settings),
+        protected_branches,
+        protected_tags,
+        protected_environments,
+    })
+}
+
+/// `GET /projects/:id/<resource>`, every page.
+async fn list<T: DeserializeOwned>(
+    client: &Client,
+    project: &str,
+    resource: &str,
+    what: &str,
+) -> Result<Vec<T>, Error> {
+    client
+        .get_all(&["projects", project, resource], PROJECT_MAINTAINER, what)
+        .await
+}
+
+/// `a`, `a/b`, `a/b/c` for `a/b/c`: every group from the top down.
+fn ancestors(full_path: &str) -> impl Iterator<Item = &str> {
+    full_path
+        .match_indices('/')
+        .map(|(at, _)| &full_path[..at])
+        .chain(std::iter::once(full_path))
+        .filter(|path| !path.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestors_go_from_the_top_down() {
+        assert_eq!(
+            ancestors("data/platform/elt").collect::<Vec<_>>(),
+            ["data", "data/platform", "data/platform/elt"]
+        );
+        assert_eq!(ancestors("data").collect::<Vec<_>>(), ["data"]);
+    }
+
+    #[test]
+    fn a_project_body_gives_settings_and_namespace() {
+        let body = r#"{"path_with_namespace":"data/elt","namespace":{"kind":"group",
+            "full_path":"data"},"public_jobs":false,"visibility":"private"}"#;
+        let project: Project = serde_json::from_str(body).expect("project");
+        assert_eq!(project.namespace.full_path, "data");
+        assert_eq!(project.settings.public_jobs, Some(false));
+        assert_eq!(
+            project
+                .settings
+                .ci_allow_fork_pipelines_to_run_in_parent_project,
+            None
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! A fake GitLab REST API on 127.0.0.1, in-process (std threads, HTTP/1.1, one request per
+//! connection), behaving as `gitlab/FACTS.md` §6 says: `PRIVATE-TOKEN` checked (401 body from
+//! the fixtures), offset pagination with `per_page`/`page` and the `x-*` and `link` headers,
+//! error bodies from `gitlab/fixtures/`, and a 429 with `Retry-After` once on a chosen route.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+
+use serde_json::Value;
+
+/// The token the fake server accepts.
+pub const TOKEN: &str = "glpat-FakeServerToken-7f3a9c21";
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/gitlab/fixtures");
+
+/// A shared fixture's body.
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("shared GitLab fixture")
+}
+
+/// What a route answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with this object.
+    Object(Value),
+    /// 200 with one page of this list.
+    List(Vec<Value>),
+    /// This status with a fixture file's content (an error body, or garbage).
+    Fixture(u16, &'static str),
+    /// The first time this status (429 with `Retry-After: 1`, or a 5xx), then the reply.
+    FailOnce(u16, Box<Reply>),
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Every request line seen, e.g. `GET /api/v4/projects/1?per_page=100&page=1`.
+    requests: Vec<String>,
+    /// Routes that already answered their one failure.
+    failed: HashSet<String>,
+}
+
+/// A running fake server; lives until the test binary ends.
+#[derive(Debug)]
+pub struct FakeGitlab {
+    /// Its base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGitlab {
+    /// Starts a server answering `routes` (keyed by path, e.g. `/api/v4/projects/1`); any other
+    /// path gets 404 `{"message":"404 Not Found"}`.
+    pub fn start(routes: HashMap<String, Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let state = Arc::new(Mutex::new(State::default()));
+        let routes = Arc::new(routes);
+        let shared = Arc::clone(&state);
+        thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let routes = Arc::clone(&routes);
+                let state = Arc::clone(&shared);
+                thread::spawn(move || serve(stream, &routes, &state));
+            }
+        });
+        Self { url, state }
+    }
+
+    /// The request lines seen so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.lock().requests.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One response.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    content_type: &'static str,
+    body: String,
+}
+
+impl Response {
+    fn json(status: u16, body: String) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            content_type: "application/json",
+            body,
+        }
+    }
+}
+
+fn serve(stream: TcpStream, routes: &HashMap<String, Reply>, state: &Mutex<State>) {
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut token = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        match line.split_once(':') {
+            Some((name, value)) if name.eq_ignore_ascii_case("private-token") => {
+                token = Some(value.trim().to_owned());
+            }
+            _ => {}
+        }
+    }
+    let request_line = request_line.trim().to_owned();
+    let target = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let response = {
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.requests.push(request_line);
+        if token.as_deref() != Some(TOKEN) {
+            Response::json(401, fixture("error_401.json"))
+        } else {
+            match routes.get(path) {
+                Some(reply) => answer(reply, path, query, &mut state),
+                None => Response::json(404, r#"{"message":"404 Not Found"}"#.to_owned()),
+            }
+        }
+    };
+    write(&stream, &response);
+}
+
+fn answer(reply: &Reply, path: &str, query: &str, state: &mut State) -> Response {
+    match reply {
+        Reply::Object(object) => Response::json(200, object.to_string()),
+        Reply::List(items) => page(items, path, query),
+        Reply::Fixture(status, name) => Response::json(*status, fixture(name)),
+        Reply::FailOnce(status, then) => {
+            if !state.failed.insert(path.to_owned()) {
+                return answer(then, path, query, state);
+            }
+            if *status != 429 {
+                return Response::json(*status, format!(r#"{{"message":"{status} Error"}}"#));
+            }
+            Response {
+                status: 429,
+                headers: vec![
+                    ("Retry-After".into(), "1".into()),
+                    ("RateLimit-Name".into(), "throttle_authenticated_api".into()),
+                    ("RateLimit-Remaining".into(), "0".into()),
+                ],
+                content_type: "text/plain",
+                body: "Retry later".into(),
+            }
+        }
+    }
+}
+
+/// One page of `items` as GitLab's offset pagination serves it (FACTS §6.3).
+fn page(items: &[Value], path: &str, query: &str) -> Response {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .and_then(|(_, value)| value.parse::<usize>().ok())
+    };
+    let per_page = param("per_page").unwrap_or(20).clamp(1, 100);
+    let page = param("page").unwrap_or(1).max(1);
+    let total_pages = items.len().div_ceil(per_page).max(1);
+    let body: Vec<&Value> = items
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let link = |page: usize, rel: &str| {
+        format!("<http://gitlab.test{path}?page={page}&per_page={per_page}>; rel=\"{rel}\"")
+    };
+    let mut links = Vec::new();
+    let prev = (page > 1).then(|| page - 1);
+    let next = (page < total_pages).then(|| page + 1);
+    if let Some(prev) = prev {
+        links.push(link(prev, "prev"));
+    }
+    if let Some(next) = next {
+        links.push(link(next, "next"));
+    }
+    links.push(link(1, "first"));
+    links.push(link(total_pages, "last"));
+    let number = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or_default();
+    let mut response = Response::json(
+        200,
+        Value::from(body.into_iter().cloned().collect::<Vec<_>>()).to_string(),
+    );
+    response.headers = vec![
+        ("link".into(), links.join(", ")),
+        ("x-next-page".into(), number(next)),
+        ("x-page".into(), page.to_string()),
+        ("x-per-page".into(), per_page.to_string()),
+        ("x-prev-page".into(), number(prev)),
+        ("x-total".into(), items.len().to_string()),
+        ("x-total-pages".into(), total_pages.to_string()),
+    ];
+    response
+}
+
+fn write(mut stream: &TcpStream, response: &Response) {
+    let reason = match response.status {
+        200 => "OK",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        _ => "Error",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        response.status,
+        response.content_type,
+        response.body.len()
+    );
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    // A client that hung up is not the fake server's problem.
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(response.body.as_bytes());
+    let _ = stream.flush();
+}
