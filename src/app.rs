@@ -2,6 +2,7 @@
 //! Only `main` and `app` choose exit statuses and what ciguard itself says on stderr.
 
 mod audit;
+mod fix;
 mod lint;
 mod output;
 

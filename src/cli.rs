@@ -196,6 +196,16 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Print what `--apply` would change: `protected` and `masked` on credential variables
+    /// (on stderr; see docs/audit.md).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: make those changes to the project's variables through the API (token with
+    /// the api scope); never changes a value.
+    #[arg(long, requires = "fix", conflicts_with = "from_file")]
+    pub apply: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -334,6 +344,15 @@ mod tests {
             .is_err()
         );
         assert!(Cli::try_parse_from(["ciguard", "audit", "--token", "glpat-x"]).is_err());
+    }
+
+    #[test]
+    fn audit_apply_needs_fix_and_the_api() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["ciguard", "audit"].iter().chain(args));
+        assert!(parse(&["--fix", "--apply"]).is_ok());
+        assert!(parse(&["--fix", "--from-file", "v.json"]).is_ok());
+        assert!(parse(&["--apply"]).is_err());
+        assert!(parse(&["--fix", "--apply", "--from-file", "v.json"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `ciguard audit`: resolves configuration, reads the variables (through the GitLab API for
 //! `--project`, or from `--from-file`), runs the checks, applies the configuration, writes the
-//! reports, and picks the exit status.
+//! reports, and picks the exit status (2 when a `--fix --apply` change failed).
 
 use std::env;
 use std::path::Path;
@@ -44,19 +44,21 @@ pub fn audit(args: AuditArgs) -> u8 {
         .iter()
         .flat_map(|data| audit::audit(data, &knowledge))
         .collect();
+    let fixed = !args.fix || super::fix::fix(&args, &data, &knowledge);
     drop(data);
     if let Some(config) = &config {
         config.apply(&mut findings);
     }
     let set = FindingSet::new(findings);
-    output::finish(
+    let status = output::finish(
         "ciguard audit",
         &args.output,
         &set,
         &[],
         audit::RULES,
         false,
-    )
+    );
+    if fixed { status } else { EXIT_FAILED }
 }
 
 /// What the command line asks to audit: the file, or each project through the API.
@@ -73,6 +75,12 @@ fn read(args: &AuditArgs) -> Result<Vec<AuditData>, String> {
     } else {
         args.project.clone()
     };
+    let client = client(args)?;
+    runtime()?.block_on(fetch_all(client, projects, args.concurrency.into()))
+}
+
+/// The API client the command line asks for (URL, token).
+pub(super) fn client(args: &AuditArgs) -> Result<gitlab::Client, String> {
     let url = args
         .gitlab_url
         .clone()
@@ -85,13 +93,15 @@ fn read(args: &AuditArgs) -> Result<Vec<AuditData>, String> {
         env::var_os(CI_JOB_TOKEN).is_some(),
     )
     .map_err(|err| err.to_string())?;
-    let client = gitlab::Client::new(&url, &token).map_err(|err| err.to_string())?;
-    drop(token);
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    gitlab::Client::new(&url, &token).map_err(|err| err.to_string())
+}
+
+/// The single-threaded runtime the API calls run on.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|err| format!("cannot start the async runtime: {err}"))?;
-    runtime.block_on(fetch_all(client, projects, args.concurrency.into()))
+        .map_err(|err| format!("cannot start the async runtime: {err}"))
 }
 
 /// A variable's value when it is set and not empty.

@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod classify;
+pub mod fix;
 pub mod maskable;
 pub mod model;
 

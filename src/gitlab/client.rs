@@ -1,11 +1,12 @@
-//! The HTTP client: one authenticated GET with retries, and offset pagination over it.
+//! The HTTP client: one authenticated request (GET, or PUT with a JSON body) with retries, and
+//! offset pagination over GET.
 
 use std::fmt;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
-use reqwest::{StatusCode, Url};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::secret::Secret;
@@ -98,17 +99,17 @@ pub enum Error {
     Setup(String),
     /// 401.
     #[error(
-        "GitLab answered 401 Unauthorized to GET {path}: the token is invalid, expired or \
+        "GitLab answered 401 Unauthorized to {path}: the token is invalid, expired or \
          revoked; create a new one and pass it in GITLAB_TOKEN or --token-file"
     )]
     Unauthorized {
-        /// The request path.
+        /// The request's method and path, e.g. `GET /api/v4/projects/1`.
         path: String,
     },
     /// 403.
-    #[error("GitLab answered 403 Forbidden to GET {path}{message}: this needs {needs}")]
+    #[error("GitLab answered 403 Forbidden to {path}{message}: this needs {needs}")]
     Forbidden {
-        /// The request path.
+        /// The request's method and path, e.g. `GET /api/v4/projects/1`.
         path: String,
         /// The role and token scope the call needs.
         needs: &'static str,
@@ -117,11 +118,11 @@ pub enum Error {
     },
     /// 404.
     #[error(
-        "GitLab answered 404 Not Found to GET {path}{message}: {what} does not exist or is not \
+        "GitLab answered 404 Not Found to {path}{message}: {what} does not exist or is not \
          visible to the token's user; check the ID or path and that the user is a member"
     )]
     NotFound {
-        /// The request path.
+        /// The request's method and path, e.g. `GET /api/v4/projects/1`.
         path: String,
         /// What was looked for.
         what: String,
@@ -129,9 +130,9 @@ pub enum Error {
         message: String,
     },
     /// Any other status, after retries where they apply.
-    #[error("GitLab answered {status} to GET {path}{message}{advice}")]
+    #[error("GitLab answered {status} to {path}{message}{advice}")]
     Status {
-        /// The request path.
+        /// The request's method and path, e.g. `GET /api/v4/projects/1`.
         path: String,
         /// The status.
         status: StatusCode,
@@ -141,20 +142,20 @@ pub enum Error {
         advice: &'static str,
     },
     /// No answer (connection, TLS, timeout), after retries.
-    #[error("GET {path} failed: {reason}; check the GitLab URL and the network")]
+    #[error("{path} failed: {reason}; check the GitLab URL and the network")]
     Transport {
-        /// The request path.
+        /// The request's method and path, e.g. `GET /api/v4/projects/1`.
         path: String,
         /// Why (reqwest's error without the URL).
         reason: String,
     },
     /// An answer that is not what the API returns.
     #[error(
-        "GitLab's answer to GET {path} is not what the API returns ({reason}); check that the \
+        "GitLab's answer to {path} is not what the API returns ({reason}); check that the \
          GitLab URL points to GitLab"
     )]
     Body {
-        /// The request path.
+        /// The request's method and path, e.g. `GET /api/v4/projects/1`.
         path: String,
         /// Why, never quoting the body.
         reason: String,
@@ -210,8 +211,27 @@ impl Client {
         what: &str,
     ) -> Result<T, Error> {
         let url = self.url(segments, None);
-        let page = self.send(&url, needs, what).await?;
-        parse(&url, &page.body)
+        let page = self.send(&Method::GET, &url, None, needs, what).await?;
+        parse(&display_path(&Method::GET, &url), &page.body)
+    }
+
+    /// `PUT segments?query` with `body` as JSON; the answer read as `T`. Retried like a GET
+    /// (a PUT is idempotent); `needs` and `what` as for [`Client::get`].
+    pub async fn put_json<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        body: &serde_json::Value,
+        needs: &'static str,
+        what: &str,
+    ) -> Result<T, Error> {
+        let mut url = self.url(segments, None);
+        url.query_pairs_mut().extend_pairs(query);
+        let body = body.to_string().into_bytes();
+        let answer = self
+            .send(&Method::PUT, &url, Some(&body), needs, what)
+            .await?;
+        parse(&display_path(&Method::PUT, &url), &answer.body)
     }
 
     /// `GET segments` as a list, every page of it: `per_page=100`, following `x-next-page`
@@ -226,8 +246,8 @@ impl Client {
         let mut page = 1;
         for _ in 0..MAX_PAGES {
             let url = self.url(segments, Some(page));
-            let answer = self.send(&url, needs, what).await?;
-            let items: Vec<T> = parse(&url, &answer.body)?;
+            let answer = self.send(&Method::GET, &url, None, needs, what).await?;
+            let items: Vec<T> = parse(&display_path(&Method::GET, &url), &answer.body)?;
             let full = items.len() >= PER_PAGE;
             all.extend(items);
             let next = match answer.headers.get("x-next-page") {
@@ -243,7 +263,7 @@ impl Client {
             }
         }
         Err(Error::Body {
-            path: display_path(&self.url(segments, None)),
+            path: display_path(&Method::GET, &self.url(segments, None)),
             reason: format!("more than {MAX_PAGES} pages"),
         })
     }
@@ -261,16 +281,24 @@ impl Client {
         url
     }
 
-    /// Sends one GET, retrying 429 (after `Retry-After` or `RateLimit-Reset`), 5xx and
-    /// transport errors with a doubling backoff, at most [`MAX_ATTEMPTS`] times.
-    async fn send(&self, url: &Url, needs: &'static str, what: &str) -> Result<Page, Error> {
-        let path = display_path(url);
+    /// Sends one request (with `body` as JSON when given), retrying 429 (after `Retry-After` or
+    /// `RateLimit-Reset`), 5xx and transport errors with a doubling backoff, at most
+    /// [`MAX_ATTEMPTS`] times.
+    async fn send(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+        needs: &'static str,
+        what: &str,
+    ) -> Result<Page, Error> {
+        let path = display_path(method, url);
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
-            let wait = match self.send_once(url).await {
+            let wait = match self.send_once(method, url, body).await {
                 Ok((status, headers, body)) if status.is_success() => {
                     return Ok(Page { headers, body });
                 }
@@ -294,17 +322,23 @@ impl Client {
         }
     }
 
-    /// One GET: status, headers and the whole body.
+    /// One request: status, headers and the whole body.
     async fn send_once(
         &self,
+        method: &Method,
         url: &Url,
+        body: Option<&[u8]>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
-        let response = self
+        let mut request = self
             .http
-            .get(url.clone())
-            .header("PRIVATE-TOKEN", self.token.clone())
-            .send()
-            .await?;
+            .request(method.clone(), url.clone())
+            .header("PRIVATE-TOKEN", self.token.clone());
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+        }
+        let response = request.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
@@ -325,9 +359,10 @@ fn describe(err: reqwest::Error) -> String {
     text
 }
 
-/// The request's path, for messages (the host is the user's own setting).
-fn display_path(url: &Url) -> String {
-    url.path().to_owned()
+/// The request's method and path, for messages (the host is the user's own setting; the query
+/// is left out).
+fn display_path(method: &Method, url: &Url) -> String {
+    format!("{method} {}", url.path())
 }
 
 /// How long a 429 asks to wait: `Retry-After` seconds, else until `RateLimit-Reset` (Unix
@@ -392,7 +427,11 @@ fn server_message(body: &[u8]) -> String {
     };
     let text = ["error_description", "message", "error"]
         .iter()
-        .find_map(|key| object.get(*key).and_then(serde_json::Value::as_str));
+        .find_map(|key| match object.get(*key)? {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Object(fields) => Some(field_errors(fields)),
+            _ => None,
+        });
     text.map(|text| {
         let short: String = text.chars().take(MAX_QUOTED).collect();
         format!(": {short:?}")
@@ -400,10 +439,28 @@ fn server_message(body: &[u8]) -> String {
     .unwrap_or_default()
 }
 
-/// A JSON answer as `T`; the error names the shape problem, never quoting the body.
-fn parse<T: DeserializeOwned>(url: &Url, body: &[u8]) -> Result<T, Error> {
+/// A validation error's fields as one line: `{"value":["is invalid"]}` gives `value is invalid`;
+/// `base` errors stand alone.
+fn field_errors(fields: &serde_json::Map<String, serde_json::Value>) -> String {
+    let mut parts = Vec::new();
+    for (field, errors) in fields {
+        let errors = errors.as_array().map(Vec::as_slice).unwrap_or_default();
+        for error in errors.iter().filter_map(serde_json::Value::as_str) {
+            parts.push(if field == "base" {
+                error.to_owned()
+            } else {
+                format!("{field} {error}")
+            });
+        }
+    }
+    parts.join("; ")
+}
+
+/// A JSON answer to `path` (method and path) as `T`; the error names the shape problem, never
+/// quoting the body.
+fn parse<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|err| Error::Body {
-        path: display_path(url),
+        path: path.to_owned(),
         reason: Reason(&err).to_string(),
     })
 }
@@ -473,8 +530,18 @@ mod tests {
             r#": "403 Forbidden""#
         );
         assert_eq!(server_message(b"Retry later"), "");
-        let url = Url::parse("http://x/api/v4/projects").expect("url");
-        let err = parse::<Vec<u8>>(&url, b"<html>s3cr3t</html>").expect_err("garbage");
+        assert_eq!(
+            server_message(br#"{"message":{"value":["is invalid"]}}"#),
+            r#": "value is invalid""#
+        );
+        assert_eq!(
+            server_message(
+                br#"{"message":{"base":["Only new variables can be set as masked and hidden."]}}"#
+            ),
+            r#": "Only new variables can be set as masked and hidden.""#
+        );
+        let err =
+            parse::<Vec<u8>>("GET /api/v4/projects", b"<html>s3cr3t</html>").expect_err("garbage");
         assert!(!err.to_string().contains("s3cr3t"), "{err}");
         assert!(err.to_string().contains("not JSON"), "{err}");
     }

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::common::ciguard;
 use crate::fake_gitlab::{FakeGitlab, Reply, TOKEN, fixture};
 
-const PROJECT: &str = "data/warehouse-elt";
-const API: &str = "/api/v4/projects/data%2Fwarehouse-elt";
+pub(crate) const PROJECT: &str = "data/warehouse-elt";
+pub(crate) const API: &str = "/api/v4/projects/data%2Fwarehouse-elt";
 const GROUP_VARIABLES: &str = "/api/v4/groups/data/variables";
 
 fn json_file(path: &str) -> Value {
@@ -22,7 +22,7 @@ fn shared(name: &str) -> Value {
     serde_json::from_str(&fixture(name)).expect("JSON fixture")
 }
 
-fn local(name: &str) -> Vec<Value> {
+pub(crate) fn local(name: &str) -> Vec<Value> {
     let path = format!("{}/tests/fixtures/audit/{name}", env!("CARGO_MANIFEST_DIR"));
     json_file(&path).as_array().expect("a list").clone()
 }
@@ -35,7 +35,7 @@ fn rule(name: &str, level: u32) -> Value {
 }
 
 /// A project in group `data` whose settings, variables and protections leave nothing to find.
-fn good() -> HashMap<String, Reply> {
+pub(crate) fn good() -> HashMap<String, Reply> {
     let mut project = shared("project_security_relevant_fields.json");
     project["public_jobs"] = json!(false);
     project["ci_allow_fork_pipelines_to_run_in_parent_project"] = json!(false);
@@ -95,7 +95,7 @@ fn bad() -> HashMap<String, Reply> {
 }
 
 /// Every variable value (8+ characters) the routes hold, to be sure none is printed.
-fn values(routes: &HashMap<String, Reply>) -> Vec<String> {
+pub(crate) fn values(routes: &HashMap<String, Reply>) -> Vec<String> {
     routes
         .values()
         .filter_map(|reply| match reply {
@@ -148,7 +148,7 @@ fn with_token(routes: HashMap<String, Reply>, args: &[&str]) -> (Output, FakeGit
     audit(routes, &[("GITLAB_TOKEN", TOKEN)], args)
 }
 
-fn both(out: &Output) -> String {
+pub(crate) fn both(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

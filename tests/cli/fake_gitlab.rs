@@ -2,9 +2,10 @@
 //! connection), behaving as `gitlab/FACTS.md` §6 says: `PRIVATE-TOKEN` checked (401 body from
 //! the fixtures), offset pagination with `per_page`/`page` and the `x-*` and `link` headers,
 //! error bodies from `gitlab/fixtures/`, and a 429 with `Retry-After` once on a chosen route.
+//! `PUT <variables list>/KEY` updates the listed variable as §1.3-§1.4 say (see [`update`]).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -40,6 +41,10 @@ struct State {
     requests: Vec<String>,
     /// Routes that already answered their one failure.
     failed: HashSet<String>,
+    /// Each PUT's request line and JSON body.
+    puts: Vec<(String, Value)>,
+    /// Variables lists as PUTs left them, by list path; served instead of the route's list.
+    stored: HashMap<String, Vec<Value>>,
 }
 
 /// A running fake server; lives until the test binary ends.
@@ -74,6 +79,16 @@ impl FakeGitlab {
         self.lock().requests.clone()
     }
 
+    /// Each PUT's request line and JSON body so far.
+    pub fn puts(&self) -> Vec<(String, Value)> {
+        self.lock().puts.clone()
+    }
+
+    /// The variables list at `path` as PUTs left it (`None` before the first update).
+    pub fn stored(&self, path: &str) -> Option<Vec<Value>> {
+        self.lock().stored.get(path).cloned()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -105,6 +120,7 @@ fn serve(stream: TcpStream, routes: &HashMap<String, Reply>, state: &Mutex<State
         return;
     }
     let mut token = None;
+    let mut length = 0;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
@@ -114,17 +130,31 @@ fn serve(stream: TcpStream, routes: &HashMap<String, Reply>, state: &Mutex<State
             Some((name, value)) if name.eq_ignore_ascii_case("private-token") => {
                 token = Some(value.trim().to_owned());
             }
+            Some((name, value)) if name.eq_ignore_ascii_case("content-length") => {
+                length = value.trim().parse().unwrap_or(0);
+            }
             _ => {}
         }
     }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
     let request_line = request_line.trim().to_owned();
     let target = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let response = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.push(request_line);
+        state.requests.push(request_line.clone());
         if token.as_deref() != Some(TOKEN) {
             Response::json(401, fixture("error_401.json"))
+        } else if request_line.starts_with("PUT ") {
+            let body = serde_json::from_str(&body).unwrap_or(Value::Null);
+            state.puts.push((request_line, body.clone()));
+            update(routes, path, query, &body, &mut state)
+        } else if let Some(items) = state.stored.get(path) {
+            page(items, path, query)
         } else {
             match routes.get(path) {
                 Some(reply) => answer(reply, path, query, &mut state),
@@ -159,6 +189,127 @@ fn answer(reply: &Reply, path: &str, query: &str, state: &mut State) -> Response
             }
         }
     }
+}
+
+/// `PUT <list>/KEY?filter[environment_scope]=S` with a JSON body, on a variables list route
+/// (FACTS §1.3-§1.4): a route for the exact path answers instead (a chosen refusal); 404 for an
+/// unknown key, 409 when the key is in several scopes and no filter is given; 400 when the body
+/// touches `hidden`, changes `masked` on a hidden variable, or masks a value the regex refuses;
+/// otherwise the listed variable takes the body's fields.
+fn update(
+    routes: &HashMap<String, Reply>,
+    path: &str,
+    query: &str,
+    body: &Value,
+    state: &mut State,
+) -> Response {
+    if let Some(reply) = routes.get(path) {
+        return answer(reply, path, query, state);
+    }
+    let error = |status, name| Response::json(status, fixture(name));
+    let Some((list, key)) = path.rsplit_once('/') else {
+        return error(404, "error_404_variable.json");
+    };
+    let items = match (state.stored.contains_key(list), routes.get(list)) {
+        (true, _) => state.stored.get_mut(list).expect("stored"),
+        (false, Some(Reply::List(items))) if list.ends_with("/variables") => {
+            state.stored.entry(list.to_owned()).or_insert(items.clone())
+        }
+        _ => return error(404, "error_404_variable.json"),
+    };
+    let filter = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| decode(name) == "filter[environment_scope]")
+        .map(|(_, scope)| decode(scope));
+    let matching: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i]["key"] == key)
+        .filter(|&i| {
+            filter
+                .as_ref()
+                .is_none_or(|f| items[i]["environment_scope"] == *f)
+        })
+        .collect();
+    let index = match matching[..] {
+        [] => return error(404, "error_404_variable.json"),
+        [index] => index,
+        _ => return error(409, "error_409_multiple_variables.json"),
+    };
+    let Some(fields) = body.as_object() else {
+        return error(400, "error_400_missing_param_grape.json");
+    };
+    let item = &mut items[index];
+    if fields.contains_key("hidden") || fields.contains_key("masked_and_hidden") {
+        return error(400, "error_400_hidden_on_update.json");
+    }
+    if item["hidden"] == true && fields.get("masked").is_some_and(|m| *m != item["masked"]) {
+        return Response::json(
+            400,
+            r#"{"message":{"base":["The visibility setting cannot be changed for masked and hidden variables."]}}"#.to_owned(),
+        );
+    }
+    let mut updated = item.clone();
+    for name in [
+        "value",
+        "protected",
+        "masked",
+        "raw",
+        "variable_type",
+        "environment_scope",
+        "description",
+    ] {
+        if let Some(value) = fields.get(name) {
+            updated[name] = value.clone();
+        }
+    }
+    if updated["masked"] == true && !maskable(&updated) {
+        return error(400, "error_400_masked_value_invalid.json");
+    }
+    *item = updated;
+    Response::json(200, item.to_string())
+}
+
+/// Whether GitLab accepts a variable's value as masked (FACTS §2.1); a hidden (null) value was
+/// checked when it was created.
+fn maskable(variable: &Value) -> bool {
+    let Some(value) = variable["value"].as_str() else {
+        return true;
+    };
+    let allowed = |c: char| {
+        if variable["raw"] == true {
+            !matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0c' | '\x0b')
+        } else {
+            c.is_ascii_alphanumeric() || "_+=/@:.~-".contains(c)
+        }
+    };
+    value.chars().count() >= 8 && value.chars().all(allowed)
+}
+
+/// A form-encoded query part, decoded (`+` is a space, `%XX` a byte).
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = text
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One page of `items` as GitLab's offset pagination serves it (FACTS §6.3).
@@ -215,6 +366,7 @@ fn write(mut stream: &TcpStream, response: &Response) {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        409 => "Conflict",
         429 => "Too Many Requests",
         _ => "Error",
     };

@@ -2,6 +2,7 @@
 
 mod audit;
 mod audit_api;
+mod audit_fix;
 mod common;
 mod fake_gitlab;
 mod lint;

@@ -1,7 +1,7 @@
 //! `credential-not-masked`: a credential job logs would show in clear; says whether GitLab can
 //! mask it and, when it cannot, the way out.
 
-use super::Context;
+use super::{Assessed, Context};
 use crate::audit::maskable::{self, Maskability};
 use crate::audit::model::VariableType;
 use crate::findings::{Confidence, Finding, Rule, Severity};
@@ -16,23 +16,31 @@ pub static RULE: Rule = Rule {
     fix: "Set `masked` when GitLab accepts the value (8+ characters, one line; expanded variables only `A-Za-z0-9_+=/@:.~-`). With other special characters, set `raw` and `masked`. A multi-line value (a key file) cannot be masked: make it a `file` variable and run the job under `ciguard run`, which masks the file's content. A value with spaces: store it base64-encoded and masked, and decode it under `ciguard run` with a step that prints `::add-mask::` and the decoded value.",
 };
 
+/// What GitLab would make of `variable` as masked (`None`: its value is unknown), and a clause
+/// saying so with the way out when it cannot mask it.
+pub fn advice(variable: &Assessed<'_>) -> (Option<Maskability>, &'static str) {
+    let Some(value) = variable.value() else {
+        return (
+            None,
+            "its value could not be read to tell whether GitLab can mask it",
+        );
+    };
+    let maskability = maskable::assess(value, variable.variable.raw);
+    let text = if maskability == Maskability::MultiLine
+        && variable.variable.variable_type == VariableType::File
+    {
+        "GitLab cannot mask it (more than one line): run the jobs that use it under \
+         `ciguard run`, which masks the file's content"
+    } else {
+        maskability.advice()
+    };
+    (Some(maskability), text)
+}
+
 /// Reports each unmasked credential with what GitLab would make of it as masked.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for variable in cx.credentials().filter(|v| !v.variable.masked) {
-        let advice = match variable.value() {
-            None => "its value could not be read to tell whether GitLab can mask it",
-            Some(value) => {
-                let maskability = maskable::assess(value, variable.variable.raw);
-                if maskability == Maskability::MultiLine
-                    && variable.variable.variable_type == VariableType::File
-                {
-                    "GitLab cannot mask it (more than one line): run the jobs that use it \
-                     under `ciguard run`, which masks the file's content"
-                } else {
-                    maskability.advice()
-                }
-            }
-        };
+        let advice = advice(variable).1;
         out.push(variable.finding(
             &RULE,
             format!(
