@@ -5,6 +5,7 @@ mod audit;
 mod fix;
 mod lint;
 mod output;
+mod selection;
 
 use std::env;
 use std::ffi::OsString;

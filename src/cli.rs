@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
+use crate::audit::shard::Shard;
 use crate::credentials::{DEFAULT_NAME_PATTERNS, NamePattern};
 use crate::env::{
     CIGUARD_KILL_AFTER, CIGUARD_LOG_FILE, CIGUARD_MIN_SECRET_LENGTH, GITLAB_JOB_CREDENTIALS,
@@ -170,6 +171,23 @@ pub struct AuditArgs {
     #[arg(long, value_name = "ID|PATH", conflicts_with = "from_file")]
     pub project: Vec<String>,
 
+    /// Audit every project of this group (ID or full path; repeatable); archived ones are skipped.
+    #[arg(long, value_name = "ID|PATH", conflicts_with = "from_file")]
+    pub group: Vec<String>,
+
+    /// With --group: also the projects of its subgroups, at any depth.
+    #[arg(long, requires = "group")]
+    pub include_subgroups: bool,
+
+    /// Audit only shard I of N of the sorted project list (1-based), e.g. in a `parallel:` job
+    /// --shard $CI_NODE_INDEX/$CI_NODE_TOTAL.
+    #[arg(long, value_name = "I/N", conflicts_with = "from_file")]
+    pub shard: Option<Shard>,
+
+    /// Also read the instance's variables (`GET /admin/ci/variables`; needs an administrator).
+    #[arg(long, conflicts_with = "from_file")]
+    pub instance: bool,
+
     /// A JSON array of variables as `GET /projects/:id/variables` returns it, audited as the
     /// variables of one project (flags, scopes and value shapes; no settings).
     #[arg(long, value_name = "PATH")]
@@ -187,8 +205,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
 
-    /// Projects read at the same time.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Projects read at the same time (each makes one request at a time).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 
     /// The configuration file. Default: `.ciguard.yml` from the working directory up to the
@@ -214,11 +232,12 @@ const AUDIT_AFTER_HELP: &str = "\
 Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 could not finish
 (bad usage, unreadable or invalid file, configuration error, GitLab API failure).
 
-Through the API (--project, or $CI_PROJECT_ID): reads the project's settings, variables,
+Through the API (--project, --group, or $CI_PROJECT_ID): reads the project's settings, variables,
 protected branches, tags and environments, and the variables of every ancestor group. The token
 comes from $GITLAB_TOKEN or --token-file: a personal, project or group access token with the
 read_api scope and the Maintainer role on the project (Owner on its groups). CI_JOB_TOKEN cannot
-read variables. Checks: docs/audit.md.";
+read variables. --instance also reads the instance's variables (administrators only). Checks:
+docs/audit.md.";
 
 /// How findings are reported and when they fail the command (audit, lint).
 #[derive(Debug, Args)]

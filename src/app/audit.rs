@@ -1,6 +1,7 @@
 //! `ciguard audit`: resolves configuration, reads the variables (through the GitLab API for
-//! `--project`, or from `--from-file`), runs the checks, applies the configuration, writes the
-//! reports, and picks the exit status (2 when a `--fix --apply` change failed).
+//! `--project` and `--group`, or from `--from-file`), runs the checks, applies the
+//! configuration, writes the reports, and picks the exit status (2 when a `--fix --apply`
+//! change failed).
 
 use std::env;
 use std::path::Path;
@@ -10,6 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::output::{self, EXIT_FAILED};
+use super::selection;
 use crate::audit::model::VariableSet;
 use crate::audit::{self, AuditData};
 use crate::cli::AuditArgs;
@@ -67,16 +69,17 @@ fn read(args: &AuditArgs) -> Result<Vec<AuditData>, String> {
         let project = args.project_name.as_deref().unwrap_or(FILE_OWNER);
         return Ok(vec![read_file(path, project.to_owned())?]);
     }
-    let projects = if args.project.is_empty() {
+    let projects = if args.project.is_empty() && args.group.is_empty() {
         let id = non_empty_env(CI_PROJECT_ID).ok_or(
-            "nothing to audit: give --project ID|PATH (or set CI_PROJECT_ID), or --from-file PATH",
+            "nothing to audit: give --project ID|PATH or --group ID|PATH (or set CI_PROJECT_ID), \
+             or --from-file PATH",
         )?;
         vec![id]
     } else {
         args.project.clone()
     };
     let client = client(args)?;
-    runtime()?.block_on(fetch_all(client, projects, args.concurrency.into()))
+    runtime()?.block_on(selection::fetch_selected(client, args, projects))
 }
 
 /// The API client the command line asks for (URL, token).
@@ -109,21 +112,27 @@ fn non_empty_env(name: &str) -> Option<String> {
     env::var(name).ok().filter(|value| !value.is_empty())
 }
 
-/// Fetches every project, at most `limit` at a time; the first failure stops the rest.
-async fn fetch_all(
+/// Fetches every project, at most `limit` at a time, each group's variables once; the first
+/// failure stops the rest.
+pub(super) async fn fetch_all(
     client: gitlab::Client,
     projects: Vec<String>,
     limit: usize,
 ) -> Result<Vec<AuditData>, String> {
     let permits = Arc::new(Semaphore::new(limit));
+    let groups = Arc::new(gitlab::GroupVariables::default());
     let mut tasks = JoinSet::new();
     let count = projects.len();
     for (index, project) in projects.into_iter().enumerate() {
         let client = client.clone();
         let permits = Arc::clone(&permits);
+        let groups = Arc::clone(&groups);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            (index, gitlab::fetch_project(&client, &project).await)
+            (
+                index,
+                gitlab::fetch_project(&client, &groups, &project).await,
+            )
         });
     }
     let mut fetched: Vec<Option<AuditData>> = (0..count).map(|_| None).collect();

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod fix;
 pub mod maskable;
 pub mod model;
+pub mod shard;
 
 pub use model::AuditData;
 

@@ -242,10 +242,22 @@ impl Client {
         needs: &'static str,
         what: &str,
     ) -> Result<Vec<T>, Error> {
+        self.get_all_with(segments, &[], needs, what).await
+    }
+
+    /// [`get_all`](Self::get_all) with these query parameters added to each page's request.
+    pub async fn get_all_with<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        needs: &'static str,
+        what: &str,
+    ) -> Result<Vec<T>, Error> {
         let mut all = Vec::new();
         let mut page = 1;
         for _ in 0..MAX_PAGES {
-            let url = self.url(segments, Some(page));
+            let mut url = self.url(segments, Some(page));
+            url.query_pairs_mut().extend_pairs(query);
             let answer = self.send(&Method::GET, &url, None, needs, what).await?;
             let items: Vec<T> = parse(&display_path(&Method::GET, &url), &answer.body)?;
             let full = items.len() >= PER_PAGE;

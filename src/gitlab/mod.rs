@@ -1,12 +1,15 @@
 //! The GitLab REST API, as far as `ciguard audit` reads it: an async client (token in a
 //! [`Secret`](crate::secret::Secret), pagination, retries for 429 and 5xx, timeouts), what one
-//! project's audit fetches, and the flag updates of `--fix --apply`. Built on `reqwest` directly (see `DESIGN.md`, "Dependencies and
-//! why"). Errors name the HTTP status and what to do, never the token or a value.
+//! project's audit fetches, what groups and the instance add to it, and the flag updates of
+//! `--fix --apply`. Built on `reqwest` directly (see `DESIGN.md`, "Dependencies and why").
+//! Errors name the HTTP status and what to do, never the token or a value.
 
 mod client;
+mod group;
 mod project;
 mod variables;
 
 pub use client::{Client, Error, Token, TokenError, resolve_token};
+pub use group::{GroupVariables, group_projects, instance_variables};
 pub use project::fetch_project;
 pub use variables::update_project_variable;

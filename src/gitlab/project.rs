@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::client::{Client, Error};
+use super::group::GroupVariables;
 use crate::audit::AuditData;
 use crate::audit::model::{ProjectSettings, VariableSet};
 use crate::findings::ApiLevel;
@@ -13,9 +14,6 @@ use crate::findings::ApiLevel;
 /// What a 403 on a project endpoint lacks.
 const PROJECT_MAINTAINER: &str = "the Maintainer role on the project and a token with the \
                                   read_api (or api) scope";
-/// What a 403 on group variables lacks.
-const GROUP_OWNER: &str = "the Owner role on the group (its variables are readable by Owners \
-                           only) and a token with the read_api (or api) scope";
 
 /// `GET /projects/:id`: the settings, plus where the project lives.
 #[derive(Debug, Deserialize)]
@@ -33,8 +31,13 @@ struct Namespace {
     full_path: String,
 }
 
-/// Reads everything one audit of `project` (an ID or a full path) looks at.
-pub async fn fetch_project(client: &Client, project: &str) -> Result<AuditData, Error> {
+/// Reads everything one audit of `project` (an ID or a full path) looks at; ancestor groups'
+/// variables come from `groups`, which reads each group once.
+pub async fn fetch_project(
+    client: &Client,
+    groups: &GroupVariables,
+    project: &str,
+) -> Result<AuditData, Error> {
     let what = format!("project {project}");
     let info: Project = client
         .get(&["projects", project], PROJECT_MAINTAINER, &what)
@@ -42,18 +45,7 @@ pub async fn fetch_project(client: &Client, project: &str) -> Result<AuditData, 
     let mut variable_sets = Vec::new();
     if info.namespace.kind == "group" {
         for group in ancestors(&info.namespace.full_path) {
-            let variables = client
-                .get_all(
-                    &["groups", group, "variables"],
-                    GROUP_OWNER,
-                    &format!("group {group}"),
-                )
-                .await?;
-            variable_sets.push(VariableSet {
-                level: ApiLevel::Group,
-                owner: group.to_owned(),
-                variables,
-            });
+            variable_sets.push(groups.get(client, group).await?);
         }
     }
     variable_sets.push(VariableSet {

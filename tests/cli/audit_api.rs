@@ -144,7 +144,7 @@ fn audit(
     (out, server)
 }
 
-fn with_token(routes: HashMap<String, Reply>, args: &[&str]) -> (Output, FakeGitlab) {
+pub(crate) fn with_token(routes: HashMap<String, Reply>, args: &[&str]) -> (Output, FakeGitlab) {
     audit(routes, &[("GITLAB_TOKEN", TOKEN)], args)
 }
 
@@ -157,7 +157,7 @@ pub(crate) fn both(out: &Output) -> String {
 }
 
 /// The (rule, key) of each finding in the JSON report.
-fn findings(out: &Output) -> Vec<(String, String)> {
+pub(crate) fn findings(out: &Output) -> Vec<(String, String)> {
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     report["findings"]
         .as_array()
@@ -170,7 +170,7 @@ fn findings(out: &Output) -> Vec<(String, String)> {
         .collect()
 }
 
-fn requests_to(server: &FakeGitlab, path: &str) -> Vec<String> {
+pub(crate) fn requests_to(server: &FakeGitlab, path: &str) -> Vec<String> {
     let prefix = format!("GET {path}?");
     server
         .requests()

@@ -3,12 +3,14 @@
 //! the fixtures), offset pagination with `per_page`/`page` and the `x-*` and `link` headers,
 //! error bodies from `gitlab/fixtures/`, and a 429 with `Retry-After` once on a chosen route.
 //! `PUT <variables list>/KEY` updates the listed variable as §1.3-§1.4 say (see [`update`]).
+//! [`Options`] add latency to every answer and announce (and enforce) a rate limit.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -33,6 +35,24 @@ pub enum Reply {
     Fixture(u16, &'static str),
     /// The first time this status (429 with `Retry-After: 1`, or a 5xx), then the reply.
     FailOnce(u16, Box<Reply>),
+    /// `GET /groups/:id/projects`: pages of the group's own projects, and of its subgroups'
+    /// too with `include_subgroups=true`.
+    GroupProjects {
+        /// Projects directly in the group.
+        own: Vec<Value>,
+        /// Projects in its subgroups.
+        subgroups: Vec<Value>,
+    },
+}
+
+/// How the server behaves beyond its routes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Added before every answer.
+    pub latency: Duration,
+    /// Requests allowed per second, announced in `RateLimit-*` headers on every answer; one
+    /// more in the same second gets a 429 with `Retry-After: 1`.
+    pub rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +65,10 @@ struct State {
     puts: Vec<(String, Value)>,
     /// Variables lists as PUTs left them, by list path; served instead of the route's list.
     stored: HashMap<String, Vec<Value>>,
+    /// The current rate-limit second (Unix time) and the requests counted in it.
+    window: (u64, u32),
+    /// Requests answered 429 by the rate limit.
+    throttled: usize,
 }
 
 /// A running fake server; lives until the test binary ends.
@@ -59,6 +83,11 @@ impl FakeGitlab {
     /// Starts a server answering `routes` (keyed by path, e.g. `/api/v4/projects/1`); any other
     /// path gets 404 `{"message":"404 Not Found"}`.
     pub fn start(routes: HashMap<String, Reply>) -> Self {
+        Self::start_with(routes, Options::default())
+    }
+
+    /// [`start`](Self::start) with these options.
+    pub fn start_with(routes: HashMap<String, Reply>, options: Options) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let state = Arc::new(Mutex::new(State::default()));
@@ -68,7 +97,7 @@ impl FakeGitlab {
             for stream in listener.incoming().map_while(Result::ok) {
                 let routes = Arc::clone(&routes);
                 let state = Arc::clone(&shared);
-                thread::spawn(move || serve(stream, &routes, &state));
+                thread::spawn(move || serve(stream, &routes, &state, options));
             }
         });
         Self { url, state }
@@ -87,6 +116,11 @@ impl FakeGitlab {
     /// The variables list at `path` as PUTs left it (`None` before the first update).
     pub fn stored(&self, path: &str) -> Option<Vec<Value>> {
         self.lock().stored.get(path).cloned()
+    }
+
+    /// How many requests the rate limit refused.
+    pub fn throttled(&self) -> usize {
+        self.lock().throttled
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -113,7 +147,12 @@ impl Response {
     }
 }
 
-fn serve(stream: TcpStream, routes: &HashMap<String, Reply>, state: &Mutex<State>) {
+fn serve(
+    stream: TcpStream,
+    routes: &HashMap<String, Reply>,
+    state: &Mutex<State>,
+    options: Options,
+) {
     let mut reader = BufReader::new(&stream);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -144,31 +183,127 @@ fn serve(stream: TcpStream, routes: &HashMap<String, Reply>, state: &Mutex<State
     let request_line = request_line.trim().to_owned();
     let target = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let response = {
-        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.push(request_line.clone());
-        if token.as_deref() != Some(TOKEN) {
-            Response::json(401, fixture("error_401.json"))
-        } else if request_line.starts_with("PUT ") {
-            let body = serde_json::from_str(&body).unwrap_or(Value::Null);
-            state.puts.push((request_line, body.clone()));
-            update(routes, path, query, &body, &mut state)
-        } else if let Some(items) = state.stored.get(path) {
-            page(items, path, query)
-        } else {
-            match routes.get(path) {
-                Some(reply) => answer(reply, path, query, &mut state),
-                None => Response::json(404, r#"{"message":"404 Not Found"}"#.to_owned()),
-            }
-        }
+    thread::sleep(options.latency);
+    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+    state.requests.push(request_line.clone());
+    let request = Request {
+        line: &request_line,
+        path,
+        query,
+        token: token.as_deref(),
+        body: &body,
     };
+    let limited = options
+        .rate_limit
+        .map(|limit| (limit, rate_limit(limit, &mut state)));
+    let response = match limited {
+        Some((limit, Ok(remaining))) => {
+            let mut response = route(routes, &request, &mut state);
+            response
+                .headers
+                .extend(rate_limit_headers(limit, remaining));
+            response
+        }
+        Some((_, Err(throttled))) => throttled,
+        None => route(routes, &request, &mut state),
+    };
+    drop(state);
     write(&stream, &response);
+}
+
+/// What [`route`] needs of one request.
+struct Request<'a> {
+    line: &'a str,
+    path: &'a str,
+    query: &'a str,
+    token: Option<&'a str>,
+    body: &'a str,
+}
+
+/// The answer to `request`: 401 without the right token, a PUT's update, the variables list as
+/// PUTs left it, or the route's reply.
+fn route(routes: &HashMap<String, Reply>, request: &Request<'_>, state: &mut State) -> Response {
+    let Request {
+        line,
+        path,
+        query,
+        token,
+        body,
+    } = *request;
+    if token != Some(TOKEN) {
+        Response::json(401, fixture("error_401.json"))
+    } else if line.starts_with("PUT ") {
+        let body = serde_json::from_str(body).unwrap_or(Value::Null);
+        state.puts.push((line.to_owned(), body.clone()));
+        update(routes, path, query, &body, state)
+    } else if let Some(items) = state.stored.get(path) {
+        page(items, path, query)
+    } else {
+        match routes.get(path) {
+            Some(reply) => answer(reply, path, query, state),
+            None => Response::json(404, r#"{"message":"404 Not Found"}"#.to_owned()),
+        }
+    }
+}
+
+/// Counts one request against `limit` per second: the requests left in this second, or the
+/// 429 GitLab's Rack::Attack answers (FACTS §6.5).
+fn rate_limit(limit: u32, state: &mut State) -> Result<u32, Response> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    if state.window.0 != now {
+        state.window = (now, 0);
+    }
+    state.window.1 += 1;
+    if state.window.1 <= limit {
+        return Ok(limit - state.window.1);
+    }
+    state.throttled += 1;
+    Err(too_many_requests(rate_limit_headers(limit, 0)))
+}
+
+/// Rack::Attack's 429: plain text, `Retry-After: 1` added to `headers`.
+fn too_many_requests(mut headers: Vec<(String, String)>) -> Response {
+    headers.push(("Retry-After".into(), "1".into()));
+    Response {
+        status: 429,
+        headers,
+        content_type: "text/plain",
+        body: "Retry later".into(),
+    }
+}
+
+/// The `RateLimit-*` headers GitLab sends on every answer.
+fn rate_limit_headers(limit: u32, remaining: u32) -> Vec<(String, String)> {
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        + 1;
+    vec![
+        ("RateLimit-Name".into(), "throttle_authenticated_api".into()),
+        ("RateLimit-Limit".into(), limit.to_string()),
+        ("RateLimit-Remaining".into(), remaining.to_string()),
+        ("RateLimit-Reset".into(), reset.to_string()),
+    ]
 }
 
 fn answer(reply: &Reply, path: &str, query: &str, state: &mut State) -> Response {
     match reply {
         Reply::Object(object) => Response::json(200, object.to_string()),
         Reply::List(items) => page(items, path, query),
+        Reply::GroupProjects { own, subgroups } => {
+            let mut items = own.clone();
+            if query
+                .split('&')
+                .any(|pair| pair == "include_subgroups=true")
+            {
+                items.extend(subgroups.iter().cloned());
+            }
+            page(&items, path, query)
+        }
         Reply::Fixture(status, name) => Response::json(*status, fixture(name)),
         Reply::FailOnce(status, then) => {
             if !state.failed.insert(path.to_owned()) {
@@ -177,16 +312,10 @@ fn answer(reply: &Reply, path: &str, query: &str, state: &mut State) -> Response
             if *status != 429 {
                 return Response::json(*status, format!(r#"{{"message":"{status} Error"}}"#));
             }
-            Response {
-                status: 429,
-                headers: vec![
-                    ("Retry-After".into(), "1".into()),
-                    ("RateLimit-Name".into(), "throttle_authenticated_api".into()),
-                    ("RateLimit-Remaining".into(), "0".into()),
-                ],
-                content_type: "text/plain",
-                body: "Retry later".into(),
-            }
+            too_many_requests(vec![
+                ("RateLimit-Name".into(), "throttle_authenticated_api".into()),
+                ("RateLimit-Remaining".into(), "0".into()),
+            ])
         }
     }
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod audit_api;
 mod audit_fix;
+mod audit_group;
 mod common;
 mod fake_gitlab;
 mod lint;
