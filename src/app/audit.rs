@@ -4,6 +4,7 @@
 //! change failed).
 
 use std::env;
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -136,12 +137,60 @@ pub(super) async fn fetch_all(
         });
     }
     let mut fetched: Vec<Option<AuditData>> = (0..count).map(|_| None).collect();
+    let mut progress = Progress::new(count);
     while let Some(joined) = tasks.join_next().await {
         let (index, result) =
             joined.map_err(|_| "internal error: reading a project stopped".to_owned())?;
         fetched[index] = Some(result.map_err(|err| err.to_string())?);
+        progress.step();
     }
     Ok(fetched.into_iter().flatten().collect())
+}
+
+/// A one-line count of the projects read so far, redrawn on stderr, only when stderr is a
+/// terminal (CI logs get no progress noise) and there is more than one project.
+struct Progress {
+    done: usize,
+    total: usize,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        Progress {
+            done: 0,
+            total,
+            shown: total > 1 && io::stderr().is_terminal(),
+        }
+    }
+
+    fn step(&mut self) {
+        self.done += 1;
+        if self.shown {
+            // Progress is best effort: a closed stderr is no reason to stop the audit.
+            let _ = write!(
+                io::stderr().lock(),
+                "\r{}",
+                progress_line(self.done, self.total)
+            );
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.shown {
+            // Erase the line, so the report or the next message starts clean.
+            let _ = write!(io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}
+
+fn progress_line(done: usize, total: usize) -> String {
+    format!(
+        "ciguard: read {done}/{total} projects ({}%)",
+        done * 100 / total.max(1)
+    )
 }
 
 /// Reads a variables list as the project's only data.
@@ -166,4 +215,18 @@ fn read_file(path: &Path, project: String) -> Result<AuditData, String> {
         protected_tags: None,
         protected_environments: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_line;
+
+    #[test]
+    fn the_progress_line_counts_projects() {
+        assert_eq!(
+            progress_line(37, 1000),
+            "ciguard: read 37/1000 projects (3%)"
+        );
+        assert_eq!(progress_line(2, 2), "ciguard: read 2/2 projects (100%)");
+    }
 }
