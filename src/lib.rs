@@ -1,8 +1,10 @@
 //! ciguard keeps the credentials of ELT pipelines safe in GitLab CI.
 //!
 //! The library holds every part of the `ciguard` binary; `main.rs` only parses the command line
-//! and maps the result to an exit status. Data flows one way: sources (a child's output) go
-//! through analysers (`scrub`) and are supervised by `run`; only `app` knows them all.
+//! and maps the result to an exit status. Data flows one way: sources (the GitLab API through
+//! `gitlab`, YAML files, a child's output) go to analysers (`audit`, `lint`, `scrub`), whose
+//! `findings` `report` renders; `run` supervises a child through a scrubber. Only `app` knows
+//! them all.
 
 pub mod app;
 pub mod audit;
