@@ -81,9 +81,9 @@ impl fmt::Display for NamePattern {
     }
 }
 
-/// Iterative glob matching with one backtrack point (the last `*`): linear in practice, at
-/// worst `pattern.len() * name.len()`.
-fn glob_match(pattern: &[char], name: &[char]) -> bool {
+/// Iterative glob matching (`*` any run, `?` one char) with one backtrack point (the last `*`):
+/// linear in practice, at worst `pattern.len() * name.len()`. Case-sensitive: callers fold case.
+pub(crate) fn glob_match(pattern: &[char], name: &[char]) -> bool {
     let (mut p, mut n) = (0, 0);
     let mut last_star: Option<(usize, usize)> = None;
     while n < name.len() {
