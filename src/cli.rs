@@ -150,6 +150,19 @@ pub struct LintArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Also read the project's CI/CD variables through the GitLab API (flags and scopes only):
+    /// masked ones count as credentials whatever their names, protected ones never reach
+    /// merge-request pipelines.
+    #[arg(long)]
+    pub gitlab: bool,
+
+    /// The project for --gitlab. Default: $CI_PROJECT_ID.
+    #[arg(long, value_name = "ID|PATH", requires = "gitlab")]
+    pub project: Option<String>,
+
+    #[command(flatten)]
+    pub connection: GitlabArgs,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -161,6 +174,18 @@ Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 co
 Suppress a finding with a comment on its line or on the line of its job's key:
   # ciguard: ignore[rule-id] reason
 Rules: docs/rules.md.";
+
+/// Where the GitLab API is and how to authenticate (audit, lint --gitlab).
+#[derive(Debug, Args)]
+pub struct GitlabArgs {
+    /// The GitLab instance. Default: $CI_SERVER_URL, else https://gitlab.com.
+    #[arg(long, value_name = "URL", env = GITLAB_URL, hide_env_values = true)]
+    pub gitlab_url: Option<String>,
+
+    /// Read the GitLab token from this file instead of $GITLAB_TOKEN (never give it as a flag).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+}
 
 /// `ciguard audit --project ID|PATH...` or `ciguard audit --from-file vars.json`.
 #[derive(Debug, Args)]
@@ -197,13 +222,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH", requires = "from_file")]
     pub project_name: Option<String>,
 
-    /// The GitLab instance. Default: $CI_SERVER_URL, else https://gitlab.com.
-    #[arg(long, value_name = "URL", env = GITLAB_URL, hide_env_values = true)]
-    pub gitlab_url: Option<String>,
-
-    /// Read the GitLab token from this file instead of $GITLAB_TOKEN (never give it as a flag).
-    #[arg(long, value_name = "PATH")]
-    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: GitlabArgs,
 
     /// Projects read at the same time (each makes one request at a time).
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -15,7 +15,7 @@ use super::output::{self, EXIT_FAILED};
 use super::selection;
 use crate::audit::model::VariableSet;
 use crate::audit::{self, AuditData};
-use crate::cli::AuditArgs;
+use crate::cli::{AuditArgs, GitlabArgs};
 use crate::env::{CI_JOB_TOKEN, CI_PROJECT_ID, CI_SERVER_URL, GITLAB_TOKEN};
 use crate::findings::{ApiLevel, FindingSet};
 use crate::gitlab;
@@ -79,12 +79,12 @@ fn read(args: &AuditArgs) -> Result<Vec<AuditData>, String> {
     } else {
         args.project.clone()
     };
-    let client = client(args)?;
+    let client = client(&args.connection)?;
     runtime()?.block_on(selection::fetch_selected(client, args, projects))
 }
 
 /// The API client the command line asks for (URL, token).
-pub(super) fn client(args: &AuditArgs) -> Result<gitlab::Client, String> {
+pub(super) fn client(args: &GitlabArgs) -> Result<gitlab::Client, String> {
     let url = args
         .gitlab_url
         .clone()

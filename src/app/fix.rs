@@ -37,7 +37,7 @@ pub fn fix(args: &AuditArgs, data: &[AuditData], knowledge: &Knowledge) -> bool 
         ));
         return true;
     }
-    let applied = client(args).and_then(|client| Ok((client, runtime()?)));
+    let applied = client(&args.connection).and_then(|client| Ok((client, runtime()?)));
     let (client, runtime) = match applied {
         Ok(connected) => connected,
         Err(message) => {

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use super::output::{self, EXIT_FAILED};
 use crate::cli::LintArgs;
+use crate::env::CI_PROJECT_ID;
 use crate::findings::{FileLocation, Finding, FindingSet, Location};
-use crate::lint::{self, LoadError, SourceFile};
+use crate::gitlab;
+use crate::lint::{self, KnownVariable, LoadError, SourceFile};
 use crate::run::note;
 use crate::scrub::MatcherBuilder;
 
@@ -36,13 +38,22 @@ impl Kind {
 /// Runs `ciguard lint`; returns its exit status.
 pub fn lint(args: LintArgs) -> u8 {
     let rules = lint::rules();
-    let (config, knowledge) = match output::configure(args.config.as_deref()) {
+    let (config, mut knowledge) = match output::configure(args.config.as_deref()) {
         Ok(configured) => configured,
         Err(message) => {
             note(message);
             return EXIT_FAILED;
         }
     };
+    if args.gitlab {
+        match project_variables(&args) {
+            Ok(variables) => knowledge.project_variables = variables,
+            Err(message) => {
+                note(message);
+                return EXIT_FAILED;
+            }
+        }
+    }
     let paths = match lint_paths(args.paths) {
         Ok(paths) => paths,
         Err(message) => {
@@ -99,6 +110,38 @@ fn lint_paths(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, String> {
         );
     }
     Ok(found)
+}
+
+/// The flags of every variable that reaches the project (its own and its groups'), read
+/// through the GitLab API. Values are dropped here: the rules never see them.
+fn project_variables(args: &LintArgs) -> Result<Vec<KnownVariable>, String> {
+    let project = args
+        .project
+        .clone()
+        .or_else(|| {
+            std::env::var(CI_PROJECT_ID)
+                .ok()
+                .filter(|id| !id.is_empty())
+        })
+        .ok_or("--gitlab needs the project: give --project ID|PATH (or set CI_PROJECT_ID)")?;
+    let client = super::audit::client(&args.connection)?;
+    let data = super::audit::runtime()?
+        .block_on(gitlab::fetch_project(
+            &client,
+            &gitlab::GroupVariables::default(),
+            &project,
+        ))
+        .map_err(|err| err.to_string())?;
+    Ok(data
+        .variable_sets
+        .iter()
+        .flat_map(|set| &set.variables)
+        .map(|variable| KnownVariable {
+            key: variable.key.clone(),
+            protected: variable.protected,
+            masked: variable.masked,
+        })
+        .collect())
 }
 
 fn report_load_error(err: &LoadError) {

@@ -28,6 +28,19 @@ pub struct Knowledge {
     /// Commands, as their first words (`["dbt", "run"]`), that run ELT steps whose output must
     /// go through `ciguard run --`, besides Meltano's `run`, `el`, `elt` and `invoke`.
     pub elt_commands: Vec<Vec<String>>,
+    /// The project's CI/CD variables as GitLab knows them (`lint --gitlab`; empty otherwise).
+    pub project_variables: Vec<KnownVariable>,
+}
+
+/// A CI/CD variable's flags as the GitLab API reports them, never its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownVariable {
+    /// Its key.
+    pub key: String,
+    /// Only protected refs get it.
+    pub protected: bool,
+    /// GitLab masks it in job logs: someone declared it a secret.
+    pub masked: bool,
 }
 
 impl Default for Knowledge {
@@ -49,14 +62,31 @@ impl Default for Knowledge {
             .filter_map(|p| p.parse().ok())
             .collect(),
             elt_commands: Vec::new(),
+            project_variables: Vec::new(),
         }
     }
 }
 
 impl Knowledge {
-    /// Whether a variable of this name holds a credential.
+    /// Whether a variable of this name holds a credential: by its name, or because the project
+    /// has it as a masked variable.
     pub fn is_credential(&self, name: &str) -> bool {
         self.credential_names.iter().any(|p| p.matches(name))
+            || self
+                .project_variables
+                .iter()
+                .any(|v| v.masked && v.key == name)
+    }
+
+    /// Whether the project has a variable of this name and every one of its scopes is protected,
+    /// so that no unprotected ref, merge-request pipelines included, receives it.
+    pub fn is_protected_variable(&self, name: &str) -> bool {
+        let mut same_key = self
+            .project_variables
+            .iter()
+            .filter(|v| v.key == name)
+            .peekable();
+        same_key.peek().is_some() && same_key.all(|v| v.protected)
     }
 
     /// Whether an environment of this name is production.

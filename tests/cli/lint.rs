@@ -369,3 +369,72 @@ fn configured_elt_commands_must_be_scrubbed_too() {
         .collect();
     assert_eq!(hits, [("elt-not-scrubbed".to_owned(), 3)], "{report}");
 }
+
+/// `lint --gitlab`: the project's real variables (read from a fake GitLab) refine what counts as
+/// a credential and what reaches merge-request pipelines.
+#[test]
+fn gitlab_variables_refine_credentials_in_mr_pipelines() {
+    use crate::audit_api::{API, PROJECT, good};
+    use crate::fake_gitlab::{FakeGitlab, Reply, TOKEN};
+
+    let mut routes = good();
+    let variable = |key: &str, protected: bool| {
+        serde_json::json!({"variable_type": "env_var", "key": key, "value": "Zq8-not-shown-0xW",
+            "hidden": false, "protected": protected, "masked": true, "raw": false,
+            "environment_scope": "*", "description": null})
+    };
+    routes.insert(
+        format!("{API}/variables"),
+        Reply::List(vec![
+            variable("TAP_POSTGRES_PASSWORD", true),
+            variable("WAREHOUSE_LOGIN_ID", false),
+        ]),
+    );
+    let server = FakeGitlab::start(routes);
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        ".gitlab-ci.yml",
+        "check:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n  script:\n    - ./load --user \"$WAREHOUSE_LOGIN_ID\" --password-file <(printenv TAP_POSTGRES_PASSWORD)\n    - echo \"$TAP_POSTGRES_PASSWORD\" | ./check --stdin\n",
+    );
+    let mr_findings = |args: &[&str]| {
+        let out = ciguard()
+            .args(["lint", "--format", "json", "--fail-on", "never"])
+            .args(args)
+            .env("GITLAB_TOKEN", TOKEN)
+            .current_dir(dir.path())
+            .output()
+            .expect("run ciguard lint");
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            !all.contains(TOKEN) && !all.contains("Zq8-not-shown"),
+            "{all}"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "credentials-in-mr-pipeline")
+            .map(|f| f["message"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let by_name = mr_findings(&[]);
+    assert_eq!(by_name.len(), 1, "{by_name:?}");
+    assert!(
+        by_name[0].contains("TAP_POSTGRES_PASSWORD") && !by_name[0].contains("WAREHOUSE_LOGIN_ID")
+    );
+    let with_gitlab = mr_findings(&[
+        "--gitlab",
+        "--project",
+        PROJECT,
+        "--gitlab-url",
+        &server.url,
+    ]);
+    assert_eq!(with_gitlab.len(), 1, "{with_gitlab:?}");
+    assert!(
+        with_gitlab[0].contains("WAREHOUSE_LOGIN_ID")
+            && !with_gitlab[0].contains("TAP_POSTGRES_PASSWORD"),
+        "the masked variable counts, the protected one never reaches MR pipelines: {with_gitlab:?}"
+    );
+}

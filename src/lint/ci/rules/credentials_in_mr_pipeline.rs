@@ -20,7 +20,9 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if !reach.merge_requests {
             continue;
         }
-        let credentials = cx.credentials_used(job);
+        // With `--gitlab`, protected variables are known not to reach these pipelines.
+        let mut credentials = cx.credentials_used(job);
+        credentials.retain(|name| !cx.knowledge.is_protected_variable(name));
         if credentials.is_empty() {
             continue;
         }
