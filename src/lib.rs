@@ -13,6 +13,7 @@ pub mod config;
 pub mod credentials;
 pub mod env;
 pub mod findings;
+pub mod generate;
 pub mod gitlab;
 pub mod lint;
 pub mod report;
