@@ -3,6 +3,7 @@
 
 mod audit;
 mod fix;
+mod init;
 mod lint;
 mod output;
 mod selection;
@@ -31,6 +32,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => ExitCode::from(run(args)),
         Command::Lint(args) => ExitCode::from(lint::lint(args)),
         Command::Audit(args) => ExitCode::from(audit::audit(args)),
+        Command::Init(args) => ExitCode::from(init::init(args)),
     }
 }
 

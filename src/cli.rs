@@ -36,6 +36,9 @@ pub enum Command {
     Lint(LintArgs),
     /// Check CI/CD variables (their flags, scopes and values' shape) for credential exposure.
     Audit(AuditArgs),
+    /// Write a .gitlab-ci.yml that keeps production credentials on protected refs, and the
+    /// plan of the variables and protections it needs.
+    Init(InitArgs),
 }
 
 /// `ciguard run [OPTIONS] -- COMMAND [ARGS...]`.
@@ -258,6 +261,118 @@ comes from $GITLAB_TOKEN or --token-file: a personal, project or group access to
 read_api scope and the Maintainer role on the project (Owner on its groups). CI_JOB_TOKEN cannot
 read variables. --instance also reads the instance's variables (administrators only). Checks:
 docs/audit.md.";
+
+/// `ciguard init [--meltano PATH | --command CMD]`.
+#[derive(Debug, Args)]
+#[command(after_long_help = INIT_AFTER_HELP)]
+pub struct InitArgs {
+    /// The Meltano project file. Default: meltano.yml in the working directory.
+    #[arg(long, value_name = "PATH", conflicts_with = "command")]
+    pub meltano: Option<PathBuf>,
+
+    /// Not a Meltano project: the ELT command the production job runs (e.g. `dbt build`).
+    #[arg(long, value_name = "COMMAND")]
+    pub command: Option<String>,
+
+    /// The Meltano environment production jobs run. Default: the first of prod, production,
+    /// prd in meltano.yml.
+    #[arg(long, value_name = "NAME")]
+    pub production_env: Option<String>,
+
+    /// Another CI/CD variable the jobs need, planned like the credentials found (repeatable).
+    #[arg(long = "variable", value_name = "NAME", value_parser = parse_variable_name)]
+    pub variables: Vec<String>,
+
+    /// The image of the ELT jobs: Meltano (or your tool), the plugins, and ciguard (docs/init.md
+    /// has a Dockerfile). Pin it by digest (`NAME@sha256:...`): production runs it.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+
+    /// The image of the lint and audit jobs.
+    #[arg(long, value_name = "IMAGE", default_value = "ciguard/ciguard:0.1.0")]
+    pub ciguard_image: String,
+
+    /// How the ELT image calls ciguard.
+    #[arg(long, value_name = "PATH", default_value = "ciguard")]
+    pub ciguard: String,
+
+    /// Leave out the audit job (it needs a token variable, see the plan).
+    #[arg(long)]
+    pub no_audit: bool,
+
+    /// Where to write the pipeline.
+    #[arg(long, value_name = "PATH", default_value = ".gitlab-ci.yml")]
+    pub output: PathBuf,
+
+    /// Where to write the setup plan (Markdown).
+    #[arg(long, value_name = "PATH", default_value = "CREDENTIALS.md")]
+    pub plan_file: PathBuf,
+
+    /// Print the pipeline on stdout; write no file.
+    #[arg(long, conflicts_with_all = ["dry_run", "force"])]
+    pub stdout: bool,
+
+    /// Print what would be written (and how it differs from the files there); write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub apply: InitApplyArgs,
+}
+
+/// `ciguard init --apply`: the plan made so through the GitLab API.
+#[derive(Debug, Args)]
+pub struct InitApplyArgs {
+    /// Show what the project lacks in GitLab (protected default branch and environment, the
+    /// planned variables and their flags) and, with --yes, make it so.
+    #[arg(long)]
+    pub apply: bool,
+
+    /// With --apply: make the changes (without it, only the plan is shown).
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+
+    /// With --apply: create missing variables with the values of the same-named variables of
+    /// ciguard's environment (never printed).
+    #[arg(long, requires = "apply")]
+    pub values_from_env: bool,
+
+    /// With --values-from-env: also replace the values of variables that exist.
+    #[arg(long, requires = "values_from_env")]
+    pub overwrite_values: bool,
+
+    /// The project for --apply. Default: $CI_PROJECT_ID.
+    #[arg(long, value_name = "ID|PATH", requires = "apply")]
+    pub project: Option<String>,
+
+    #[command(flatten)]
+    pub connection: GitlabArgs,
+}
+
+const INIT_AFTER_HELP: &str = "\
+Exit status: 0 written (or shown); 2 could not finish (no meltano.yml, a file exists and --force
+was not given, a GitLab API failure).
+
+Writes .gitlab-ci.yml (rendered from ciguard's CI/CD components: templates/ in its source) and
+CREDENTIALS.md, the setup plan: every variable the pipeline reads (Meltano's sensitive and
+credential-named settings), with its environment scope and flags. --apply shows what the
+project lacks in GitLab; --apply --yes makes it so (token with the api scope, Maintainer).";
+
+fn parse_variable_name(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a variable name: letters, digits and `_` only (give the name, not \
+             its value)"
+        ))
+    }
+}
 
 /// How findings are reported and when they fail the command (audit, lint).
 #[derive(Debug, Args)]

@@ -2,6 +2,8 @@
 //! environment scope it must have in GitLab, and the protections of the default branch and the
 //! production environment. `init` prints it; `init --apply` makes it so through the API.
 
+use crate::run::meltano::SecretSetting;
+
 /// What the project must have in GitLab for the generated pipeline to keep its credentials safe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupPlan {
@@ -37,4 +39,190 @@ pub enum Storage {
     /// A file-type variable (a key file, a multi-line value GitLab cannot mask): raw, and
     /// `ciguard run` masks its content.
     File,
+}
+
+/// A variable the pipeline needs, before it is split by environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// The variable's key.
+    pub key: String,
+    /// Where the need comes from.
+    pub source: String,
+    /// Kept as a file-type variable (a path setting: GitLab writes the content to a file and
+    /// puts its path in the variable).
+    pub file: bool,
+}
+
+impl Need {
+    /// The need of a Meltano setting that holds a credential.
+    pub fn of_setting(setting: &SecretSetting) -> Self {
+        let why = if setting.declared_sensitive {
+            "sensitive"
+        } else {
+            "named like a credential"
+        };
+        let name = setting.setting.to_ascii_lowercase();
+        Need {
+            key: setting.env_var.clone(),
+            source: format!(
+                "{} {}: {} ({why})",
+                setting.plugin_type, setting.plugin, setting.setting
+            ),
+            file: setting.kind.as_deref() == Some("file")
+                || name.ends_with("_path")
+                || name.ends_with("_file")
+                || name.ends_with("keyfile"),
+        }
+    }
+}
+
+impl SetupPlan {
+    /// Every ELT need in the production environment (protected) and, when there is one, in the
+    /// review environment (not protected: merge-request pipelines run on unprotected refs);
+    /// `unscoped` needs (of jobs without an environment, like the audit job) in every
+    /// environment (`*`), protected.
+    pub fn new(
+        needs: &[Need],
+        unscoped: &[Need],
+        production_environment: &str,
+        review_environment: Option<&str>,
+    ) -> Self {
+        let mut variables: Vec<PlannedVariable> = Vec::new();
+        let scopes = std::iter::once((production_environment, true, needs))
+            .chain(review_environment.map(|review| (review, false, needs)))
+            .chain(std::iter::once(("*", true, unscoped)));
+        for (scope, protected, needs) in scopes {
+            for need in needs {
+                let storage = if need.file {
+                    Storage::File
+                } else {
+                    Storage::MaskedAndHidden
+                };
+                match variables
+                    .iter_mut()
+                    .find(|v| v.key == need.key && v.environment_scope == scope)
+                {
+                    Some(known) => known.sources.push(need.source.clone()),
+                    None => variables.push(PlannedVariable {
+                        key: need.key.clone(),
+                        environment_scope: scope.to_owned(),
+                        protected,
+                        storage,
+                        sources: vec![need.source.clone()],
+                    }),
+                }
+            }
+        }
+        variables.sort_by(|a, b| {
+            (&a.key, !a.protected, &a.environment_scope).cmp(&(
+                &b.key,
+                !b.protected,
+                &b.environment_scope,
+            ))
+        });
+        SetupPlan {
+            production_environment: production_environment.to_owned(),
+            review_environment: review_environment.map(str::to_owned),
+            variables,
+        }
+    }
+
+    /// The plan as a table for a terminal.
+    pub fn table(&self) -> String {
+        let mut rows = vec![[
+            "VARIABLE".to_owned(),
+            "ENVIRONMENT".to_owned(),
+            "PROTECTED".to_owned(),
+            "KEEP AS".to_owned(),
+            "FOR".to_owned(),
+        ]];
+        for variable in &self.variables {
+            rows.push([
+                variable.key.clone(),
+                variable.environment_scope.clone(),
+                if variable.protected { "yes" } else { "no" }.to_owned(),
+                variable.storage.describe().to_owned(),
+                variable.sources.join("; "),
+            ]);
+        }
+        let widths: Vec<usize> = (0..4)
+            .map(|column| rows.iter().map(|row| row[column].len()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for row in &rows {
+            for (cell, width) in row.iter().zip(&widths) {
+                out.push_str(&format!("{cell:<width$}  "));
+            }
+            out.push_str(&row[4]);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// What the plan asks of GitLab, as a Markdown file the team keeps next to the pipeline.
+    pub fn markdown(&self, pipeline_file: &str) -> String {
+        let production = &self.production_environment;
+        let mut out = format!(
+            "# Credentials of this pipeline\n\n\
+             Written by `ciguard init` with `{pipeline_file}`. It lists every CI/CD variable the \
+             pipeline reads and the flags each must have, so that production credentials reach \
+             only reviewed code on the protected default branch. Values never go in \
+             `meltano.yml` or `{pipeline_file}`: only in Settings > CI/CD > Variables (or \
+             `ciguard init --apply --values-from-env`).\n\n\
+             ## Protections\n\n\
+             - The default branch is protected: push and merge by Maintainers only. Production \
+             variables are `protected`, so only pipelines of protected refs receive them.\n\
+             - Environment `{production}` is protected (Premium): only Maintainers may deploy \
+             to it. Production variables are scoped to it, so no job of another environment \
+             receives them.\n\
+             - Merge-request pipelines run unreviewed code: they never receive production \
+             variables.\n"
+        );
+        if let Some(review) = &self.review_environment {
+            out.push_str(&format!(
+                "- Merge-request pipelines run ELT in environment `{review}`, with variables \
+                 scoped to it and not protected: give them credentials that can only reach \
+                 non-production data.\n"
+            ));
+        }
+        out.push_str(
+            "\n## Variables\n\n\
+             | Variable | Environment scope | Protected | Keep as | For |\n\
+             |---|---|---|---|---|\n",
+        );
+        for variable in &self.variables {
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | {} | {} |\n",
+                variable.key,
+                variable.environment_scope,
+                if variable.protected { "yes" } else { "no" },
+                variable.storage.describe(),
+                variable.sources.join("; ")
+            ));
+        }
+        out.push_str(
+            "\n## Keep as\n\n\
+             - masked and hidden: create the variable with *Masked and hidden* (the API's \
+             `masked_and_hidden`) and *Expand variable reference* off (`raw`). Nobody can read \
+             the value back, Maintainers included, and the runner masks it in job logs. GitLab \
+             refuses to mask a value shorter than 8 characters or one with a line break or \
+             space: rotate it to one GitLab accepts; until then keep it protected, unmasked, \
+             and `ciguard run` masks it in the ELT job's output.\n\
+             - file: a *File* variable (GitLab writes the content to a file and puts the file's \
+             path in the variable). GitLab cannot mask multi-line content; `ciguard run` masks \
+             it in the ELT job's output.\n\n\
+             Check the project at any time with `ciguard audit --project <path>`.\n",
+        );
+        out
+    }
+}
+
+impl Storage {
+    /// How to keep it, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Storage::MaskedAndHidden => "masked and hidden",
+            Storage::File => "file",
+        }
+    }
 }

@@ -74,6 +74,8 @@ struct ProjectFile {
 struct PluginEntry {
     name: String,
     #[serde(default)]
+    config: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    #[serde(default)]
     namespace: Option<String>,
     #[serde(default)]
     inherit_from: Option<String>,
@@ -156,6 +158,70 @@ pub(crate) fn sensitive_settings(
     Ok(settings)
 }
 
+/// A plugin setting that holds a credential: declared sensitive (`sensitive: true`, `kind:
+/// password` or `oauth`), or named like a credential (`is_credential`, on the variable name) in
+/// the plugin's settings or its `config:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSetting {
+    /// `extractors`, `loaders`, ...
+    pub plugin_type: String,
+    /// The plugin's name.
+    pub plugin: String,
+    /// The setting's name.
+    pub setting: String,
+    /// The variable Meltano reads it from: `<PLUGIN>_<SETTING>`, as `meltano config` shows.
+    pub env_var: String,
+    /// Whether the plugin declares it sensitive (else it is only named like a credential).
+    pub declared_sensitive: bool,
+    /// Its `kind:`, when declared.
+    pub kind: Option<String>,
+}
+
+/// The settings of every plugin of the project file `path` (read as `text`) that hold
+/// credentials, in file order.
+pub fn secret_settings(
+    project_root: &Path,
+    path: &Path,
+    text: &str,
+    is_credential: impl Fn(&str) -> bool,
+) -> Result<Vec<SecretSetting>, ProjectError> {
+    let mut found: Vec<SecretSetting> = Vec::new();
+    for_each_entry(
+        project_root,
+        path,
+        text,
+        |plugin_type, entry, definition| {
+            let mut add = |setting: &str, declared_sensitive: bool, kind: Option<&String>| {
+                let env_var = to_env_var(&[&entry.name, setting]);
+                let known = found
+                    .iter()
+                    .any(|s| s.plugin == entry.name && s.setting == setting);
+                if !known && (declared_sensitive || is_credential(&env_var)) {
+                    found.push(SecretSetting {
+                        plugin_type: plugin_type.to_owned(),
+                        plugin: entry.name.clone(),
+                        setting: setting.to_owned(),
+                        env_var,
+                        declared_sensitive,
+                        kind: kind.cloned(),
+                    });
+                }
+            };
+            for setting in &definition.settings {
+                // A flag or a count named `echo_password` holds no credential.
+                let not_text = matches!(setting.kind.as_deref(), Some("boolean" | "integer"));
+                if setting.is_sensitive() || !not_text {
+                    add(&setting.name, setting.is_sensitive(), setting.kind.as_ref());
+                }
+            }
+            for key in entry.config.iter().flat_map(BTreeMap::keys) {
+                add(key, false, None);
+            }
+        },
+    )?;
+    Ok(found)
+}
+
 /// Calls `visit(plugin_type, plugin_name, definition)` for every plugin of the project file.
 fn for_each_definition(
     project_root: &Path,
@@ -163,7 +229,24 @@ fn for_each_definition(
     text: &str,
     mut visit: impl FnMut(&str, &str, &Definition),
 ) -> Result<(), ProjectError> {
-    let project = parse_project(path, text)?;
+    for_each_entry(
+        project_root,
+        path,
+        text,
+        |plugin_type, entry, definition| {
+            visit(plugin_type, &entry.name, definition);
+        },
+    )
+}
+
+/// Calls `visit(plugin_type, entry, definition)` for every plugin entry of the project file.
+fn for_each_entry(
+    project_root: &Path,
+    path: &Path,
+    text: &str,
+    mut visit: impl FnMut(&str, &PluginEntry, &Definition),
+) -> Result<(), ProjectError> {
+    let project: ProjectFile = parse_project(path, text)?;
     for (plugin_type, entries) in project.plugins.unwrap_or_default() {
         let entries = entries.unwrap_or_default();
         let by_name: BTreeMap<&str, &PluginEntry> = entries
@@ -172,13 +255,18 @@ fn for_each_definition(
             .collect();
         for entry in &entries {
             let definition = resolve(project_root, &plugin_type, entry, &by_name)?;
-            visit(&plugin_type, &entry.name, &definition);
+            visit(&plugin_type, entry, &definition);
         }
     }
     Ok(())
 }
 
-fn parse_project(path: &Path, text: &str) -> Result<ProjectFile, ProjectError> {
+/// Reads the project file `path` (its text given) as `T`: errors name the line and column, never
+/// quote the file. Shared with `generate`.
+pub(crate) fn parse_project<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ProjectError> {
     let mut options = serde_saphyr::Options::default();
     // A snippet would quote lines of the file, which may hold a value in clear.
     options.with_snippet = false;
@@ -499,7 +587,7 @@ plugins:
         assert!(!files.is_empty());
         for file in files {
             let text = fs::read_to_string(&file).expect("read corpus file");
-            let result = parse_project(&file, &text);
+            let result = parse_project::<ProjectFile>(&file, &text);
             assert!(result.is_ok(), "{}: {:?}", file.display(), result.err());
         }
     }

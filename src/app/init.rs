@@ -1,0 +1,301 @@
+//! `ciguard init`: reads the Meltano project (or takes the command), renders the pipeline and
+//! the setup plan, and writes them: never over a different file without `--force`, whose
+//! difference it shows; `--apply` then brings the GitLab project in line with the plan.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::output::EXIT_FAILED;
+use crate::cli::InitArgs;
+use crate::generate::component::{self, InputValue};
+use crate::generate::diff;
+use crate::generate::meltano::MeltanoProject;
+use crate::generate::pipeline::{self, EltJob, Pipeline, Tier};
+use crate::generate::plan::{Need, SetupPlan};
+use crate::run::meltano::PROJECT_FILE;
+use crate::run::note;
+
+/// The GitLab environment production ELT jobs deploy to.
+const PRODUCTION_ENVIRONMENT: &str = "production";
+
+/// Runs `ciguard init`; returns its exit status.
+pub fn init(args: InitArgs) -> u8 {
+    match generate(&args).and_then(|generated| deliver(&args, &generated)) {
+        Ok(()) => 0,
+        Err(message) => {
+            note(message);
+            EXIT_FAILED
+        }
+    }
+}
+
+/// The files `init` writes and the plan behind them.
+struct Generated {
+    pipeline: String,
+    plan: SetupPlan,
+    plan_markdown: String,
+}
+
+fn generate(args: &InitArgs) -> Result<Generated, String> {
+    let (_, knowledge) = super::output::configure(None)?;
+    if !args.image.contains("@sha256:") {
+        note(format_args!(
+            "the ELT image is not pinned by digest: production jobs run whatever the tag \
+             points to when they start (ciguard lint reports it: production-image-unpinned); \
+             give --image NAME@sha256:DIGEST"
+        ));
+    }
+    let (elt, needs, header) = match &args.command {
+        Some(command) => command_jobs(args, command)?,
+        None => meltano_jobs(args, &knowledge.credential_names)?,
+    };
+    let mut needs = needs;
+    needs.extend(args.variables.iter().map(|name| Need {
+        key: name.clone(),
+        source: "--variable".to_owned(),
+        file: false,
+    }));
+    let mut unscoped = Vec::new();
+    if !args.no_audit {
+        unscoped.push(Need {
+            key: audit_token_variable()?,
+            source: "the ciguard-audit job: a project access token with read_api, Maintainer"
+                .to_owned(),
+            file: false,
+        });
+    }
+    let review = elt
+        .iter()
+        .find(|job| !job.production)
+        .map(|job| job.environment.clone());
+    let plan = SetupPlan::new(&needs, &unscoped, PRODUCTION_ENVIRONMENT, review.as_deref());
+    let meltano_variables = args.command.is_none().then(|| {
+        vec![
+            (
+                "MELTANO_SEND_ANONYMOUS_USAGE_STATS".to_owned(),
+                "false".to_owned(),
+            ),
+            (
+                "MELTANO_CLI_DISABLE_VERSION_CHECK".to_owned(),
+                "true".to_owned(),
+            ),
+        ]
+    });
+    let pipeline = pipeline::render(&Pipeline {
+        header,
+        variables: meltano_variables.unwrap_or_default(),
+        ciguard_image: args.ciguard_image.clone(),
+        lint: true,
+        audit: !args.no_audit,
+        elt,
+    })
+    .map_err(|err| format!("internal error: {err}"))?;
+    let pipeline_name = args.output.file_name().map_or_else(
+        || ".gitlab-ci.yml".to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let plan_markdown = plan.markdown(&pipeline_name);
+    Ok(Generated {
+        pipeline,
+        plan,
+        plan_markdown,
+    })
+}
+
+/// The variable the audit component reads its token from (its input's default).
+fn audit_token_variable() -> Result<String, String> {
+    component::inputs(component::AUDIT)
+        .map_err(|err| format!("internal error: {err}"))?
+        .into_iter()
+        .find(|input| input.name == "token_variable")
+        .and_then(|input| match input.default {
+            Some(InputValue::String(name)) => Some(name),
+            _ => None,
+        })
+        .ok_or_else(|| "internal error: the audit component has no token_variable".to_owned())
+}
+
+type Jobs = (Vec<EltJob>, Vec<Need>, Vec<String>);
+
+fn command_jobs(args: &InitArgs, command: &str) -> Result<Jobs, String> {
+    let job = EltJob {
+        name: "elt-production".to_owned(),
+        command: command.to_owned(),
+        setup: Vec::new(),
+        image: args.image.clone(),
+        ciguard: args.ciguard.clone(),
+        environment: PRODUCTION_ENVIRONMENT.to_owned(),
+        tier: Tier::Production,
+        production: true,
+        schedule: None,
+    };
+    let header = header_lines(&format!("for the command `{command}`"));
+    Ok((vec![job], Vec::new(), header))
+}
+
+fn meltano_jobs(
+    args: &InitArgs,
+    credential_names: &[crate::credentials::NamePattern],
+) -> Result<Jobs, String> {
+    let path = args
+        .meltano
+        .clone()
+        .unwrap_or_else(|| Path::new(PROJECT_FILE).to_owned());
+    let text = fs::read_to_string(&path).map_err(|err| {
+        if err.kind() == io::ErrorKind::NotFound && args.meltano.is_none() {
+            format!(
+                "no {PROJECT_FILE} in the working directory: run ciguard init in a Meltano \
+                 project, give --meltano PATH, or --command COMMAND (with --image) for another \
+                 tool"
+            )
+        } else {
+            format!("{}: cannot read it: {err}", path.display())
+        }
+    })?;
+    let project =
+        MeltanoProject::read(&path, &text, credential_names).map_err(|e| e.to_string())?;
+    let production = project
+        .production_environment(args.production_env.as_deref())
+        .map_err(|message| format!("{}: {message}", path.display()))?;
+    if production.is_none() {
+        note(format_args!(
+            "{}: no environment named prod, production or prd: production jobs run Meltano's \
+             default environment (add one, or name it with --production-env)",
+            path.display()
+        ));
+    }
+    let review = project
+        .review_environment()
+        .filter(|r| Some(*r) != production);
+    let default_run = project.default_run();
+    let job = |name: String, run: &[String], schedule: Option<&str>, review: Option<&str>| {
+        let meltano_environment = review.or(production);
+        let mut command = vec!["meltano".to_owned()];
+        command.extend(meltano_environment.map(|e| format!("--environment={e}")));
+        command.push("run".to_owned());
+        command.extend(run.iter().cloned());
+        EltJob {
+            name,
+            command: command.join(" "),
+            setup: vec!["meltano install".to_owned()],
+            image: args.image.clone(),
+            ciguard: args.ciguard.clone(),
+            environment: review.unwrap_or(PRODUCTION_ENVIRONMENT).to_owned(),
+            tier: if review.is_some() {
+                Tier::Staging
+            } else {
+                Tier::Production
+            },
+            production: review.is_none(),
+            schedule: schedule.map(str::to_owned),
+        }
+    };
+    let mut jobs = Vec::new();
+    if project.schedules.is_empty() {
+        let run = default_run.as_ref().ok_or_else(|| {
+            format!(
+                "{}: nothing to run: the project has no job, no schedule, and not both an \
+                 extractor and a loader",
+                path.display()
+            )
+        })?;
+        jobs.push(job("elt-production".to_owned(), run, None, None));
+    }
+    for schedule in &project.schedules {
+        let name = format!("elt-production-{}", schedule.name);
+        jobs.push(job(name, &schedule.run, Some(&schedule.name), None));
+    }
+    if let Some(review) = review {
+        let run = default_run
+            .or_else(|| project.schedules.first().map(|s| s.run.clone()))
+            .unwrap_or_default();
+        jobs.push(job(format!("elt-{review}"), &run, None, Some(review)));
+    }
+    let needs = project.secrets.iter().map(Need::of_setting).collect();
+    let header = header_lines(&format!("from {}", path.display()));
+    Ok((jobs, needs, header))
+}
+
+fn header_lines(from: &str) -> Vec<String> {
+    vec![
+        format!(
+            "Generated by ciguard init {} {from}.",
+            env!("CARGO_PKG_VERSION")
+        ),
+        "Production credentials reach only the protected default branch and the production"
+            .to_owned(),
+        "environment; every ELT job runs under `ciguard run`, which masks secrets in its output."
+            .to_owned(),
+        "The CI/CD variables and protections this needs: CREDENTIALS.md (ciguard init --apply)."
+            .to_owned(),
+    ]
+}
+
+/// Writes (or prints) what was generated, then applies the plan when asked.
+fn deliver(args: &InitArgs, generated: &Generated) -> Result<(), String> {
+    let mut stdout = io::stdout().lock();
+    let mut say = |text: &str| {
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|err| format!("cannot write to stdout: {err}"))
+    };
+    if args.stdout {
+        return say(&generated.pipeline);
+    }
+    let files = [
+        (args.output.as_path(), generated.pipeline.as_str()),
+        (args.plan_file.as_path(), generated.plan_markdown.as_str()),
+    ];
+    let mut to_write = Vec::new();
+    let mut refused = Vec::new();
+    for (path, content) in files {
+        let shown = path.display();
+        match fs::read_to_string(path) {
+            Ok(existing) if existing == content => say(&format!("{shown}: unchanged\n"))?,
+            Ok(existing) => {
+                say(&format!(
+                    "{shown}: differs from what ciguard generates:\n{}",
+                    diff::lines(&existing, content)
+                ))?;
+                if args.force {
+                    to_write.push((path, content));
+                } else {
+                    refused.push(shown.to_string());
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                if args.dry_run {
+                    say(&format!("{shown}: would be written:\n{content}"))?;
+                }
+                to_write.push((path, content));
+            }
+            Err(err) => return Err(format!("{shown}: cannot read it: {err}")),
+        }
+    }
+    if !refused.is_empty() && !args.dry_run {
+        let (them, verb) = if refused.len() == 1 {
+            ("it", "exists and differs")
+        } else {
+            ("them", "exist and differ")
+        };
+        return Err(format!(
+            "{} {verb} (shown above): nothing was written; give --force to replace {them}, \
+             or --dry-run to only compare",
+            refused.join(" and "),
+        ));
+    }
+    if !args.dry_run {
+        for (path, content) in to_write {
+            let shown = path.display();
+            fs::write(path, content).map_err(|err| format!("{shown}: cannot write it: {err}"))?;
+            say(&format!("{shown}: written\n"))?;
+        }
+    }
+    say(&format!(
+        "\nSetup plan: the CI/CD variables this pipeline reads and how to keep them\n\n{}",
+        generated.plan.table()
+    ))?;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! What `init` reads from `meltano.yml`: the plugins, the environments (which one is production,
+//! which one merge requests may use), the schedules and jobs (what each production run runs),
+//! and the settings that hold credentials (the variables the pipeline needs).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::credentials::NamePattern;
+use crate::run::meltano::{self as project_file, ProjectError, SecretSetting};
+
+/// Meltano environment names taken for production, in order of preference.
+const PRODUCTION_NAMES: [&str; 3] = ["prod", "production", "prd"];
+
+/// Meltano environment names taken for merge-request runs, in order of preference.
+const REVIEW_NAMES: [&str; 8] = [
+    "staging", "stage", "stg", "preprod", "uat", "qa", "test", "testing",
+];
+
+/// A Meltano project as `init` needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeltanoProject {
+    /// Extractor names, in file order.
+    pub extractors: Vec<String>,
+    /// Loader names, in file order.
+    pub loaders: Vec<String>,
+    /// Environment names, in file order.
+    pub environments: Vec<String>,
+    /// Schedules, in file order.
+    pub schedules: Vec<Schedule>,
+    /// Job names, in file order.
+    pub jobs: Vec<String>,
+    /// Settings holding credentials.
+    pub secrets: Vec<SecretSetting>,
+}
+
+/// A `schedules:` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// Its name.
+    pub name: String,
+    /// What `meltano run` runs for it: a job, or an extractor and a loader.
+    pub run: Vec<String>,
+    /// Its interval (`@daily`, a cron expression), as written.
+    pub interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectFile {
+    #[serde(default)]
+    plugins: Option<BTreeMap<String, Option<Vec<Named>>>>,
+    #[serde(default)]
+    environments: Option<Vec<Named>>,
+    #[serde(default)]
+    schedules: Option<Vec<ScheduleEntry>>,
+    #[serde(default)]
+    jobs: Option<Vec<Named>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Named {
+    name: String,
+    #[serde(flatten)]
+    _rest: BTreeMap<String, IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ScheduleEntry {
+    name: String,
+    #[serde(default)]
+    job: Option<String>,
+    #[serde(default)]
+    extractor: Option<String>,
+    #[serde(default)]
+    loader: Option<String>,
+    #[serde(default)]
+    interval: Option<String>,
+}
+
+impl MeltanoProject {
+    /// Reads the project file `path` (its text given); settings are credentials when declared
+    /// sensitive or when their variable matches one of `credential_names`.
+    pub fn read(
+        path: &Path,
+        text: &str,
+        credential_names: &[NamePattern],
+    ) -> Result<Self, ProjectError> {
+        let file: ProjectFile = project_file::parse_project(path, text)?;
+        let root = path.parent().unwrap_or(Path::new("."));
+        let secrets = project_file::secret_settings(root, path, text, |name| {
+            credential_names.iter().any(|pattern| pattern.matches(name))
+        })?;
+        let mut plugins = file.plugins.unwrap_or_default();
+        let mut names_of = |plugin_type: &str| -> Vec<String> {
+            plugins
+                .remove(plugin_type)
+                .flatten()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        };
+        let names = |entries: Option<Vec<Named>>| -> Vec<String> {
+            entries
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.name)
+                .collect()
+        };
+        Ok(MeltanoProject {
+            extractors: names_of("extractors"),
+            loaders: names_of("loaders"),
+            environments: names(file.environments),
+            jobs: names(file.jobs),
+            schedules: file
+                .schedules
+                .unwrap_or_default()
+                .into_iter()
+                .map(|entry| Schedule {
+                    run: match (entry.job, entry.extractor, entry.loader) {
+                        (Some(job), _, _) => vec![job],
+                        (None, extractor, loader) => extractor.into_iter().chain(loader).collect(),
+                    },
+                    name: entry.name,
+                    interval: entry.interval,
+                })
+                .collect(),
+            secrets,
+        })
+    }
+
+    /// The production environment: `wanted` when given (it must exist), else the first of
+    /// `prod`, `production`, `prd` the project has.
+    pub fn production_environment(&self, wanted: Option<&str>) -> Result<Option<&str>, String> {
+        match wanted {
+            Some(name) => self
+                .environments
+                .iter()
+                .find(|e| *e == name)
+                .map(|e| Some(e.as_str()))
+                .ok_or_else(|| {
+                    format!(
+                        "meltano.yml has no environment `{name}` (it has: {})",
+                        self.environments.join(", ")
+                    )
+                }),
+            None => Ok(self.first_environment(&PRODUCTION_NAMES)),
+        }
+    }
+
+    /// The environment merge-request pipelines run in: the first of `staging`, `stage`, ...
+    pub fn review_environment(&self) -> Option<&str> {
+        self.first_environment(&REVIEW_NAMES)
+    }
+
+    fn first_environment(&self, preferred: &[&str]) -> Option<&str> {
+        preferred
+            .iter()
+            .find_map(|name| self.environments.iter().find(|e| e == name))
+            .map(String::as_str)
+    }
+
+    /// What a run without a schedule runs: every job, else each extractor into the first
+    /// loader; `None` when the project has neither.
+    pub fn default_run(&self) -> Option<Vec<String>> {
+        if !self.jobs.is_empty() {
+            return Some(self.jobs.clone());
+        }
+        let loader = self.loaders.first()?;
+        if self.extractors.is_empty() {
+            return None;
+        }
+        Some(
+            self.extractors
+                .iter()
+                .flat_map(|extractor| [extractor.clone(), loader.clone()])
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::DEFAULT_NAME_PATTERNS;
+
+    fn read(text: &str) -> MeltanoProject {
+        let patterns: Vec<NamePattern> = DEFAULT_NAME_PATTERNS
+            .iter()
+            .map(|p| p.parse().expect("pattern"))
+            .collect();
+        MeltanoProject::read(Path::new("/nonexistent/meltano.yml"), text, &patterns).expect("reads")
+    }
+
+    const PROJECT: &str = r#"
+default_environment: dev
+environments: [{name: dev}, {name: staging}, {name: prod}]
+plugins:
+  extractors:
+  - name: tap-postgres
+    settings:
+    - {name: password, sensitive: true}
+    - {name: host}
+    config:
+      client_secret: $SECRET
+  - name: tap-github
+    settings:
+    - {name: auth_token, kind: password}
+  loaders:
+  - name: target-snowflake
+    config:
+      private_key_path: /keys/sf.p8
+jobs:
+- name: nightly
+  tasks: [tap-postgres target-snowflake]
+schedules:
+- {name: daily, job: nightly, interval: "@daily"}
+- {name: hourly-github, extractor: tap-github, loader: target-snowflake, interval: "0 * * * *"}
+"#;
+
+    #[test]
+    fn plugins_environments_schedules_and_jobs_are_read() {
+        let project = read(PROJECT);
+        assert_eq!(project.extractors, ["tap-postgres", "tap-github"]);
+        assert_eq!(project.loaders, ["target-snowflake"]);
+        assert_eq!(project.environments, ["dev", "staging", "prod"]);
+        assert_eq!(project.jobs, ["nightly"]);
+        assert_eq!(project.schedules[0].run, ["nightly"]);
+        assert_eq!(project.schedules[1].run, ["tap-github", "target-snowflake"]);
+        assert_eq!(project.schedules[1].interval.as_deref(), Some("0 * * * *"));
+        assert_eq!(project.production_environment(None), Ok(Some("prod")));
+        assert_eq!(project.review_environment(), Some("staging"));
+        assert_eq!(project.default_run(), Some(vec!["nightly".to_owned()]));
+        assert!(project.production_environment(Some("live")).is_err());
+    }
+
+    #[test]
+    fn declared_and_credential_named_settings_are_secrets() {
+        let project = read(PROJECT);
+        let vars: Vec<(&str, bool)> = project
+            .secrets
+            .iter()
+            .map(|s| (s.env_var.as_str(), s.declared_sensitive))
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                ("TAP_POSTGRES_PASSWORD", true),
+                ("TAP_POSTGRES_CLIENT_SECRET", false),
+                ("TAP_GITHUB_AUTH_TOKEN", true),
+                ("TARGET_SNOWFLAKE_PRIVATE_KEY_PATH", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_jobs_each_extractor_loads_into_the_first_loader() {
+        let project = read(
+            "plugins:\n  extractors: [{name: tap-a}, {name: tap-b}]\n  loaders: [{name: target-x}]\n",
+        );
+        assert_eq!(
+            project.default_run(),
+            Some(
+                ["tap-a", "target-x", "tap-b", "target-x"]
+                    .map(str::to_owned)
+                    .to_vec()
+            )
+        );
+        assert_eq!(project.production_environment(None), Ok(None));
+        assert_eq!(read("plugins: {}\n").default_run(), None);
+    }
+}
