@@ -288,6 +288,11 @@ pub struct InitArgs {
     #[arg(long, value_name = "IMAGE")]
     pub image: String,
 
+    /// A command the ELT jobs run before the ELT command (repeatable). Default for a Meltano
+    /// project: `meltano install`.
+    #[arg(long, value_name = "COMMAND")]
+    pub setup: Vec<String>,
+
     /// The image of the lint and audit jobs.
     #[arg(long, value_name = "IMAGE", default_value = "ciguard/ciguard:0.1.0")]
     pub ciguard_image: String,

@@ -122,7 +122,7 @@ fn command_jobs(args: &InitArgs, command: &str) -> Result<Jobs, String> {
     let job = EltJob {
         name: "elt-production".to_owned(),
         command: command.to_owned(),
-        setup: Vec::new(),
+        setup: args.setup.clone(),
         image: args.image.clone(),
         ciguard: args.ciguard.clone(),
         environment: PRODUCTION_ENVIRONMENT.to_owned(),
@@ -178,7 +178,11 @@ fn meltano_jobs(
         EltJob {
             name,
             command: command.join(" "),
-            setup: vec!["meltano install".to_owned()],
+            setup: if args.setup.is_empty() {
+                vec!["meltano install".to_owned()]
+            } else {
+                args.setup.clone()
+            },
             image: args.image.clone(),
             ciguard: args.ciguard.clone(),
             environment: review.unwrap_or(PRODUCTION_ENVIRONMENT).to_owned(),

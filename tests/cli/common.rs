@@ -6,6 +6,27 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::Duration;
 
+/// The repository's root.
+pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Compares `actual` with the snapshot file `name` under tests/snapshots; `CIGUARD_BLESS=1`
+/// rewrites it. Snapshots are reviewed like code: a change in what the rules find shows in diffs.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(REPO)
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("CIGUARD_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("snapshot dir");
+        std::fs::write(&path, actual).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{} differs from the output: review it, then `CIGUARD_BLESS=1 cargo test --test cli {name}`\n{actual}",
+        path.display()
+    );
+}
+
 /// How long a test waits for output it expects before it fails (not a timing assertion: only
 /// a guard against hanging forever).
 pub const PATIENCE: Duration = Duration::from_secs(30);

@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::ciguard;
+use crate::common::{REPO, assert_snapshot, ciguard};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 fn lint_in(dir: &Path, args: &[&str]) -> Output {
     ciguard()
@@ -237,22 +236,6 @@ fn this_projects_own_pipeline_has_no_finding() {
         "{}{}",
         text(&out.stdout),
         text(&out.stderr)
-    );
-}
-
-/// Compares `actual` with the snapshot file `name` under tests/snapshots; `CIGUARD_BLESS=1`
-/// rewrites it. Snapshots are reviewed like code: a change in what the rules find shows in diffs.
-fn assert_snapshot(name: &str, actual: &str) {
-    let path = Path::new(REPO).join("tests/snapshots").join(name);
-    if std::env::var_os("CIGUARD_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("snapshot dir");
-        std::fs::write(&path, actual).expect("write snapshot");
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        expected == actual,
-        "{} differs from the output: review it, then `CIGUARD_BLESS=1 cargo test --test cli {name}`\n{actual}",
-        path.display()
     );
 }
 
