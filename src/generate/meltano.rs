@@ -205,6 +205,7 @@ plugins:
     - {name: host}
     config:
       client_secret: $SECRET
+      password: ${PG_PASSWORD}
   - name: tap-github
     settings:
     - {name: auth_token, kind: password}
@@ -247,8 +248,8 @@ schedules:
         assert_eq!(
             vars,
             [
-                ("TAP_POSTGRES_PASSWORD", true),
-                ("TAP_POSTGRES_CLIENT_SECRET", false),
+                ("PG_PASSWORD", true),
+                ("SECRET", false),
                 ("TAP_GITHUB_AUTH_TOKEN", true),
                 ("TARGET_SNOWFLAKE_PRIVATE_KEY_PATH", false),
             ]

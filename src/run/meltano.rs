@@ -74,13 +74,39 @@ struct ProjectFile {
 struct PluginEntry {
     name: String,
     #[serde(default)]
-    config: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    config: Option<BTreeMap<String, ConfigValue>>,
     #[serde(default)]
     namespace: Option<String>,
     #[serde(default)]
     inherit_from: Option<String>,
     #[serde(default)]
     settings: Option<Vec<Setting>>,
+}
+
+/// A value under a plugin's `config:`: only a whole `$VAR` / `${VAR}` reference is kept.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ConfigValue {
+    Text(String),
+    Other(serde::de::IgnoredAny),
+}
+
+impl ConfigValue {
+    /// The variable a value such as `$PG_PASSWORD` or `${PG_PASSWORD}` reads.
+    fn reference(&self) -> Option<&str> {
+        let ConfigValue::Text(text) = self else {
+            return None;
+        };
+        let name = text.strip_prefix('$')?;
+        let name = name
+            .strip_prefix('{')
+            .and_then(|n| n.strip_suffix('}'))
+            .unwrap_or(name);
+        let valid = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        valid.then_some(name)
+    }
 }
 
 /// A plugin lock file: the Hub definition `meltano add` saved.
@@ -169,7 +195,8 @@ pub struct SecretSetting {
     pub plugin: String,
     /// The setting's name.
     pub setting: String,
-    /// The variable Meltano reads it from: `<PLUGIN>_<SETTING>`, as `meltano config` shows.
+    /// The variable it comes from: the one its `config:` value references (`$PG_PASSWORD`),
+    /// else `<PLUGIN>_<SETTING>`, which Meltano reads (as `meltano config` shows).
     pub env_var: String,
     /// Whether the plugin declares it sensitive (else it is only named like a credential).
     pub declared_sensitive: bool,
@@ -192,7 +219,13 @@ pub fn secret_settings(
         text,
         |plugin_type, entry, definition| {
             let mut add = |setting: &str, declared_sensitive: bool, kind: Option<&String>| {
-                let env_var = to_env_var(&[&entry.name, setting]);
+                let reference = entry
+                    .config
+                    .as_ref()
+                    .and_then(|config| config.get(setting))
+                    .and_then(ConfigValue::reference);
+                let env_var =
+                    reference.map_or_else(|| to_env_var(&[&entry.name, setting]), str::to_owned);
                 let known = found
                     .iter()
                     .any(|s| s.plugin == entry.name && s.setting == setting);
