@@ -6,6 +6,7 @@ mod audit_fix;
 mod audit_group;
 mod common;
 mod fake_gitlab;
+mod gitlab_ci_local;
 mod init;
 mod lint;
 mod meltano;
