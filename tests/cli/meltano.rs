@@ -288,7 +288,7 @@ fn config_files_left_by_a_killed_meltano_are_removed_and_reported() {
 // Assertions
 
 /// Every form in which Meltano, a tap or Python could print `secret`.
-fn printed_forms(secret: &str) -> Vec<String> {
+pub fn printed_forms(secret: &str) -> Vec<String> {
     let mut forms = vec![
         secret.to_owned(),
         json_escaped(secret, true),
@@ -392,12 +392,13 @@ fn show(out: &Output) -> String {
 // The tools and the per-test project
 
 /// Meltano's venv and the prepared project, or a panic that says how to get them.
-struct Tools {
-    venv_bin: PathBuf,
+pub struct Tools {
+    /// The venv's `bin`, with `meltano`.
+    pub venv_bin: PathBuf,
     prepared: PathBuf,
 }
 
-fn tools() -> Tools {
+pub fn tools() -> Tools {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let from_env = |name: &str, default: &str| -> PathBuf {
         std::env::var_os(name)
@@ -430,6 +431,41 @@ fn tools() -> Tools {
     }
 }
 
+/// Copies the prepared project's `meltano.yml` and `plugins/` to `root` and links its plugin
+/// venvs there, so Meltano runs its plugins without installing them.
+pub fn copy_prepared_project(tools: &Tools, root: &Path) {
+    fs::create_dir_all(root.join(".meltano")).expect("create the project directory");
+    fs::copy(tools.prepared.join("meltano.yml"), root.join("meltano.yml"))
+        .expect("copy meltano.yml");
+    copy_tree(&tools.prepared.join("plugins"), &root.join("plugins"));
+    for kind in ["extractors", "loaders"] {
+        symlink(
+            tools.prepared.join(".meltano").join(kind),
+            root.join(".meltano").join(kind),
+        )
+        .expect("link the prepared plugin venvs");
+    }
+}
+
+/// The records target-jsonl wrote under `root/output`, file by file in name order.
+pub fn landed_records(root: &Path) -> Vec<serde_json::Value> {
+    let output = root.join("output");
+    let mut files: Vec<PathBuf> = fs::read_dir(&output)
+        .unwrap_or_else(|err| panic!("target-jsonl wrote no {} ({err})", output.display()))
+        .map(|entry| entry.expect("read the output directory").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .collect();
+    files.sort();
+    let mut records = Vec::new();
+    for file in files {
+        let content = fs::read_to_string(&file).expect("read a target-jsonl file");
+        for line in content.lines().filter(|line| !line.trim().is_empty()) {
+            records.push(serde_json::from_str(line).expect("a record is JSON"));
+        }
+    }
+    records
+}
+
 /// A fresh copy of the prepared Meltano project, in a temporary directory.
 struct Project {
     tools: Tools,
@@ -443,18 +479,7 @@ impl Project {
             .prefix("ciguard-meltano-")
             .tempdir()
             .expect("create a temporary directory");
-        let root = dir.path().join("project");
-        fs::create_dir_all(root.join(".meltano")).expect("create the project directory");
-        fs::copy(tools.prepared.join("meltano.yml"), root.join("meltano.yml"))
-            .expect("copy meltano.yml");
-        copy_tree(&tools.prepared.join("plugins"), &root.join("plugins"));
-        for kind in ["extractors", "loaders"] {
-            symlink(
-                tools.prepared.join(".meltano").join(kind),
-                root.join(".meltano").join(kind),
-            )
-            .expect("link the prepared plugin venvs");
-        }
+        copy_prepared_project(&tools, &dir.path().join("project"));
         fs::create_dir_all(dir.path().join("state")).expect("create the state directory");
         Self { tools, dir }
     }
@@ -535,23 +560,10 @@ impl Project {
 
     /// The ids of the records target-jsonl wrote, in order.
     fn records(&self) -> Vec<u64> {
-        let output = self.root().join("output");
-        let mut files: Vec<PathBuf> = fs::read_dir(&output)
-            .unwrap_or_else(|err| panic!("target-jsonl wrote no {} ({err})", output.display()))
-            .map(|entry| entry.expect("read the output directory").path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
-            .collect();
-        files.sort();
-        let mut ids = Vec::new();
-        for file in files {
-            let content = fs::read_to_string(&file).expect("read a target-jsonl file");
-            for line in content.lines().filter(|line| !line.trim().is_empty()) {
-                let record: serde_json::Value =
-                    serde_json::from_str(line).expect("a record is JSON");
-                ids.push(record["id"].as_u64().expect("a record has an integer id"));
-            }
-        }
-        ids
+        landed_records(&self.root())
+            .iter()
+            .map(|record| record["id"].as_u64().expect("a record has an integer id"))
+            .collect()
     }
 
     /// Every `*.config.json` under `.meltano/run`.

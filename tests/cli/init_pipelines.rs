@@ -1,0 +1,219 @@
+//! The pipelines `ciguard init` generates, evaluated by gitlab-ci-local: which jobs a protected
+//! default-branch push, a schedule, an unprotected branch, a merge request and a tag get; and one
+//! production job run on the host shell with real Meltano (tap-leaky into target-jsonl), whose
+//! records land and whose log holds no secret.
+
+use std::ffi::OsString;
+use std::fs;
+
+use crate::gitlab_ci_local::{Repo, Situation, jobs_that_run, list_jobs};
+use crate::init::{MELTANO_FIXTURES, PINNED_IMAGE, fixture_copy, init_in};
+use crate::meltano::{copy_prepared_project, landed_records, printed_forms, tools};
+
+/// A repository holding fixture `name` and the pipeline `init` generated for it.
+fn generated_repo(name: &str) -> Repo {
+    let dir = fixture_copy(name);
+    let out = init_in(dir.path(), &["--image", PINNED_IMAGE]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let repo = Repo::empty();
+    for file in [".gitlab-ci.yml", "meltano.yml"] {
+        fs::copy(dir.path().join(file), repo.root().join(file)).expect("copy");
+    }
+    repo.commit("ciguard init");
+    repo
+}
+
+fn production_jobs(jobs: &[impl AsRef<str>]) -> Vec<&str> {
+    jobs.iter()
+        .map(AsRef::as_ref)
+        .filter(|job| job.starts_with("elt-production"))
+        .collect()
+}
+
+#[test]
+fn production_jobs_run_only_on_the_protected_default_branch() {
+    for name in MELTANO_FIXTURES {
+        let repo = generated_repo(name);
+        let push = list_jobs(&repo, &Situation::default_branch_push());
+        assert!(push.created, "{name}");
+        let running = push.jobs_that_run();
+        assert!(!production_jobs(&running).is_empty(), "{name}: {running:?}");
+        assert!(running.contains(&"ciguard-lint") && running.contains(&"ciguard-audit"));
+        assert!(
+            !running.iter().any(|job| job.starts_with("elt-staging")),
+            "{name}"
+        );
+
+        let unprotected =
+            Situation::default_branch_push().with_variable("CI_COMMIT_REF_PROTECTED", "false");
+        let running = jobs_that_run(&repo, &unprotected);
+        assert!(production_jobs(&running).is_empty(), "{name}: {running:?}");
+        assert!(
+            !running.iter().any(|job| job == "ciguard-audit"),
+            "the audit token is protected too"
+        );
+
+        let feature = list_jobs(&repo, &Situation::feature_branch_push());
+        assert!(
+            !feature.created,
+            "{name}: no branch pipeline for an unprotected branch"
+        );
+        let protected_feature =
+            Situation::feature_branch_push().with_variable("CI_COMMIT_REF_PROTECTED", "true");
+        let running = jobs_that_run(&repo, &protected_feature);
+        assert!(production_jobs(&running).is_empty(), "{name}: {running:?}");
+
+        let tag = list_jobs(&repo, &Situation::tag());
+        assert!(tag.created, "{name}: tags get a pipeline");
+        assert!(production_jobs(&tag.jobs_that_run()).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn merge_request_pipelines_run_staging_and_lint_never_production() {
+    for (name, staging) in [
+        ("one-tap", None),
+        ("environments", Some("elt-staging")),
+        ("schedules", Some("elt-staging")),
+    ] {
+        let repo = generated_repo(name);
+        let pipeline = list_jobs(&repo, &Situation::merge_request());
+        assert!(pipeline.created, "{name}");
+        let running = pipeline.jobs_that_run();
+        assert!(production_jobs(&running).is_empty(), "{name}: {running:?}");
+        assert!(!running.contains(&"ciguard-audit"), "{name}");
+        assert!(running.contains(&"ciguard-lint"), "{name}");
+        if let Some(staging) = staging {
+            assert!(running.contains(&staging), "{name}: {running:?}");
+            let job = pipeline.job(staging);
+            assert_eq!(job.environment.as_deref(), Some("staging"));
+            // Even a merge request between protected branches: never production.
+            let protected =
+                Situation::merge_request().with_variable("CI_COMMIT_REF_PROTECTED", "true");
+            let running = jobs_that_run(&repo, &protected);
+            assert!(production_jobs(&running).is_empty(), "{name}: {running:?}");
+        }
+    }
+}
+
+#[test]
+fn each_schedule_runs_its_own_production_job() {
+    let repo = generated_repo("schedules");
+    let daily = Situation::default_branch_schedule(&[("MELTANO_SCHEDULE", "github-daily")]);
+    let pipeline = list_jobs(&repo, &daily);
+    assert_eq!(
+        pipeline.job("elt-production-github-daily").when,
+        "on_success"
+    );
+    assert_eq!(pipeline.job("elt-production-stripe-hourly").when, "never");
+    let definition = &pipeline.job("elt-production-github-daily").definition;
+    assert_eq!(definition["resource_group"], "elt-production");
+    assert_eq!(definition["interruptible"], false);
+
+    let push = list_jobs(&repo, &Situation::default_branch_push());
+    for job in [
+        "elt-production-github-daily",
+        "elt-production-stripe-hourly",
+    ] {
+        assert_eq!(
+            push.job(job).when,
+            "manual",
+            "a push offers scheduled runs by hand"
+        );
+    }
+    let unprotected = Situation::default_branch_schedule(&[("MELTANO_SCHEDULE", "github-daily")])
+        .with_variable("CI_COMMIT_REF_PROTECTED", "false");
+    let running = jobs_that_run(&repo, &unprotected);
+    assert!(production_jobs(&running).is_empty(), "{running:?}");
+}
+
+/// The production password, and one a staging job would get: only the first may reach the job.
+const PRODUCTION_PASSWORD: &str = "prod-Pw-4c1d9e7f2b";
+const STAGING_PASSWORD: &str = "staging-Pw-8a3b5c7d9e";
+const PRODUCTION_DSN: &str = "postgresql://etl:Dsn-Pw-5e8f1a2b@db.example:5432/prod";
+
+#[test]
+fn the_generated_production_job_runs_real_meltano_with_no_secret_in_its_log() {
+    let tools = tools();
+    let repo = Repo::empty();
+    let root = repo.root();
+    copy_prepared_project(&tools, &root);
+    // A production Meltano environment, as a real project has.
+    let meltano_yml = fs::read_to_string(root.join("meltano.yml")).expect("meltano.yml");
+    let with_prod = meltano_yml.replace("- name: dev\n", "- name: dev\n- name: prod\n");
+    assert_ne!(with_prod, meltano_yml, "the fixture lists its environments");
+    fs::write(root.join("meltano.yml"), with_prod).expect("write meltano.yml");
+    fs::write(root.join(".gitignore"), ".meltano/\noutput/\n").expect(".gitignore");
+    let out = init_in(
+        &root,
+        &["--image", PINNED_IMAGE, "--setup", "meltano --version"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.commit("ciguard init");
+
+    let ciguard_dir = std::path::Path::new(env!("CARGO_BIN_EXE_ciguard"))
+        .parent()
+        .expect("the binary's directory")
+        .to_owned();
+    let mut path = OsString::from(&tools.venv_bin);
+    path.push(":");
+    path.push(&ciguard_dir);
+    if let Some(rest) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(rest);
+    }
+    let run = repo
+        .job("elt-production")
+        .situation(&Situation::default_branch_push())
+        .env("PATH", path)
+        .scoped_variable(
+            "TAP_LEAKY_PASSWORD",
+            &[
+                ("production", PRODUCTION_PASSWORD),
+                ("staging", STAGING_PASSWORD),
+            ],
+        )
+        .scoped_variable("TAP_LEAKY_DSN", &[("production", PRODUCTION_DSN)])
+        // The tap prints its password on stderr: the leak ciguard run must catch.
+        .variable("TAP_LEAKY_ECHO_PASSWORD", "true")
+        .run();
+    assert_eq!(run.exit_code, Some(0), "{}", run.show());
+    let everything = format!("{}\n{}\n{}", run.log, run.stdout(), run.stderr());
+    for secret in [
+        PRODUCTION_PASSWORD,
+        STAGING_PASSWORD,
+        PRODUCTION_DSN,
+        "Dsn-Pw-5e8f1a2b",
+    ] {
+        for form in printed_forms(secret) {
+            assert!(
+                !everything.contains(&form),
+                "{form:?} in the job's output\n{}",
+                run.show()
+            );
+        }
+    }
+    assert!(
+        run.log.contains("[MASKED]"),
+        "the echoed password was masked\n{}",
+        run.show()
+    );
+    assert!(
+        run.log
+            .contains("ciguard run -- meltano --environment=prod run tap-leaky target-jsonl")
+    );
+
+    let records = landed_records(&root);
+    let names: Vec<&str> = records.iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names, ["user1", "user2", "user3"], "the records landed");
+}
