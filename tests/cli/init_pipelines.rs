@@ -217,3 +217,29 @@ fn the_generated_production_job_runs_real_meltano_with_no_secret_in_its_log() {
     let names: Vec<&str> = records.iter().filter_map(|r| r["name"].as_str()).collect();
     assert_eq!(names, ["user1", "user2", "user3"], "the records landed");
 }
+
+#[test]
+fn this_projects_pipeline_runs_its_own_lint_component() {
+    let read = |path: &str| {
+        fs::read_to_string(std::path::Path::new(crate::common::REPO).join(path)).expect(path)
+    };
+    let repo = Repo::new(&[
+        (".gitlab-ci.yml", &read(".gitlab-ci.yml")),
+        ("templates/lint.yml", &read("templates/lint.yml")),
+    ]);
+    let pipeline = list_jobs(&repo, &Situation::merge_request());
+    assert!(pipeline.jobs_that_run().contains(&"ciguard-lint"));
+    let lint = &pipeline.job("ciguard-lint").definition;
+    assert_eq!(lint["stage"], "check");
+    assert_eq!(lint["image"]["name"], "rust:1.95");
+    assert_eq!(lint["variables"]["CIGUARD_LINT_PATHS"], ".gitlab-ci.yml");
+    assert_eq!(
+        lint["script"][0],
+        "cargo run --quiet --locked -- lint --fail-on high \
+         --report codequality=gl-code-quality-ciguard.json $CIGUARD_LINT_PATHS"
+    );
+    assert!(
+        lint["cache"].is_array(),
+        "the project adds its cargo cache: {lint}"
+    );
+}
