@@ -2,6 +2,8 @@
 //! environment scope it must have in GitLab, and the protections of the default branch and the
 //! production environment. `init` prints it; `init --apply` makes it so through the API.
 
+use std::collections::BTreeMap;
+
 use crate::run::meltano::SecretSetting;
 
 /// What the project must have in GitLab for the generated pipeline to keep its credentials safe.
@@ -87,7 +89,8 @@ impl SetupPlan {
         production_environment: &str,
         review_environment: Option<&str>,
     ) -> Self {
-        let mut variables: Vec<PlannedVariable> = Vec::new();
+        // Keyed by key, then protected first, then scope: the order the plan is shown in.
+        let mut variables: BTreeMap<(String, bool, String), PlannedVariable> = BTreeMap::new();
         let scopes = std::iter::once((production_environment, true, needs))
             .chain(review_environment.map(|review| (review, false, needs)))
             .chain(std::iter::once(("*", true, unscoped)));
@@ -98,28 +101,20 @@ impl SetupPlan {
                 } else {
                     Storage::MaskedAndHidden
                 };
-                match variables
-                    .iter_mut()
-                    .find(|v| v.key == need.key && v.environment_scope == scope)
-                {
-                    Some(known) => known.sources.push(need.source.clone()),
-                    None => variables.push(PlannedVariable {
+                variables
+                    .entry((need.key.clone(), !protected, scope.to_owned()))
+                    .or_insert_with(|| PlannedVariable {
                         key: need.key.clone(),
                         environment_scope: scope.to_owned(),
                         protected,
                         storage,
-                        sources: vec![need.source.clone()],
-                    }),
-                }
+                        sources: Vec::new(),
+                    })
+                    .sources
+                    .push(need.source.clone());
             }
         }
-        variables.sort_by(|a, b| {
-            (&a.key, !a.protected, &a.environment_scope).cmp(&(
-                &b.key,
-                !b.protected,
-                &b.environment_scope,
-            ))
-        });
+        let variables = variables.into_values().collect();
         SetupPlan {
             production_environment: production_environment.to_owned(),
             review_environment: review_environment.map(str::to_owned),

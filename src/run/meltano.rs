@@ -213,6 +213,7 @@ pub fn secret_settings(
     is_credential: impl Fn(&str) -> bool,
 ) -> Result<Vec<SecretSetting>, ProjectError> {
     let mut found: Vec<SecretSetting> = Vec::new();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     for_each_entry(
         project_root,
         path,
@@ -226,10 +227,8 @@ pub fn secret_settings(
                     .and_then(ConfigValue::reference);
                 let env_var =
                     reference.map_or_else(|| to_env_var(&[&entry.name, setting]), str::to_owned);
-                let known = found
-                    .iter()
-                    .any(|s| s.plugin == entry.name && s.setting == setting);
-                if !known && (declared_sensitive || is_credential(&env_var)) {
+                let is_secret = declared_sensitive || is_credential(&env_var);
+                if is_secret && seen.insert((entry.name.clone(), setting.to_owned())) {
                     found.push(SecretSetting {
                         plugin_type: plugin_type.to_owned(),
                         plugin: entry.name.clone(),
