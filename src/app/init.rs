@@ -216,7 +216,15 @@ fn meltano_jobs(
             .unwrap_or_default();
         jobs.push(job(format!("elt-{review}"), &run, None, Some(review)));
     }
-    let needs = project.secrets.iter().map(Need::of_setting).collect();
+    let mut needs: Vec<Need> = project.secrets.iter().map(Need::of_setting).collect();
+    needs.extend(project.pseudonymizers.iter().map(|p| Need {
+        key: p.key_env.clone(),
+        source: format!(
+            "mappers {}: the HMAC key of mapping {} (ciguard pseudonymize; 32 bytes or more)",
+            p.mapper, p.mapping
+        ),
+        file: false,
+    }));
     let header = header_lines(&format!("from {}", path.display()));
     Ok((jobs, needs, header))
 }

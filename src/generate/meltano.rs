@@ -34,6 +34,20 @@ pub struct MeltanoProject {
     pub jobs: Vec<String>,
     /// Settings holding credentials.
     pub secrets: Vec<SecretSetting>,
+    /// Mappings of `ciguard pseudonymize` (the project declares personal fields to hash or
+    /// drop): runs put them between extractor and loader.
+    pub pseudonymizers: Vec<Pseudonymizer>,
+}
+
+/// A mapping run by `ciguard pseudonymize`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pseudonymizer {
+    /// The mapping's name, as `meltano run` takes it.
+    pub mapping: String,
+    /// The mapper plugin's name.
+    pub mapper: String,
+    /// The variable holding its HMAC key (`key_env`).
+    pub key_env: String,
 }
 
 /// A `schedules:` entry.
@@ -50,13 +64,60 @@ pub struct Schedule {
 #[derive(Debug, Deserialize)]
 struct ProjectFile {
     #[serde(default)]
-    plugins: Option<BTreeMap<String, Option<Vec<Named>>>>,
+    plugins: Option<Plugins>,
     #[serde(default)]
     environments: Option<Vec<Named>>,
     #[serde(default)]
     schedules: Option<Vec<ScheduleEntry>>,
     #[serde(default)]
     jobs: Option<Vec<Named>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Plugins {
+    #[serde(default)]
+    extractors: Option<Vec<Named>>,
+    #[serde(default)]
+    loaders: Option<Vec<Named>>,
+    #[serde(default)]
+    mappers: Option<Vec<MapperEntry>>,
+    #[serde(flatten)]
+    _other: BTreeMap<String, IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MapperEntry {
+    name: String,
+    #[serde(default)]
+    executable: Option<String>,
+    #[serde(default)]
+    mappings: Option<Vec<MappingEntry>>,
+    #[serde(flatten)]
+    _rest: BTreeMap<String, IgnoredAny>,
+}
+
+impl MapperEntry {
+    /// Whether the mapper runs `ciguard pseudonymize` (its name or executable says ciguard).
+    fn is_ciguard(&self) -> bool {
+        std::iter::once(self.name.as_str())
+            .chain(self.executable.as_deref())
+            .any(|name| name.contains("ciguard"))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct MappingEntry {
+    name: String,
+    #[serde(default)]
+    config: Option<MappingConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MappingConfig {
+    #[serde(default)]
+    key_env: Option<String>,
+    #[serde(flatten)]
+    _rest: BTreeMap<String, IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,16 +153,27 @@ impl MeltanoProject {
         let secrets = project_file::secret_settings(root, path, text, |name| {
             credential_names.iter().any(|pattern| pattern.matches(name))
         })?;
-        let mut plugins = file.plugins.unwrap_or_default();
-        let mut names_of = |plugin_type: &str| -> Vec<String> {
-            plugins
-                .remove(plugin_type)
-                .flatten()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.name)
-                .collect()
-        };
+        let plugins = file.plugins.unwrap_or_default();
+        let pseudonymizers: Vec<Pseudonymizer> = plugins
+            .mappers
+            .unwrap_or_default()
+            .into_iter()
+            .filter(MapperEntry::is_ciguard)
+            .flat_map(|mapper| {
+                let name = mapper.name;
+                mapper
+                    .mappings
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(move |mapping| {
+                        Some(Pseudonymizer {
+                            key_env: mapping.config?.key_env?,
+                            mapping: mapping.name,
+                            mapper: name.clone(),
+                        })
+                    })
+            })
+            .collect();
         let names = |entries: Option<Vec<Named>>| -> Vec<String> {
             entries
                 .unwrap_or_default()
@@ -110,8 +182,8 @@ impl MeltanoProject {
                 .collect()
         };
         Ok(MeltanoProject {
-            extractors: names_of("extractors"),
-            loaders: names_of("loaders"),
+            extractors: names(plugins.extractors),
+            loaders: names(plugins.loaders),
             environments: names(file.environments),
             jobs: names(file.jobs),
             schedules: file
@@ -121,6 +193,9 @@ impl MeltanoProject {
                 .map(|entry| Schedule {
                     run: match (entry.job, entry.extractor, entry.loader) {
                         (Some(job), _, _) => vec![job],
+                        (None, Some(extractor), Some(loader)) => {
+                            Self::pair(&extractor, &loader, &pseudonymizers)
+                        }
                         (None, extractor, loader) => extractor.into_iter().chain(loader).collect(),
                     },
                     name: entry.name,
@@ -128,7 +203,17 @@ impl MeltanoProject {
                 })
                 .collect(),
             secrets,
+            pseudonymizers,
         })
+    }
+
+    /// `extractor [mappings...] loader`: the pseudonymizing mappings sit between them.
+    fn pair(extractor: &str, loader: &str, pseudonymizers: &[Pseudonymizer]) -> Vec<String> {
+        std::iter::once(extractor)
+            .chain(pseudonymizers.iter().map(|p| p.mapping.as_str()))
+            .chain(std::iter::once(loader))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The production environment: `wanted` when given (it must exist), else the first of
@@ -175,7 +260,7 @@ impl MeltanoProject {
         Some(
             self.extractors
                 .iter()
-                .flat_map(|extractor| [extractor.clone(), loader.clone()])
+                .flat_map(|extractor| Self::pair(extractor, loader, &self.pseudonymizers))
                 .collect(),
         )
     }

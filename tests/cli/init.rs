@@ -19,7 +19,7 @@ const SCHEMA: &str = concat!(
 pub const PINNED_IMAGE: &str = "registry.example.com/acme/elt@sha256:4f1c7b9e2a6d8c0e3b5a7f9d1c2e4a6b8d0f2e4c6a8b0d2f4e6a8c0b2d4f6e8a";
 
 /// The Meltano fixtures of tests/fixtures/init, by directory name.
-pub const MELTANO_FIXTURES: [&str; 3] = ["one-tap", "environments", "schedules"];
+pub const MELTANO_FIXTURES: [&str; 4] = ["one-tap", "environments", "schedules", "pii"];
 
 /// A temp copy of tests/fixtures/init/NAME.
 pub fn fixture_copy(name: &str) -> tempfile::TempDir {
@@ -189,6 +189,35 @@ fn merge_requests_run_the_staging_environment_and_schedules_get_one_job_each() {
             format!("ciguard run -- meltano --environment=production run {run}")
         );
     }
+}
+
+#[test]
+fn declared_personal_fields_put_the_pseudonymizer_in_every_run_and_its_key_in_the_plan() {
+    let dir = fixture_copy("pii");
+    let out = init_in(dir.path(), &["--image", PINNED_IMAGE]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let pipeline: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(dir.path().join(".gitlab-ci.yml")).expect("pipeline"),
+    )
+    .expect("YAML");
+    for (job, environment) in [("elt-production", "prod"), ("elt-staging", "staging")] {
+        assert_eq!(
+            pipeline[job]["script"][0],
+            format!(
+                "ciguard run -- meltano --environment={environment} run tap-shop \
+                 pseudonymize-customers target-bigquery"
+            )
+        );
+    }
+    let plan = std::fs::read_to_string(dir.path().join("CREDENTIALS.md")).expect("plan");
+    assert!(
+        plan.contains("| `PII_HMAC_KEY` | `production` | yes | masked and hidden |"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("| `PII_HMAC_KEY` | `staging` | no | masked and hidden |"),
+        "{plan}"
+    );
 }
 
 #[test]
