@@ -4,6 +4,7 @@
 mod audit;
 mod fix;
 mod init;
+mod init_apply;
 mod lint;
 mod output;
 mod selection;

@@ -365,7 +365,8 @@ was not given, a GitLab API failure).
 Writes .gitlab-ci.yml (rendered from ciguard's CI/CD components: templates/ in its source) and
 CREDENTIALS.md, the setup plan: every variable the pipeline reads (Meltano's sensitive and
 credential-named settings), with its environment scope and flags. --apply shows what the
-project lacks in GitLab; --apply --yes makes it so (token with the api scope, Maintainer).";
+project lacks in GitLab; --apply --yes makes it so (token with the api scope, Maintainer):
+docs/init-apply.md.";
 
 fn parse_variable_name(text: &str) -> Result<String, String> {
     let valid = !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

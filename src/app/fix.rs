@@ -57,9 +57,15 @@ pub fn fix(args: &AuditArgs, data: &[AuditData], knowledge: &Knowledge) -> bool 
 async fn apply(client: &gitlab::Client, todo: &[&Step]) -> usize {
     let mut failed = 0;
     for step in todo {
-        let flags: Vec<(&str, bool)> = step.set.iter().map(|flag| (*flag, true)).collect();
+        let flags: Vec<(&str, serde_json::Value)> = step
+            .set
+            .iter()
+            .map(|flag| (*flag, serde_json::Value::Bool(true)))
+            .collect();
         let scope = step.scope.as_deref().unwrap_or("*");
-        match gitlab::update_project_variable(client, &step.owner, &step.key, scope, &flags).await {
+        let update =
+            gitlab::update_project_variable(client, &step.owner, &step.key, scope, &flags, None);
+        match update.await {
             Ok(()) => note(format_args!(
                 "--fix: changed {}: set {}",
                 step.name,

@@ -1,11 +1,13 @@
 //! `ciguard init`: reads the Meltano project (or takes the command), renders the pipeline and
 //! the setup plan, and writes them: never over a different file without `--force`, whose
-//! difference it shows; `--apply` then brings the GitLab project in line with the plan.
+//! difference it shows; `--apply` then brings the GitLab project in line with the plan
+//! (`init_apply`; with `--stdout` its plan goes to stderr, with `--dry-run` nothing changes).
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use super::init_apply;
 use super::output::EXIT_FAILED;
 use crate::cli::InitArgs;
 use crate::generate::component::{self, InputValue};
@@ -21,7 +23,21 @@ const PRODUCTION_ENVIRONMENT: &str = "production";
 
 /// Runs `ciguard init`; returns its exit status.
 pub fn init(args: InitArgs) -> u8 {
-    match generate(&args).and_then(|generated| deliver(&args, &generated)) {
+    let done = generate(&args).and_then(|generated| {
+        deliver(&args, &generated)?;
+        if !args.apply.apply {
+            return Ok(());
+        }
+        if args.dry_run && args.apply.yes {
+            note("--dry-run: nothing is changed in GitLab (--yes is ignored)");
+        }
+        let mode = init_apply::Mode {
+            to_stderr: args.stdout,
+            dry_run: args.dry_run,
+        };
+        init_apply::apply(&args.apply, &generated.plan, mode)
+    });
+    match done {
         Ok(()) => 0,
         Err(message) => {
             note(message);

@@ -151,6 +151,9 @@ pub struct ProtectedBranch {
     /// Who may merge.
     #[serde(default)]
     pub merge_access_levels: Vec<AccessLevel>,
+    /// Whether Maintainers may force push (`None`: not in the answer).
+    #[serde(default)]
+    pub allow_force_push: Option<bool>,
 }
 
 /// One protected tag rule.

@@ -1,6 +1,7 @@
 //! `ciguard init`: the GitLab CI/CD components in `templates/` (embedded in the binary) rendered
 //! into a `.gitlab-ci.yml` for a Meltano project or a single command, and the setup plan that
-//! says which CI/CD variables and protections that pipeline needs.
+//! says which CI/CD variables and protections that pipeline needs, and the steps that bring a
+//! GitLab project in line with it (`init --apply`).
 
 pub mod component;
 pub mod diff;
@@ -8,3 +9,4 @@ pub mod emit;
 pub mod meltano;
 pub mod pipeline;
 pub mod plan;
+pub mod setup;

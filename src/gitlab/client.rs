@@ -1,5 +1,5 @@
-//! The HTTP client: one authenticated request (GET, or PUT with a JSON body) with retries, and
-//! offset pagination over GET.
+//! The HTTP client: one authenticated request (GET, or POST, PUT or PATCH with a JSON body) with
+//! retries, and offset pagination over GET.
 
 use std::fmt;
 use std::path::Path;
@@ -215,10 +215,12 @@ impl Client {
         parse(&display_path(&Method::GET, &url), &page.body)
     }
 
-    /// `PUT segments?query` with `body` as JSON; the answer read as `T`. Retried like a GET
-    /// (a PUT is idempotent); `needs` and `what` as for [`Client::get`].
-    pub async fn put_json<T: DeserializeOwned>(
+    /// `METHOD segments?query` (POST, PUT or PATCH) with `body` as JSON; the answer read as
+    /// `T`. PUT and PATCH are retried like a GET (they are idempotent); a POST is not retried after a 5xx or a timeout (the first attempt may have created
+    /// the thing); `needs` and `what` as for [`Client::get`].
+    pub async fn send_json<T: DeserializeOwned>(
         &self,
+        method: Method,
         segments: &[&str],
         query: &[(&str, &str)],
         body: &serde_json::Value,
@@ -226,12 +228,12 @@ impl Client {
         what: &str,
     ) -> Result<T, Error> {
         let mut url = self.url(segments, None);
-        url.query_pairs_mut().extend_pairs(query);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         let body = body.to_string().into_bytes();
-        let answer = self
-            .send(&Method::PUT, &url, Some(&body), needs, what)
-            .await?;
-        parse(&display_path(&Method::PUT, &url), &answer.body)
+        let answer = self.send(&method, &url, Some(&body), needs, what).await?;
+        parse(&display_path(&method, &url), &answer.body)
     }
 
     /// `GET segments` as a list, every page of it: `per_page=100`, following `x-next-page`
@@ -295,7 +297,8 @@ impl Client {
 
     /// Sends one request (with `body` as JSON when given), retrying 429 (after `Retry-After` or
     /// `RateLimit-Reset`), 5xx and transport errors with a doubling backoff, at most
-    /// [`MAX_ATTEMPTS`] times.
+    /// [`MAX_ATTEMPTS`] times. A POST is retried only when it surely was not performed: after a
+    /// 429 or a failed connection.
     async fn send(
         &self,
         method: &Method,
@@ -307,6 +310,7 @@ impl Client {
         let path = display_path(method, url);
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
+        let idempotent = *method != Method::POST;
         loop {
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
@@ -319,9 +323,20 @@ impl Client {
                         .filter(|wait| !wait.is_zero())
                         .unwrap_or(backoff)
                 }
-                Ok((status, _, _)) if !last && status.is_server_error() => backoff,
-                Ok((status, _, body)) => return Err(failure(path, status, &body, needs, what)),
-                Err(err) if !last && (err.is_connect() || err.is_timeout()) => backoff,
+                Ok((status, _, _)) if !last && idempotent && status.is_server_error() => backoff,
+                Ok((status, _, body)) => {
+                    let mut err = failure(path, status, &body, needs, what);
+                    if let Error::Status { advice, .. } = &mut err {
+                        if !idempotent && status.is_server_error() {
+                            *advice = "; a POST is not retried (GitLab may have performed it): \
+                                       run again to see whether it did";
+                        }
+                    }
+                    return Err(err);
+                }
+                Err(err) if !last && (err.is_connect() || (idempotent && err.is_timeout())) => {
+                    backoff
+                }
                 Err(err) => {
                     return Err(Error::Transport {
                         path,

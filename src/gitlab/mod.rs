@@ -1,15 +1,23 @@
 //! The GitLab REST API, as far as `ciguard audit` reads it: an async client (token in a
 //! [`Secret`](crate::secret::Secret), pagination, retries for 429 and 5xx, timeouts), what one
-//! project's audit fetches, what groups and the instance add to it, and the flag updates of
-//! `--fix --apply`. Built on `reqwest` directly (see `DESIGN.md`, "Dependencies and why").
+//! project's audit fetches, what groups and the instance add to it, the flag updates of
+//! `--fix --apply`, and what `init --apply` reads and changes (protected branches and
+//! environments, new variables). Built on `reqwest` directly (see `DESIGN.md`, "Dependencies and why").
 //! Errors name the HTTP status and what to do, never the token or a value.
 
 mod client;
 mod group;
 mod project;
+mod protection;
 mod variables;
 
 pub use client::{Client, Error, Token, TokenError, resolve_token};
 pub use group::{GroupVariables, group_projects, instance_variables};
 pub use project::fetch_project;
-pub use variables::update_project_variable;
+pub use protection::{
+    MAINTAINER, default_branch, forbid_force_push, needs_premium, protect_branch,
+    protect_environment, protected_branches, protected_environments,
+};
+pub use variables::{
+    NewVariable, create_project_variable, project_variables, update_project_variable,
+};

@@ -12,7 +12,7 @@ use crate::audit::model::{ProjectSettings, VariableSet};
 use crate::findings::ApiLevel;
 
 /// What a 403 on a project endpoint lacks.
-const PROJECT_MAINTAINER: &str = "the Maintainer role on the project and a token with the \
+pub(super) const PROJECT_MAINTAINER: &str = "the Maintainer role on the project and a token with the \
                                   read_api (or api) scope";
 
 /// `GET /projects/:id`: the settings, plus where the project lives.
@@ -59,7 +59,7 @@ pub async fn fetch_project(
     let protected_environments = match list(client, project, "protected_environments", &what).await
     {
         Ok(environments) => Some(environments),
-        Err(Error::Forbidden { .. } | Error::NotFound { .. }) => None,
+        Err(err) if super::protection::needs_premium(&err) => None,
         Err(err) => return Err(err),
     };
     Ok(AuditData {

@@ -1,32 +1,97 @@
-//! Changing a project variable's flags: `PUT /projects/:id/variables/:key`, addressed with
-//! `filter[environment_scope]` (FACTS §1.4) so the right one of a duplicated key is changed, and
-//! never sending a value.
+//! Project variables: listing them (every page), creating one (`POST /projects/:id/variables`,
+//! FACTS §1.3) and changing one (`PUT /projects/:id/variables/:key`, addressed with
+//! `filter[environment_scope]` (FACTS §1.4) so the right one of a duplicated key is changed).
+//! A value is sent only when the caller gives one, and never appears in an error.
 
+use reqwest::Method;
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 
 use super::client::{Client, Error};
+use crate::audit::model::Variable;
+use crate::secret::Secret;
 
-/// What a 403 on a variable update lacks.
-const PROJECT_MAINTAINER_API: &str = "the Maintainer role on the project and a token with the \
-                                      api scope (read_api cannot change variables)";
+/// What a 403 on a change to a project lacks.
+pub(super) const PROJECT_MAINTAINER_API: &str = "the Maintainer role on the project and a token \
+                                                 with the api scope (read_api cannot change it)";
 
-/// Sets each of `flags` (e.g. `("protected", true)`) on the variable `key` of `project` in
-/// `scope`, keeping the scope; nothing else is sent.
+/// A variable to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVariable {
+    /// Its key.
+    pub key: String,
+    /// Its environment scope (`*`: every environment).
+    pub environment_scope: String,
+    /// Passed only to jobs on protected refs.
+    pub protected: bool,
+    /// Created masked and hidden (`masked_and_hidden`); otherwise neither.
+    pub masked_and_hidden: bool,
+    /// A file-type variable (`variable_type` `file`), else `env_var`.
+    pub file: bool,
+    /// Not expanded (`raw`).
+    pub raw: bool,
+    /// The value.
+    pub value: Secret<String>,
+}
+
+impl NewVariable {
+    /// The request body (it holds the value: never print it).
+    fn body(&self) -> Value {
+        serde_json::json!({
+            "key": self.key,
+            "value": self.value.expose(),
+            "variable_type": if self.file { "file" } else { "env_var" },
+            "environment_scope": self.environment_scope,
+            "protected": self.protected,
+            "masked_and_hidden": self.masked_and_hidden,
+            "raw": self.raw,
+        })
+    }
+}
+
+/// `GET /projects/:id/variables`, every page.
+pub async fn project_variables(client: &Client, project: &str) -> Result<Vec<Variable>, Error> {
+    client
+        .get_all(
+            &["projects", project, "variables"],
+            super::project::PROJECT_MAINTAINER,
+            &format!("project {project}"),
+        )
+        .await
+}
+
+/// `POST /projects/:id/variables`: creates `variable`.
+pub async fn create_project_variable(
+    client: &Client,
+    project: &str,
+    variable: &NewVariable,
+) -> Result<(), Error> {
+    let segments = ["projects", project, "variables"];
+    let what = format!("project {project}");
+    super::protection::write(client, Method::POST, &segments, &variable.body(), &what).await
+}
+
+/// Sets each of `fields` (e.g. `("protected", true)`) on the variable `key` of `project` in
+/// `scope`, keeping the scope, and its value to `value` when given; nothing else is sent.
 pub async fn update_project_variable(
     client: &Client,
     project: &str,
     key: &str,
     scope: &str,
-    flags: &[(&str, bool)],
+    fields: &[(&str, Value)],
+    value: Option<&Secret<String>>,
 ) -> Result<(), Error> {
-    let mut body: Map<String, Value> = flags
+    let mut body: Map<String, Value> = fields
         .iter()
-        .map(|(flag, on)| ((*flag).to_owned(), Value::Bool(*on)))
+        .map(|(field, set)| ((*field).to_owned(), set.clone()))
         .collect();
+    if let Some(value) = value {
+        body.insert("value".to_owned(), Value::from(value.expose().as_str()));
+    }
     body.insert("environment_scope".to_owned(), Value::from(scope));
     client
-        .put_json::<IgnoredAny>(
+        .send_json::<IgnoredAny>(
+            Method::PUT,
             &["projects", project, "variables", key],
             &[("filter[environment_scope]", scope)],
             &Value::Object(body),
@@ -35,4 +100,27 @@ pub async fn update_project_variable(
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_variable_asks_for_masked_and_hidden_and_its_type() {
+        let variable = NewVariable {
+            key: "TAP_PASSWORD".to_owned(),
+            environment_scope: "production".to_owned(),
+            protected: true,
+            masked_and_hidden: true,
+            file: true,
+            raw: true,
+            value: Secret::new("s3cret-value".to_owned()),
+        };
+        let body = variable.body();
+        assert_eq!(body["variable_type"], "file");
+        assert_eq!(body["masked_and_hidden"], true);
+        assert_eq!(body["value"], "s3cret-value");
+        assert!(!format!("{variable:?}").contains("s3cret"));
+    }
 }

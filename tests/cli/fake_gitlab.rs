@@ -2,7 +2,12 @@
 //! connection), behaving as `gitlab/FACTS.md` §6 says: `PRIVATE-TOKEN` checked (401 body from
 //! the fixtures), offset pagination with `per_page`/`page` and the `x-*` and `link` headers,
 //! error bodies from `gitlab/fixtures/`, and a 429 with `Retry-After` once on a chosen route.
-//! `PUT <variables list>/KEY` updates the listed variable as §1.3-§1.4 say (see [`update`]).
+//! `PUT <variables list>/KEY` updates the listed variable as §1.3-§1.4 say (see [`update`]);
+//! `POST` to a variables, protected branches or protected environments list creates an item as
+//! §1.3 and §5 say (see [`create`]), and `PATCH <protected branches>/NAME` changes a rule. A route
+//! keyed `METHOD PATH` (e.g. `POST /api/v4/projects/7/variables`) answers that method instead
+//! (a chosen refusal); a route answering an error for a list (e.g. 403 for protected environments
+//! on GitLab Free) answers every method.
 //! [`Options`] add latency to every answer and announce (and enforce) a rate limit.
 
 use std::collections::{HashMap, HashSet};
@@ -61,9 +66,9 @@ struct State {
     requests: Vec<String>,
     /// Routes that already answered their one failure.
     failed: HashSet<String>,
-    /// Each PUT's request line and JSON body.
-    puts: Vec<(String, Value)>,
-    /// Variables lists as PUTs left them, by list path; served instead of the route's list.
+    /// Each PUT's, POST's and PATCH's request line and JSON body.
+    writes: Vec<(String, Value)>,
+    /// Lists as writes left them, by list path; served instead of the route's list.
     stored: HashMap<String, Vec<Value>>,
     /// The current rate-limit second (Unix time) and the requests counted in it.
     window: (u64, u32),
@@ -110,10 +115,17 @@ impl FakeGitlab {
 
     /// Each PUT's request line and JSON body so far.
     pub fn puts(&self) -> Vec<(String, Value)> {
-        self.lock().puts.clone()
+        let mut writes = self.writes();
+        writes.retain(|(line, _)| line.starts_with("PUT "));
+        writes
     }
 
-    /// The variables list at `path` as PUTs left it (`None` before the first update).
+    /// Each PUT's, POST's and PATCH's request line and JSON body so far, in order.
+    pub fn writes(&self) -> Vec<(String, Value)> {
+        self.lock().writes.clone()
+    }
+
+    /// The list at `path` as writes left it (`None` before the first change).
     pub fn stored(&self, path: &str) -> Option<Vec<Value>> {
         self.lock().stored.get(path).cloned()
     }
@@ -220,8 +232,9 @@ struct Request<'a> {
     body: &'a str,
 }
 
-/// The answer to `request`: 401 without the right token, a PUT's update, the variables list as
-/// PUTs left it, or the route's reply.
+/// The answer to `request`: 401 without the right token, the route for its method and path, a
+/// PUT's update, a POST's creation, a PATCH's change, a list as writes left it, or the route's
+/// reply.
 fn route(routes: &HashMap<String, Reply>, request: &Request<'_>, state: &mut State) -> Response {
     let Request {
         line,
@@ -230,12 +243,31 @@ fn route(routes: &HashMap<String, Reply>, request: &Request<'_>, state: &mut Sta
         token,
         body,
     } = *request;
+    let method = line.split(' ').next().unwrap_or_default();
     if token != Some(TOKEN) {
-        Response::json(401, fixture("error_401.json"))
-    } else if line.starts_with("PUT ") {
+        return Response::json(401, fixture("error_401.json"));
+    }
+    let body = if method == "GET" {
+        Value::Null
+    } else {
         let body = serde_json::from_str(body).unwrap_or(Value::Null);
-        state.puts.push((line.to_owned(), body.clone()));
+        state.writes.push((line.to_owned(), body.clone()));
+        body
+    };
+    // A chosen refusal: a route for this method, or a write to a path whose route is not a list.
+    let chosen = routes.get(&format!("{method} {path}")).or_else(|| {
+        routes
+            .get(path)
+            .filter(|reply| method != "GET" && !matches!(reply, Reply::List(_)))
+    });
+    if let Some(reply) = chosen {
+        answer(reply, path, query, state)
+    } else if method == "PUT" {
         update(routes, path, query, &body, state)
+    } else if method == "POST" {
+        create(routes, path, &body, state)
+    } else if method == "PATCH" {
+        patch(routes, path, &body, state)
     } else if let Some(items) = state.stored.get(path) {
         page(items, path, query)
     } else {
@@ -321,7 +353,7 @@ fn answer(reply: &Reply, path: &str, query: &str, state: &mut State) -> Response
 }
 
 /// `PUT <list>/KEY?filter[environment_scope]=S` with a JSON body, on a variables list route
-/// (FACTS §1.3-§1.4): a route for the exact path answers instead (a chosen refusal); 404 for an
+/// (FACTS §1.3-§1.4) (a route for the exact path answers instead, see [`route`]): 404 for an
 /// unknown key, 409 when the key is in several scopes and no filter is given; 400 when the body
 /// touches `hidden`, changes `masked` on a hidden variable, or masks a value the regex refuses;
 /// otherwise the listed variable takes the body's fields.
@@ -332,19 +364,13 @@ fn update(
     body: &Value,
     state: &mut State,
 ) -> Response {
-    if let Some(reply) = routes.get(path) {
-        return answer(reply, path, query, state);
-    }
     let error = |status, name| Response::json(status, fixture(name));
     let Some((list, key)) = path.rsplit_once('/') else {
         return error(404, "error_404_variable.json");
     };
-    let items = match (state.stored.contains_key(list), routes.get(list)) {
-        (true, _) => state.stored.get_mut(list).expect("stored"),
-        (false, Some(Reply::List(items))) if list.ends_with("/variables") => {
-            state.stored.entry(list.to_owned()).or_insert(items.clone())
-        }
-        _ => return error(404, "error_404_variable.json"),
+    let Some(items) = stored_list(routes, list, state).filter(|_| list.ends_with("/variables"))
+    else {
+        return error(404, "error_404_variable.json");
     };
     let filter = query
         .split('&')
@@ -394,7 +420,229 @@ fn update(
     if updated["masked"] == true && !maskable(&updated) {
         return error(400, "error_400_masked_value_invalid.json");
     }
+    if updated["hidden"] == true {
+        updated["value"] = Value::Null;
+    }
     *item = updated;
+    Response::json(200, item.to_string())
+}
+
+/// The list at `list` as writes left it, taken from its `Reply::List` route the first time;
+/// `None` when the route is not a list.
+fn stored_list<'a>(
+    routes: &HashMap<String, Reply>,
+    list: &str,
+    state: &'a mut State,
+) -> Option<&'a mut Vec<Value>> {
+    if !state.stored.contains_key(list) {
+        let Some(Reply::List(items)) = routes.get(list) else {
+            return None;
+        };
+        state.stored.insert(list.to_owned(), items.clone());
+    }
+    state.stored.get_mut(list)
+}
+
+/// `POST <list>` with a JSON body (FACTS §1.3, §5), the list's kind deciding (a route that is
+/// not a list, e.g. 403 for protected environments on Free, answers instead, see [`route`]).
+fn create(
+    routes: &HashMap<String, Reply>,
+    path: &str,
+    body: &Value,
+    state: &mut State,
+) -> Response {
+    let Some(items) = stored_list(routes, path, state) else {
+        return Response::json(404, r#"{"message":"404 Not Found"}"#.to_owned());
+    };
+    let Some(fields) = body.as_object() else {
+        return Response::json(400, fixture("error_400_missing_param_grape.json"));
+    };
+    let created = if path.ends_with("/variables") {
+        create_variable(items, fields)
+    } else if path.ends_with("/protected_branches") {
+        create_protected_branch(items, fields)
+    } else if path.ends_with("/protected_environments") {
+        create_protected_environment(items, fields)
+    } else {
+        Err(Response::json(
+            405,
+            r#"{"message":"405 Method Not Allowed"}"#.to_owned(),
+        ))
+    };
+    match created {
+        Ok(item) => {
+            items.push(item.clone());
+            Response::json(201, item.to_string())
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// A required string parameter, or Grape's 400 naming it.
+fn required<'a>(
+    fields: &'a serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<&'a str, Response> {
+    fields
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Response::json(400, format!(r#"{{"error":"{name} is missing"}}"#)))
+}
+
+/// Whether a boolean parameter is true.
+fn flag(fields: &serde_json::Map<String, Value>, name: &str) -> bool {
+    fields.get(name).is_some_and(|value| *value == true)
+}
+
+/// A new project variable (FACTS §1.3): key and value required, the key's characters, unique
+/// per scope, `masked_and_hidden` made `masked` and `hidden`, the masked regex; a hidden value is
+/// stored as `null`, as GitLab returns it.
+fn create_variable(
+    items: &[Value],
+    fields: &serde_json::Map<String, Value>,
+) -> Result<Value, Response> {
+    let key = required(fields, "key")?;
+    let value = required(fields, "value")?;
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Response::json(400, fixture("error_400_key_invalid.json")));
+    }
+    let scope = fields
+        .get("environment_scope")
+        .and_then(Value::as_str)
+        .unwrap_or("*");
+    if items
+        .iter()
+        .any(|item| item["key"] == key && item["environment_scope"] == scope)
+    {
+        return Err(Response::json(
+            400,
+            serde_json::json!({"message": {"key": [format!("({key}) has already been taken")]}})
+                .to_string(),
+        ));
+    }
+    let hidden = flag(fields, "masked_and_hidden");
+    let mut item = serde_json::json!({
+        "variable_type": fields.get("variable_type").and_then(Value::as_str).unwrap_or("env_var"),
+        "key": key,
+        "value": value,
+        "hidden": hidden,
+        "protected": flag(fields, "protected"),
+        "masked": hidden || flag(fields, "masked"),
+        "raw": flag(fields, "raw"),
+        "environment_scope": scope,
+        "description": fields.get("description").cloned().unwrap_or(Value::Null),
+    });
+    if item["masked"] == true && !maskable(&item) {
+        return Err(Response::json(
+            400,
+            fixture("error_400_masked_value_invalid.json"),
+        ));
+    }
+    if hidden {
+        item["value"] = Value::Null;
+    }
+    Ok(item)
+}
+
+/// An access-level list of one role, as GitLab answers it.
+fn access_levels(level: u64, id: usize) -> Value {
+    let description = match level {
+        0 => "No one",
+        30 => "Developers + Maintainers",
+        60 => "Admins",
+        _ => "Maintainers",
+    };
+    serde_json::json!([{"id": id, "access_level": level,
+                        "access_level_description": description,
+                        "user_id": null, "group_id": null}])
+}
+
+/// A new protected branch rule (FACTS §5): 409 when the name is already protected; push and
+/// merge levels default to Maintainers.
+fn create_protected_branch(
+    items: &[Value],
+    fields: &serde_json::Map<String, Value>,
+) -> Result<Value, Response> {
+    let name = required(fields, "name")?;
+    if items.iter().any(|item| item["name"] == name) {
+        return Err(Response::json(
+            409,
+            serde_json::json!({"message": format!("Protected branch '{name}' already exists")})
+                .to_string(),
+        ));
+    }
+    let level = |field: &str| fields.get(field).and_then(Value::as_u64).unwrap_or(40);
+    let id = 100 + items.len();
+    Ok(serde_json::json!({
+        "id": id,
+        "name": name,
+        "push_access_levels": access_levels(level("push_access_level"), 1000 + id),
+        "merge_access_levels": access_levels(level("merge_access_level"), 2000 + id),
+        "allow_force_push": flag(fields, "allow_force_push"),
+        "code_owner_approval_required": flag(fields, "code_owner_approval_required"),
+    }))
+}
+
+/// A new protected environment (FACTS §5, Premium): `deploy_access_levels` required, 409 when
+/// the environment is already protected.
+fn create_protected_environment(
+    items: &[Value],
+    fields: &serde_json::Map<String, Value>,
+) -> Result<Value, Response> {
+    let name = required(fields, "name")?;
+    let Some(levels) = fields.get("deploy_access_levels").and_then(Value::as_array) else {
+        return Err(Response::json(
+            400,
+            r#"{"error":"deploy_access_levels is missing"}"#.to_owned(),
+        ));
+    };
+    if items.iter().any(|item| item["name"] == name) {
+        return Err(Response::json(
+            409,
+            serde_json::json!({"message": format!("Protected environment '{name}' already exists")})
+                .to_string(),
+        ));
+    }
+    let deploy: Vec<Value> = levels
+        .iter()
+        .enumerate()
+        .flat_map(|(index, level)| {
+            let level = level["access_level"].as_u64().unwrap_or(40);
+            access_levels(level, 10 + index)
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "name": name,
+        "deploy_access_levels": deploy,
+        "required_approval_count": 0,
+        "approval_rules": [],
+    }))
+}
+
+/// `PATCH <protected branches>/NAME` (FACTS §5): changes `allow_force_push` and
+/// `code_owner_approval_required` of the rule; 404 for an unknown name.
+fn patch(routes: &HashMap<String, Reply>, path: &str, body: &Value, state: &mut State) -> Response {
+    let not_found = || Response::json(404, r#"{"message":"404 Not found"}"#.to_owned());
+    let Some((list, name)) = path.rsplit_once('/') else {
+        return not_found();
+    };
+    let name = decode(name);
+    let Some(items) =
+        stored_list(routes, list, state).filter(|_| list.ends_with("/protected_branches"))
+    else {
+        return not_found();
+    };
+    let Some(item) = items.iter_mut().find(|item| item["name"] == name.as_str()) else {
+        return not_found();
+    };
+    for field in ["allow_force_push", "code_owner_approval_required"] {
+        if let Some(value) = body.get(field) {
+            item[field] = value.clone();
+        }
+    }
     Response::json(200, item.to_string())
 }
 
@@ -492,9 +740,12 @@ fn page(items: &[Value], path: &str, query: &str) -> Response {
 fn write(mut stream: &TcpStream, response: &Response) {
     let reason = match response.status {
         200 => "OK",
+        201 => "Created",
+        400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
         409 => "Conflict",
         429 => "Too Many Requests",
         _ => "Error",

@@ -8,6 +8,7 @@ mod common;
 mod fake_gitlab;
 mod gitlab_ci_local;
 mod init;
+mod init_apply;
 mod init_pipelines;
 mod lint;
 mod meltano;

@@ -49,6 +49,7 @@ mod tests {
                     name: (*name).into(),
                     push_access_levels: Vec::new(),
                     merge_access_levels: Vec::new(),
+                    allow_force_push: None,
                 })
                 .collect(),
         );

@@ -65,6 +65,7 @@ mod tests {
             name: "main".into(),
             push_access_levels: level(push),
             merge_access_levels: level(merge),
+            allow_force_push: None,
         }]);
         run(check, &data)
     }

@@ -1,0 +1,128 @@
+//! Protected branches and protected environments of a project (FACTS §5): reading them, and
+//! the changes `init --apply` makes: protecting a branch for Maintainers
+//! (`POST /projects/:id/protected_branches`), forbidding force pushes on a rule
+//! (`PATCH /projects/:id/protected_branches/:name`), and protecting an environment for
+//! Maintainers (`POST /projects/:id/protected_environments`, Premium).
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::json;
+
+use super::client::{Client, Error};
+use super::project::PROJECT_MAINTAINER;
+use super::variables::PROJECT_MAINTAINER_API;
+use crate::audit::model::{ProtectedBranch, ProtectedEnvironment};
+
+/// The Maintainer role's access level.
+pub const MAINTAINER: u32 = 40;
+
+/// `GET /projects/:id` as far as the default branch goes.
+#[derive(Debug, Deserialize)]
+struct DefaultBranch {
+    #[serde(default)]
+    default_branch: Option<String>,
+}
+
+/// The project's default branch (`None` in an empty repository).
+pub async fn default_branch(client: &Client, project: &str) -> Result<Option<String>, Error> {
+    let info: DefaultBranch = client
+        .get(
+            &["projects", project],
+            PROJECT_MAINTAINER,
+            &format!("project {project}"),
+        )
+        .await?;
+    Ok(info.default_branch.filter(|name| !name.is_empty()))
+}
+
+/// `GET /projects/:id/protected_branches`, every page.
+pub async fn protected_branches(
+    client: &Client,
+    project: &str,
+) -> Result<Vec<ProtectedBranch>, Error> {
+    list(client, project, "protected_branches").await
+}
+
+/// `GET /projects/:id/protected_environments`, every page; see [`needs_premium`] for its
+/// errors on GitLab Free.
+pub async fn protected_environments(
+    client: &Client,
+    project: &str,
+) -> Result<Vec<ProtectedEnvironment>, Error> {
+    list(client, project, "protected_environments").await
+}
+
+/// Whether `err` is the way GitLab refuses a Premium endpoint (403 or 404) on Free, or to a user
+/// without the role: the caller says so and goes on.
+pub fn needs_premium(err: &Error) -> bool {
+    matches!(err, Error::Forbidden { .. } | Error::NotFound { .. })
+}
+
+/// `POST /projects/:id/protected_branches`: `name` protected, push and merge by Maintainers
+/// only, no force push.
+pub async fn protect_branch(client: &Client, project: &str, name: &str) -> Result<(), Error> {
+    let body = json!({
+        "name": name,
+        "push_access_level": MAINTAINER,
+        "merge_access_level": MAINTAINER,
+        "allow_force_push": false,
+    });
+    write(
+        client,
+        Method::POST,
+        &["projects", project, "protected_branches"],
+        &body,
+        &format!("project {project}"),
+    )
+    .await
+}
+
+/// `PATCH /projects/:id/protected_branches/:name` with `allow_force_push: false`.
+pub async fn forbid_force_push(client: &Client, project: &str, name: &str) -> Result<(), Error> {
+    let body = json!({ "allow_force_push": false });
+    let what = format!("protected branch {name} of project {project}");
+    let segments = ["projects", project, "protected_branches", name];
+    write(client, Method::PATCH, &segments, &body, &what).await
+}
+
+/// `POST /projects/:id/protected_environments`: `name` deployable by Maintainers only.
+pub async fn protect_environment(client: &Client, project: &str, name: &str) -> Result<(), Error> {
+    let body = json!({
+        "name": name,
+        "deploy_access_levels": [{ "access_level": MAINTAINER }],
+    });
+    let what = format!("project {project} (protected environments need GitLab Premium)");
+    let segments = ["projects", project, "protected_environments"];
+    write(client, Method::POST, &segments, &body, &what).await
+}
+
+/// `METHOD segments` with `body`, a change to the project (Maintainer, api scope); the answer is
+/// not read.
+pub(super) async fn write(
+    client: &Client,
+    method: Method,
+    segments: &[&str],
+    body: &serde_json::Value,
+    what: &str,
+) -> Result<(), Error> {
+    client
+        .send_json::<IgnoredAny>(method, segments, &[], body, PROJECT_MAINTAINER_API, what)
+        .await?;
+    Ok(())
+}
+
+/// `GET /projects/:id/<resource>`, every page.
+async fn list<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    project: &str,
+    resource: &str,
+) -> Result<Vec<T>, Error> {
+    client
+        .get_all(
+            &["projects", project, resource],
+            PROJECT_MAINTAINER,
+            &format!("project {project}"),
+        )
+        .await
+}
