@@ -97,3 +97,17 @@ impl Drop for Started {
         }
     }
 }
+
+/// Reads all of `pipe` on a thread (so two pipes of one child never block each other).
+pub fn read_all(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// What a [`read_all`] thread read.
+pub fn join(handle: thread::JoinHandle<Vec<u8>>) -> Vec<u8> {
+    handle.join().expect("the output reader thread")
+}

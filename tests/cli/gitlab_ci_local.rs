@@ -67,14 +67,15 @@
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::common::{join, read_all};
 
 /// Longest a single gitlab-ci-local run may take (a `--list-json` takes about 1 s, most of it
 /// the schema validation).
@@ -1046,18 +1047,6 @@ fn run_to_end(mut command: Command) -> Output {
         stdout: join(stdout),
         stderr: join(stderr),
     }
-}
-
-fn read_all(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
-        buf
-    })
-}
-
-fn join(handle: JoinHandle<Vec<u8>>) -> Vec<u8> {
-    handle.join().expect("the output reader thread")
 }
 
 /// `value` as a JSON string, which is also a YAML double-quoted scalar.

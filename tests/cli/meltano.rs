@@ -12,7 +12,6 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -22,6 +21,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tempfile::TempDir;
+
+use crate::common::{join, read_all};
 
 /// A DSN with a password, as a tap's driver puts it in an error message.
 const DSN: &str = "postgresql://etl:S3cr3t-Pw!x@db.example:5432/prod";
@@ -676,18 +677,6 @@ impl Running {
             stderr: join(self.stderr),
         }
     }
-}
-
-fn read_all(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
-        buf
-    })
-}
-
-fn join(handle: JoinHandle<Vec<u8>>) -> Vec<u8> {
-    handle.join().expect("the output reader thread")
 }
 
 fn copy_tree(from: &Path, to: &Path) {
