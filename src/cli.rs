@@ -279,6 +279,12 @@ pub struct InitArgs {
     #[arg(long, value_name = "NAME")]
     pub production_env: Option<String>,
 
+    /// What the production run (and the staging one) runs: a Meltano job, or blocks such as
+    /// `tap-x target-y`. Default: the project's job (among several: `elt`), else each extractor
+    /// into the first loader. Schedules run what they name.
+    #[arg(long, value_name = "TASKS", conflicts_with = "command")]
+    pub run: Option<String>,
+
     /// Another CI/CD variable the jobs need, planned like the credentials found (repeatable).
     #[arg(long = "variable", value_name = "NAME", value_parser = parse_variable_name)]
     pub variables: Vec<String>,

@@ -184,7 +184,12 @@ fn meltano_jobs(
     let review = project
         .review_environment()
         .filter(|r| Some(*r) != production);
-    let default_run = project.default_run();
+    let default_run = match &args.run {
+        Some(run) => Some(run.split_whitespace().map(str::to_owned).collect()),
+        None => project
+            .default_run()
+            .map_err(|message| format!("{}: {message}", path.display()))?,
+    };
     let job = |name: String, run: &[String], schedule: Option<&str>, review: Option<&str>| {
         let meltano_environment = review.or(production);
         let mut command = vec!["meltano".to_owned()];

@@ -247,22 +247,38 @@ impl MeltanoProject {
             .map(String::as_str)
     }
 
-    /// What a run without a schedule runs: every job, else each extractor into the first
-    /// loader; `None` when the project has neither.
-    pub fn default_run(&self) -> Option<Vec<String>> {
-        if !self.jobs.is_empty() {
-            return Some(self.jobs.clone());
+    /// What a run without a schedule runs: the project's one job, or among several the one
+    /// named `elt`, `el`, `default` or `main`, else each extractor into the first loader.
+    /// `Err` lists the jobs when none of them stands out; `Ok(None)` when there is nothing to
+    /// run at all.
+    pub fn default_run(&self) -> Result<Option<Vec<String>>, String> {
+        const USUAL_JOB_NAMES: [&str; 4] = ["elt", "el", "default", "main"];
+        match self.jobs.as_slice() {
+            [] => {}
+            [job] => return Ok(Some(vec![job.clone()])),
+            jobs => {
+                return USUAL_JOB_NAMES
+                    .iter()
+                    .find_map(|usual| jobs.iter().find(|job| job == usual))
+                    .map(|job| Some(vec![job.clone()]))
+                    .ok_or_else(|| {
+                        format!(
+                            "the project has several jobs ({}): name what production runs with \
+                             --run (a job, or `tap-x target-y`)",
+                            jobs.join(", ")
+                        )
+                    });
+            }
         }
-        let loader = self.loaders.first()?;
-        if self.extractors.is_empty() {
-            return None;
-        }
-        Some(
+        let (Some(loader), false) = (self.loaders.first(), self.extractors.is_empty()) else {
+            return Ok(None);
+        };
+        Ok(Some(
             self.extractors
                 .iter()
                 .flat_map(|extractor| Self::pair(extractor, loader, &self.pseudonymizers))
                 .collect(),
-        )
+        ))
     }
 }
 
@@ -318,7 +334,7 @@ schedules:
         assert_eq!(project.schedules[1].interval.as_deref(), Some("0 * * * *"));
         assert_eq!(project.production_environment(None), Ok(Some("prod")));
         assert_eq!(project.review_environment(), Some("staging"));
-        assert_eq!(project.default_run(), Some(vec!["nightly".to_owned()]));
+        assert_eq!(project.default_run(), Ok(Some(vec!["nightly".to_owned()])));
         assert!(project.production_environment(Some("live")).is_err());
     }
 
@@ -348,13 +364,24 @@ schedules:
         );
         assert_eq!(
             project.default_run(),
-            Some(
+            Ok(Some(
                 ["tap-a", "target-x", "tap-b", "target-x"]
                     .map(str::to_owned)
                     .to_vec()
-            )
+            ))
         );
         assert_eq!(project.production_environment(None), Ok(None));
-        assert_eq!(read("plugins: {}\n").default_run(), None);
+        assert_eq!(read("plugins: {}\n").default_run(), Ok(None));
+    }
+
+    #[test]
+    fn among_several_jobs_the_usual_one_runs_else_the_user_says() {
+        let jobs = |names: &str| read(&format!("jobs: [{names}]\n")).default_run();
+        assert_eq!(
+            jobs("{name: el}, {name: t}, {name: elt}, {name: docs}"),
+            Ok(Some(vec!["elt".to_owned()]))
+        );
+        let err = jobs("{name: a}, {name: b}").expect_err("ambiguous");
+        assert!(err.contains("(a, b)") && err.contains("--run"), "{err}");
     }
 }

@@ -446,3 +446,33 @@ fn component_inputs_are_checked_like_gitlab_checks_them() {
         Some(0)
     );
 }
+
+#[test]
+fn every_corpus_meltano_project_gets_a_valid_clean_pipeline_or_a_clear_error() {
+    let corpus = Path::new(REPO).join("../shared/corpus/meltano");
+    let mut generated = 0;
+    for entry in std::fs::read_dir(&corpus).expect("corpus") {
+        let path = entry.expect("entry").path();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::copy(&path, dir.path().join("meltano.yml")).expect("copy");
+        let out = init_in(dir.path(), &["--stdout", "--image", PINNED_IMAGE]);
+        let stderr = text(&out.stderr);
+        match out.status.code() {
+            Some(0) => {
+                let pipeline = text(&out.stdout);
+                let errors = schema_errors(&pipeline);
+                assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+                let findings = lint_findings(&pipeline);
+                assert!(findings.is_empty(), "{}: {findings:#?}", path.display());
+                generated += 1;
+            }
+            Some(2) => assert!(
+                stderr.contains("meltano.yml: ") && !stderr.contains("internal error"),
+                "{}: {stderr}",
+                path.display()
+            ),
+            other => panic!("{}: exit {other:?}\n{stderr}", path.display()),
+        }
+    }
+    assert!(generated >= 3, "most corpus projects get a pipeline");
+}
