@@ -7,6 +7,7 @@ mod init;
 mod init_apply;
 mod lint;
 mod output;
+mod pseudonymize;
 mod selection;
 
 use std::env;
@@ -34,6 +35,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Lint(args) => ExitCode::from(lint::lint(args)),
         Command::Audit(args) => ExitCode::from(audit::audit(args)),
         Command::Init(args) => ExitCode::from(init::init(args)),
+        Command::Pseudonymize(args) => ExitCode::from(pseudonymize::pseudonymize(&args)),
     }
 }
 

@@ -39,7 +39,28 @@ pub enum Command {
     /// Write a .gitlab-ci.yml that keeps production credentials on protected refs, and the
     /// plan of the variables and protections it needs.
     Init(InitArgs),
+    /// Hash or drop personal fields in a Singer stream (stdin to stdout): a Meltano mapper.
+    Pseudonymize(PseudonymizeArgs),
 }
+
+/// `ciguard pseudonymize --config FILE`.
+#[derive(Debug, Args)]
+#[command(after_long_help = PSEUDONYMIZE_AFTER_HELP)]
+pub struct PseudonymizeArgs {
+    /// The config (YAML, or the JSON file Meltano gives a mapper): the variable that holds the
+    /// key, and per stream the fields to hash, drop and keep.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+const PSEUDONYMIZE_AFTER_HELP: &str = "\
+Reads Singer messages (one JSON object per line) on stdin and writes them on stdout, with the
+configured fields of each record replaced by HMAC-SHA-256 hashes or dropped, and each SCHEMA
+rewritten to match. The key comes from the environment variable the config names in `key_env`
+(at least 32 bytes), never from the config itself.
+
+Exit status: 0 done; 2 bad config, missing or short key, or bad input (the message gives the
+line number, never a value). Config reference and the Meltano mapper setup: docs/pseudonymize.md.";
 
 /// `ciguard run [OPTIONS] -- COMMAND [ARGS...]`.
 #[derive(Debug, Args)]

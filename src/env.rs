@@ -1,8 +1,10 @@
 //! Every environment variable ciguard reads or sets, by name.
 //!
 //! Besides these, `ciguard run` reads the whole environment once to find credentials by name (see
-//! [`crate::run::secrets`]), and `ciguard init --apply --values-from-env` reads the variables named
-//! like those of its setup plan; neither prints a value it finds there.
+//! [`crate::run::secrets`]); `ciguard init --apply --values-from-env` reads the variables named
+//! like those of its setup plan; `ciguard pseudonymize` reads its HMAC key from the variable its
+//! config names in `key_env` (see [`crate::pseudonymize::config`]). None prints a value it finds
+//! there.
 
 /// `--min-secret-length`, when the flag is not given.
 pub const CIGUARD_MIN_SECRET_LENGTH: &str = "CIGUARD_MIN_SECRET_LENGTH";

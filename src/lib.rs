@@ -3,8 +3,8 @@
 //! The library holds every part of the `ciguard` binary; `main.rs` only parses the command line
 //! and maps the result to an exit status. Data flows one way: sources (the GitLab API through
 //! `gitlab`, YAML files, a child's output) go to analysers (`audit`, `lint`, `scrub`), whose
-//! `findings` `report` renders; `run` supervises a child through a scrubber. Only `app` knows
-//! them all.
+//! `findings` `report` renders; `run` supervises a child through a scrubber; `pseudonymize`
+//! filters a Singer stream. Only `app` knows them all.
 
 pub mod app;
 pub mod audit;
@@ -16,6 +16,7 @@ pub mod findings;
 pub mod generate;
 pub mod gitlab;
 pub mod lint;
+pub mod pseudonymize;
 pub mod report;
 pub mod run;
 pub mod scrub;

@@ -75,12 +75,21 @@ struct PluginEntry {
     name: String,
     #[serde(default)]
     config: Option<BTreeMap<String, ConfigValue>>,
+    /// A mapper's mappings: `ciguard pseudonymize` ones name their key's variable (`key_env`).
+    #[serde(default)]
+    mappings: Option<Vec<Mapping>>,
     #[serde(default)]
     namespace: Option<String>,
     #[serde(default)]
     inherit_from: Option<String>,
     #[serde(default)]
     settings: Option<Vec<Setting>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Mapping {
+    #[serde(default)]
+    config: Option<BTreeMap<String, ConfigValue>>,
 }
 
 /// A value under a plugin's `config:`: only a whole `$VAR` / `${VAR}` reference is kept.
@@ -155,10 +164,21 @@ pub fn sensitive_env_names(project_root: &Path) -> Result<BTreeSet<String>, Proj
         }
     };
     let mut names = BTreeSet::new();
-    for_each_definition(project_root, &path, &text, |_, name, definition| {
-        let prefixes = [Some(name), definition.namespace.as_deref()];
+    for_each_entry(project_root, &path, &text, |_, entry, definition| {
+        let prefixes = [Some(entry.name.as_str()), definition.namespace.as_deref()];
         for setting in definition.settings.iter().filter(|s| s.is_sensitive()) {
             add_env_names(&mut names, &prefixes, setting);
+        }
+        // The HMAC key of a pseudonymizing mapping is as secret as a password.
+        let mapping_configs = entry
+            .mappings
+            .iter()
+            .flatten()
+            .filter_map(|m| m.config.as_ref());
+        for config in mapping_configs {
+            if let Some(ConfigValue::Text(name)) = config.get("key_env") {
+                names.insert(name.clone());
+            }
         }
     })?;
     Ok(names)
@@ -574,6 +594,15 @@ plugins:
             names(&dir),
             ["TARGET_SF_PRIVATE_KEY", "TARGET_SNOWFLAKE_PRIVATE_KEY"]
         );
+    }
+
+    #[test]
+    fn the_key_variable_of_a_pseudonymizing_mapping_is_sensitive() {
+        let dir = project(
+            "plugins:\n  mappers:\n  - name: ciguard-pseudonymize\n    mappings:\n    - name: pii\n      config:\n        key_env: PII_HMAC_KEY\n        streams: {}\n",
+        );
+        let names = sensitive_env_names(dir.path()).expect("reads");
+        assert!(names.contains("PII_HMAC_KEY"), "{names:?}");
     }
 
     #[test]

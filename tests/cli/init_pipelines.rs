@@ -136,6 +136,8 @@ fn each_schedule_runs_its_own_production_job() {
 const PRODUCTION_PASSWORD: &str = "prod-Pw-4c1d9e7f2b";
 const STAGING_PASSWORD: &str = "staging-Pw-8a3b5c7d9e";
 const PRODUCTION_DSN: &str = "postgresql://etl:Dsn-Pw-5e8f1a2b@db.example:5432/prod";
+/// The HMAC key of the fixture's pseudonymizing mapping (`PII_HMAC_KEY`), production scope.
+const PII_KEY: &str = "pii-key-2f8d1c7a9b3e5f60718293a4b5c6d7e8";
 
 #[test]
 fn the_generated_production_job_runs_real_meltano_with_no_secret_in_its_log() {
@@ -184,6 +186,9 @@ fn the_generated_production_job_runs_real_meltano_with_no_secret_in_its_log() {
             ],
         )
         .scoped_variable("TAP_LEAKY_DSN", &[("production", PRODUCTION_DSN)])
+        .scoped_variable("PII_HMAC_KEY", &[("production", PII_KEY)])
+        // The tap's second stream holds personal fields, which the mapping pseudonymizes.
+        .variable("TAP_LEAKY_CUSTOMERS", "true")
         // The tap prints its password on stderr: the leak ciguard run must catch.
         .variable("TAP_LEAKY_ECHO_PASSWORD", "true")
         .run();
@@ -208,14 +213,21 @@ fn the_generated_production_job_runs_real_meltano_with_no_secret_in_its_log() {
         "the echoed password was masked\n{}",
         run.show()
     );
-    assert!(
-        run.log
-            .contains("ciguard run -- meltano --environment=prod run tap-leaky target-jsonl")
-    );
+    // init put the mapping meltano.yml declares between the tap and the target.
+    assert!(run.log.contains(
+        "ciguard run -- meltano --environment=prod run tap-leaky pseudonymize-customers target-jsonl"
+    ));
 
-    let records = landed_records(&root);
+    let records = landed_records(&root, "users");
     let names: Vec<&str> = records.iter().filter_map(|r| r["name"].as_str()).collect();
     assert_eq!(names, ["user1", "user2", "user3"], "the records landed");
+    let customers = landed_records(&root, "customers");
+    assert_eq!(customers.len(), 3);
+    for customer in &customers {
+        let email = customer["email"].as_str().expect("a hashed email");
+        assert!(email.starts_with("k1:") && email.len() == 3 + 64, "{email}");
+        assert!(customer.get("ssn").is_none(), "ssn is dropped");
+    }
 }
 
 #[test]

@@ -12,4 +12,5 @@ mod init_apply;
 mod init_pipelines;
 mod lint;
 mod meltano;
+mod pseudonymize;
 mod run;

@@ -1,6 +1,7 @@
 //! End to end with real Meltano: `ciguard run -- meltano ...` on the project in
-//! `tests/fixtures/meltano` (the leaky test tap and `target-jsonl`), with the credentials given as
-//! environment variables the way a GitLab job gives them.
+//! `tests/fixtures/meltano` (the leaky test tap, `ciguard pseudonymize` as a mapper, and
+//! `target-jsonl`), with the credentials given as environment variables the way a GitLab job
+//! gives them.
 //!
 //! These tests need Meltano and the fixture's plugins, installed by `scripts/install-test-tools`
 //! (`.ci/run` does it). They look for them where `CIGUARD_TEST_MELTANO_VENV` and
@@ -23,6 +24,7 @@ use nix::unistd::Pid;
 use tempfile::TempDir;
 
 use crate::common::{join, read_all};
+use crate::pseudonymize;
 
 /// A DSN with a password, as a tap's driver puts it in an error message.
 const DSN: &str = "postgresql://etl:S3cr3t-Pw!x@db.example:5432/prod";
@@ -285,6 +287,66 @@ fn config_files_left_by_a_killed_meltano_are_removed_and_reported() {
     assert_reports_cleanup(&out);
 }
 
+#[test]
+fn pseudonymize_as_a_meltano_mapper_lands_keyed_hashes_and_no_dropped_field() {
+    let project = Project::new();
+    let out = project.ciguard_meltano(
+        &["run", "tap-leaky", "pseudonymize-customers", "target-jsonl"],
+        &[
+            ("TAP_LEAKY_CUSTOMERS", "true"),
+            ("TAP_LEAKY_ROWS", "4"),
+            (pseudonymize::KEY_ENV, pseudonymize::KEY),
+        ],
+    );
+
+    assert_no_secret(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let customers = project.landed("customers");
+    assert_eq!(customers.len(), 4, "{}", show(&out));
+    for (customer, id) in customers.iter().zip(1..) {
+        // tap-leaky writes ` Customer{id}@Example.COM ` and `+1 (555) 010-{id:04}`; the mapping
+        // normalises both before hashing.
+        let email = pseudonymize::python_hmac(&format!("customer{id}@example.com"));
+        let phone = pseudonymize::python_hmac(&format!("1555010{id:04}"));
+        let expected = serde_json::json!({
+            "id": id,
+            "email": format!("k1:{email}"),
+            "phone": format!("k1:{phone}"),
+            "name": format!("customer{id}"),
+            "address": {"city": "Springfield"},
+        });
+        assert_eq!(customer, &expected, "{}", show(&out));
+    }
+    let landed = fs::read_dir(project.root().join("output"))
+        .expect("the output directory")
+        .map(|entry| fs::read_to_string(entry.expect("an entry").path()).expect("a file"))
+        .collect::<String>();
+    for clear in [
+        "Example.COM",
+        "example.com",
+        "(555)",
+        "078-05-",
+        "Main Street",
+    ] {
+        for (what, content) in [
+            ("landed records", landed.as_str()),
+            ("stdout", &text(&out.stdout)),
+            ("stderr", &text(&out.stderr)),
+        ] {
+            assert!(
+                !content.contains(clear),
+                "{what} hold {clear:?}\n{}",
+                show(&out)
+            );
+        }
+    }
+    assert_eq!(
+        project.records(),
+        vec![1, 2, 3, 4],
+        "the users stream passed the mapper unchanged"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
@@ -413,6 +475,7 @@ pub fn tools() -> Tools {
         prepared.join("meltano.yml"),
         prepared.join(".meltano/extractors/tap-leaky/venv/bin/tap-leaky"),
         prepared.join(".meltano/loaders/target-jsonl/venv/bin/target-jsonl"),
+        prepared.join("plugins/ciguard-pseudonymize"),
     ];
     let missing: Vec<String> = needed
         .iter()
@@ -448,13 +511,19 @@ pub fn copy_prepared_project(tools: &Tools, root: &Path) {
     }
 }
 
-/// The records target-jsonl wrote under `root/output`, file by file in name order.
-pub fn landed_records(root: &Path) -> Vec<serde_json::Value> {
+/// The records target-jsonl wrote for `stream` under `root/output`, file by file in name order.
+pub fn landed_records(root: &Path, stream: &str) -> Vec<serde_json::Value> {
     let output = root.join("output");
+    let prefix = format!("{stream}-");
     let mut files: Vec<PathBuf> = fs::read_dir(&output)
         .unwrap_or_else(|err| panic!("target-jsonl wrote no {} ({err})", output.display()))
         .map(|entry| entry.expect("read the output directory").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .filter(|path| {
+            path.extension().is_some_and(|ext| ext == "jsonl")
+                && path
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().starts_with(&prefix))
+        })
         .collect();
     files.sort();
     let mut records = Vec::new();
@@ -512,7 +581,13 @@ impl Project {
                 cmd.env_remove(&name);
             }
         }
+        // Meltano finds ciguard there when it runs it as a mapper (plugins/ciguard-pseudonymize).
+        let ciguard_dir = Path::new(env!("CARGO_BIN_EXE_ciguard"))
+            .parent()
+            .expect("the ciguard binary's directory");
         let mut path = OsString::from(&self.tools.venv_bin);
+        path.push(":");
+        path.push(ciguard_dir);
         if let Some(rest) = std::env::var_os("PATH") {
             path.push(":");
             path.push(rest);
@@ -559,12 +634,17 @@ impl Project {
         Running::spawn(self.command(meltano_args, extra))
     }
 
-    /// The ids of the records target-jsonl wrote, in order.
+    /// The ids of the `users` records target-jsonl wrote, in order.
     fn records(&self) -> Vec<u64> {
-        landed_records(&self.root())
+        self.landed("users")
             .iter()
             .map(|record| record["id"].as_u64().expect("a record has an integer id"))
             .collect()
+    }
+
+    /// The records target-jsonl wrote for `stream`, in order.
+    fn landed(&self, stream: &str) -> Vec<serde_json::Value> {
+        landed_records(&self.root(), stream)
     }
 
     /// Every `*.config.json` under `.meltano/run`.
