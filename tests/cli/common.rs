@@ -111,3 +111,18 @@ pub fn read_all(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<
 pub fn join(handle: thread::JoinHandle<Vec<u8>>) -> Vec<u8> {
     handle.join().expect("the output reader thread")
 }
+
+/// Output bytes as text (lossy), for assertions.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A finished command's status and both streams, for assertion messages.
+pub fn show(out: &std::process::Output) -> String {
+    format!(
+        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}

@@ -75,7 +75,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{join, read_all};
+use crate::common::{join, read_all, show, text};
 
 /// Longest a single gitlab-ci-local run may take (a `--list-json` takes about 1 s, most of it
 /// the schema validation).
@@ -1052,17 +1052,4 @@ fn run_to_end(mut command: Command) -> Output {
 /// `value` as a JSON string, which is also a YAML double-quoted scalar.
 fn json(value: &str) -> String {
     Value::from(value).to_string()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }

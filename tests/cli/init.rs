@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use ciguard::generate::component::{self, InputValue};
 
-use crate::common::{REPO, assert_snapshot, ciguard};
+use crate::common::{REPO, assert_snapshot, ciguard, text};
 
 const SCHEMA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -40,10 +40,6 @@ pub fn init_in(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .expect("run ciguard init")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The pipeline `init --stdout` generates for fixture `name` (a Meltano one, or `command`).

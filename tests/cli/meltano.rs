@@ -23,7 +23,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tempfile::TempDir;
 
-use crate::common::{join, read_all};
+use crate::common::{join, read_all, show, text};
 use crate::pseudonymize;
 
 /// A DSN with a password, as a tap's driver puts it in an error message.
@@ -436,19 +436,6 @@ fn assert_not_reinstalled(out: &Output) {
         "Meltano reinstalled a plugin: .tools/meltano-project is stale; run scripts/install-test-tools\n{}",
         show(out)
     );
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

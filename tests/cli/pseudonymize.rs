@@ -9,7 +9,7 @@ use std::thread;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::common::{PATIENCE, Started, ciguard, lines_of, wait_for_line};
+use crate::common::{PATIENCE, Started, ciguard, lines_of, text, wait_for_line};
 
 /// The key, as a CI/CD variable would hold it.
 pub const KEY: &str = "k3y-for-tests-only-0123456789abcdef-0123456789";
@@ -111,10 +111,6 @@ fn pseudonymize(config: &str, key: Option<&str>, input: &str) -> Output {
     let output = child.wait_with_output().expect("wait for ciguard");
     writer.join().expect("the stdin writer");
     output
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn assert_no_clear_value(output: &Output) {
