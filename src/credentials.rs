@@ -1,5 +1,6 @@
 //! What makes a variable a credential by its name: case-insensitive glob patterns over variable
-//! names (`*` and `?`) and the default list, shared by `run`, `audit` and `lint`.
+//! names (`*` and `?`) and the default list, shared by `run`, `audit` and `lint`; and GitLab's
+//! own wildcards, for protected ref names and environment scopes.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +24,13 @@ pub const DEFAULT_NAME_PATTERNS: &[&str] = &[
     "*CONNECTION_STRING*",
     "*_PWD",
 ];
+
+/// Whether `name` matches a GitLab wildcard (protected ref names, environment scopes): each `*`
+/// matches any run of characters, `/` included; case-sensitive; anchored at both ends.
+pub fn wildcard_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<String> = pattern.split('*').map(regex::escape).collect();
+    regex::Regex::new(&format!("^{}$", parts.join(".*?"))).is_ok_and(|re| re.is_match(name))
+}
 
 /// A pattern such as `*PASSWORD*` or `SNOWFLAKE_?EY`, matched against whole variable names,
 /// ignoring ASCII case. `*` matches any run of characters, `?` exactly one.
@@ -112,6 +120,18 @@ pub(crate) fn glob_match(pattern: &[char], name: &[char]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gitlab_wildcards_match_as_gitlab_does() {
+        assert!(wildcard_matches("*", "production/eu"));
+        assert!(wildcard_matches("release/*", "release/1.2"));
+        assert!(wildcard_matches("*-stable", "14-stable"));
+        assert!(wildcard_matches("main", "main"));
+        assert!(!wildcard_matches("main", "Main"));
+        assert!(!wildcard_matches("release/*", "hotfix/release/1"));
+        assert!(wildcard_matches("prod.*", "prod.eu"));
+        assert!(!wildcard_matches("prod.eu", "prodxeu"));
+    }
 
     fn pattern(p: &str) -> NamePattern {
         p.parse().expect("valid pattern")

@@ -140,6 +140,10 @@ fn project_variables(args: &LintArgs) -> Result<Vec<KnownVariable>, String> {
             key: variable.key.clone(),
             protected: variable.protected,
             masked: variable.masked,
+            environment_scope: variable
+                .environment_scope
+                .clone()
+                .unwrap_or_else(|| "*".to_owned()),
         })
         .collect())
 }

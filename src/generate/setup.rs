@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::plan::{PlannedVariable, SetupPlan, Storage};
-use crate::audit::checks::wildcard_matches;
 use crate::audit::maskable::{Maskability, assess};
 use crate::audit::model::{
     AccessLevel, ProtectedBranch, ProtectedEnvironment, Variable, VariableType,
 };
+use crate::credentials::wildcard_matches;
 use crate::gitlab::NewVariable;
 use crate::secret::Secret;
 

@@ -41,6 +41,8 @@ pub struct KnownVariable {
     pub protected: bool,
     /// GitLab masks it in job logs: someone declared it a secret.
     pub masked: bool,
+    /// The environments whose jobs get it (`*`: every job; a GitLab wildcard).
+    pub environment_scope: String,
 }
 
 impl Default for Knowledge {
@@ -78,15 +80,23 @@ impl Knowledge {
                 .any(|v| v.masked && v.key == name)
     }
 
-    /// Whether the project has a variable of this name and every one of its scopes is protected,
-    /// so that no unprotected ref, merge-request pipelines included, receives it.
-    pub fn is_protected_variable(&self, name: &str) -> bool {
-        let mut same_key = self
+    /// Whether the project has a variable of this name that a job in `environment` (`None`:
+    /// a job without one) receives, and every such one is protected, so that no unprotected
+    /// ref, merge-request pipelines included, gives it to that job. A job without an environment
+    /// receives only `*`-scoped rows; a job with one, the rows whose scope matches its name. An
+    /// environment name with variables in it could match any scope: every row counts then.
+    pub fn is_protected_variable(&self, name: &str, environment: Option<&str>) -> bool {
+        let reaches = |scope: &str| match environment {
+            None => scope == "*",
+            Some(environment) if environment.contains('$') => true,
+            Some(environment) => crate::credentials::wildcard_matches(scope, environment),
+        };
+        let mut received = self
             .project_variables
             .iter()
-            .filter(|v| v.key == name)
+            .filter(|v| v.key == name && reaches(&v.environment_scope))
             .peekable();
-        same_key.peek().is_some() && same_key.all(|v| v.protected)
+        received.peek().is_some() && received.all(|v| v.protected)
     }
 
     /// Whether an environment of this name is production.
@@ -142,6 +152,41 @@ mod tests {
     use super::*;
 
     const RULES_DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md");
+
+    #[test]
+    fn a_variable_is_protected_for_the_environments_its_scopes_reach() {
+        let row = |scope: &str, protected: bool| KnownVariable {
+            key: "DB_PASSWORD".to_owned(),
+            protected,
+            masked: true,
+            environment_scope: scope.to_owned(),
+        };
+        let knowledge = Knowledge {
+            project_variables: vec![row("*", true), row("staging", false), row("prod*", true)],
+            ..Knowledge::default()
+        };
+        let protected = |environment| knowledge.is_protected_variable("DB_PASSWORD", environment);
+        assert!(
+            protected(None),
+            "a job without environment gets only the `*` row"
+        );
+        assert!(
+            protected(Some("production")),
+            "`*` and `prod*`, both protected"
+        );
+        assert!(
+            !protected(Some("staging")),
+            "the staging row is not protected"
+        );
+        assert!(
+            !protected(Some("review/$CI_COMMIT_REF_SLUG")),
+            "could be any scope"
+        );
+        assert!(
+            !knowledge.is_protected_variable("OTHER", None),
+            "unknown: not known protected"
+        );
+    }
 
     /// `docs/rules.md` as the rules themselves describe them.
     fn rules_doc() -> String {

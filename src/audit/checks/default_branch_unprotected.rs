@@ -1,6 +1,7 @@
 //! `default-branch-unprotected`: no protected branch rule matches the default branch.
 
-use super::{Context, wildcard_matches};
+use super::Context;
+use crate::credentials::wildcard_matches;
 use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.

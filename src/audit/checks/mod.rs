@@ -187,13 +187,6 @@ impl Assessed<'_> {
     }
 }
 
-/// Whether `name` matches a GitLab wildcard (protected ref names, environment scopes): each `*`
-/// matches any run of characters, `/` included; case-sensitive; anchored at both ends.
-pub fn wildcard_matches(pattern: &str, name: &str) -> bool {
-    let parts: Vec<String> = pattern.split('*').map(regex::escape).collect();
-    regex::Regex::new(&format!("^{}$", parts.join(".*?"))).is_ok_and(|re| re.is_match(name))
-}
-
 #[cfg(test)]
 pub(crate) mod testing {
     //! Typed model values for the checks' tests.
@@ -259,22 +252,5 @@ pub(crate) mod testing {
         let mut out = Vec::new();
         check(&cx, &mut out);
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wildcards_match_as_gitlab_does() {
-        assert!(wildcard_matches("*", "production/eu"));
-        assert!(wildcard_matches("release/*", "release/1.2"));
-        assert!(wildcard_matches("*-stable", "14-stable"));
-        assert!(wildcard_matches("main", "main"));
-        assert!(!wildcard_matches("main", "Main"));
-        assert!(!wildcard_matches("release/*", "hotfix/release/1"));
-        assert!(wildcard_matches("prod.*", "prod.eu"));
-        assert!(!wildcard_matches("prod.eu", "prodxeu"));
     }
 }

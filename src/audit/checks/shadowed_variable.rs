@@ -1,7 +1,8 @@
 //! `shadowed-variable`: a variable that one with the same key at a level of higher precedence
 //! (instance < ancestor groups, top down < project) overrides in every environment it reaches.
 
-use super::{Assessed, Context, wildcard_matches};
+use super::{Assessed, Context};
+use crate::credentials::wildcard_matches;
 use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.

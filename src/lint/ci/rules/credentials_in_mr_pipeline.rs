@@ -20,9 +20,14 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if !reach.merge_requests {
             continue;
         }
-        // With `--gitlab`, protected variables are known not to reach these pipelines.
+        // With `--gitlab`, protected variables (for this job's environment) are known not to
+        // reach these pipelines.
+        let environment = job.environment().map(|e| e.name);
         let mut credentials = cx.credentials_used(job);
-        credentials.retain(|name| !cx.knowledge.is_protected_variable(name));
+        credentials.retain(|name| {
+            !cx.knowledge
+                .is_protected_variable(name, environment.as_deref())
+        });
         if credentials.is_empty() {
             continue;
         }
