@@ -3,11 +3,13 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 
 use crate::secret::Secret;
 
@@ -168,6 +170,9 @@ pub struct Client {
     http: reqwest::Client,
     api: Url,
     token: HeaderValue,
+    /// When the instance said its rate limit is used up (`RateLimit-Remaining: 0`): no request
+    /// leaves before this (its `RateLimit-Reset`). Shared by every clone of the client.
+    paused_until: Arc<Mutex<Option<Instant>>>,
 }
 
 /// One successful answer.
@@ -199,7 +204,12 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|err| Error::Setup(describe(err)))?;
-        Ok(Self { http, api, token })
+        Ok(Self {
+            http,
+            api,
+            token,
+            paused_until: Arc::default(),
+        })
     }
 
     /// `GET segments` (each URL-encoded, so a path `a/b` becomes `a%2Fb`) as one object.
@@ -314,7 +324,12 @@ impl Client {
         loop {
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
-            let wait = match self.send_once(method, url, body).await {
+            self.wait_for_rate_limit().await;
+            let answer = self.send_once(method, url, body).await;
+            if let Ok((_, headers, _)) = &answer {
+                self.note_rate_limit(headers);
+            }
+            let wait = match answer {
                 Ok((status, headers, body)) if status.is_success() => {
                     return Ok(Page { headers, body });
                 }
@@ -350,6 +365,34 @@ impl Client {
     }
 
     /// One request: status, headers and the whole body.
+    /// Waits while the instance's rate limit is used up.
+    async fn wait_for_rate_limit(&self) {
+        let until = *self.paused_until.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// After an answer saying `RateLimit-Remaining: 0`, pauses every request until its
+    /// `RateLimit-Reset`, instead of spending them on 429s.
+    fn note_rate_limit(&self, headers: &HeaderMap) {
+        let remaining = headers
+            .get("ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if remaining != Some(0) {
+            return;
+        }
+        let Some(wait) = rate_limit_wait(headers) else {
+            return;
+        };
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(PoisonError::into_inner);
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
     async fn send_once(
         &self,
         method: &Method,

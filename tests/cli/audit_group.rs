@@ -181,7 +181,7 @@ fn instance_variables_without_admin_exit_2_saying_so() {
 }
 
 #[test]
-fn a_rate_limited_server_is_waited_for() {
+fn a_used_up_rate_limit_pauses_requests_instead_of_spending_them_on_429s() {
     let options = Options {
         latency: Duration::ZERO,
         rate_limit: Some(3),
@@ -196,5 +196,13 @@ fn a_rate_limited_server_is_waited_for() {
         .output()
         .expect("run ciguard audit");
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
-    assert!(server.throttled() > 0, "the limit was never reached");
+    assert!(
+        server.requests().len() > 3,
+        "more requests than the limit allows in a second"
+    );
+    assert_eq!(
+        server.throttled(),
+        0,
+        "RateLimit-Remaining: 0 paused the client until RateLimit-Reset"
+    );
 }
