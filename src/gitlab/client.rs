@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -170,9 +171,11 @@ pub struct Client {
     http: reqwest::Client,
     api: Url,
     token: HeaderValue,
-    /// When the instance said its rate limit is used up (`RateLimit-Remaining: 0`): no request
-    /// leaves before this (its `RateLimit-Reset`). Shared by every clone of the client.
+    /// When the instance said its rate limit is used up: no request leaves before this (its
+    /// `RateLimit-Reset`). Shared by every clone of the client.
     paused_until: Arc<Mutex<Option<Instant>>>,
+    /// Requests sent and not answered yet, by every clone of the client.
+    in_flight: Arc<AtomicUsize>,
 }
 
 /// One successful answer.
@@ -209,6 +212,7 @@ impl Client {
             api,
             token,
             paused_until: Arc::default(),
+            in_flight: Arc::default(),
         })
     }
 
@@ -325,7 +329,9 @@ impl Client {
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
             self.wait_for_rate_limit().await;
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
             let answer = self.send_once(method, url, body).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
             if let Ok((_, headers, _)) = &answer {
                 self.note_rate_limit(headers);
             }
@@ -367,27 +373,35 @@ impl Client {
     /// One request: status, headers and the whole body.
     /// Waits while the instance's rate limit is used up.
     async fn wait_for_rate_limit(&self) {
-        let until = *self.paused_until.lock().unwrap_or_else(PoisonError::into_inner);
+        let until = *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(until) = until {
             tokio::time::sleep_until(until).await;
         }
     }
 
-    /// After an answer saying `RateLimit-Remaining: 0`, pauses every request until its
-    /// `RateLimit-Reset`, instead of spending them on 429s.
+    /// After an answer whose `RateLimit-Remaining` the requests already in flight will use up,
+    /// pauses every further request until its `RateLimit-Reset`, instead of spending them on
+    /// 429s.
     fn note_rate_limit(&self, headers: &HeaderMap) {
         let remaining = headers
             .get("ratelimit-remaining")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if remaining != Some(0) {
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let in_flight = self.in_flight.load(Ordering::SeqCst);
+        if remaining.is_none_or(|remaining| remaining > in_flight) {
             return;
         }
         let Some(wait) = rate_limit_wait(headers) else {
             return;
         };
         let until = Instant::now() + wait;
-        let mut paused = self.paused_until.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if paused.is_none_or(|current| current < until) {
             *paused = Some(until);
         }
