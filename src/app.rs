@@ -41,8 +41,23 @@ pub fn main(cli: Cli) -> ExitCode {
 
 /// Reports a command line clap rejected (or prints the help or version it asked for).
 pub fn usage_error(err: &clap::Error) -> ExitCode {
-    // Nothing sensible is left to do when the terminal is gone.
-    let _ = err.print();
+    use clap::error::{ContextKind, ErrorKind};
+    // A rejected value may be a secret typed where its name belongs (`--variable NAME=value`):
+    // say which option refused it and why, never the value.
+    let refused_option = (err.kind() == ErrorKind::ValueValidation)
+        .then(|| err.get(ContextKind::InvalidArg))
+        .flatten();
+    if let Some(option) = refused_option {
+        let why = std::error::Error::source(err)
+            .map(|source| format!(": {source}"))
+            .unwrap_or_default();
+        note(format_args!(
+            "invalid value for '{option}'{why} (the value is not repeated: it may be a secret)"
+        ));
+    } else {
+        // Nothing sensible is left to do when the terminal is gone.
+        let _ = err.print();
+    }
     if !err.use_stderr() {
         return ExitCode::SUCCESS;
     }

@@ -400,10 +400,10 @@ fn parse_variable_name(text: &str) -> Result<String, String> {
     if valid {
         Ok(text.to_owned())
     } else {
-        Err(format!(
-            "`{text}` is not a variable name: letters, digits and `_` only (give the name, not \
-             its value)"
-        ))
+        Err(
+            "not a variable name: letters, digits and `_` only (give the name, not its value)"
+                .to_owned(),
+        )
     }
 }
 

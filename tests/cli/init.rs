@@ -332,11 +332,16 @@ fn bad_input_exits_2_saying_what_to_do() {
             "--command",
             "dbt build",
             "--variable",
-            "A=b",
+            "A=hunter2-typed-secret",
         ],
     );
     assert_eq!(out.status.code(), Some(2), "a value is refused as a name");
-    assert!(!text(&out.stderr).contains("A=b") || text(&out.stderr).contains("not a variable"));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("'--variable <NAME>'") && stderr.contains("not a variable name"));
+    assert!(
+        !stderr.contains("hunter2-typed-secret"),
+        "the value is never repeated: {stderr}"
+    );
 }
 
 /// The inputs each component needs beyond its defaults.

@@ -460,3 +460,17 @@ fn stale_meltano_configs_are_removed_after_meltano_ends() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_value_given_where_a_name_belongs_is_refused_without_repeating_it() {
+    let out = ciguard_run(
+        &["--secret-env", "DB_PASSWORD=hunter2-typed-secret"],
+        &["true"],
+    )
+    .output()
+    .expect("run ciguard");
+    assert_eq!(out.status.code(), Some(125), "a usage error of run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("'--secret-env <NAME_OR_GLOB>'"), "{stderr}");
+    assert!(!stderr.contains("hunter2-typed-secret"), "{stderr}");
+}
