@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::env::{CHILD_COLUMNS, COLUMNS, MELTANO_PROJECT_ROOT};
-use crate::run::meltano;
+use crate::meltano;
 use crate::run::secrets::{self, Policy, Source};
 use crate::run::{EXIT_CIGUARD_FAILED, Outcome, Plan, note};
 use crate::scrub::{MatcherBuilder, Stats};

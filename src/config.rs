@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::credentials::NamePattern;
+use crate::diagnostic::FileError;
 use crate::findings::{Finding, Location, Rule, Severity};
 use crate::lint::Knowledge;
 
@@ -54,18 +55,6 @@ pub struct RuleSetting {
     position: Option<(u32, u32)>,
 }
 
-/// Why a configuration file cannot be used: exit status 2, with file:line:col when known.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}{}: {reason}", position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), path = path.display())]
-pub struct ConfigError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line and column, when known.
-    pub position: Option<(u32, u32)>,
-    /// What is wrong and what to do.
-    pub reason: String,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -93,8 +82,8 @@ struct RawRule {
 /// Looks for [`FILE_NAME`] in `start` (a directory, or a file's directory) and each directory
 /// above it up to the repository root (the first directory holding `.git`); outside a
 /// repository, only in `start`. `None` when there is none.
-pub fn discover(start: &Path) -> Result<Option<(PathBuf, Config)>, ConfigError> {
-    let start = std::path::absolute(start).map_err(|err| ConfigError {
+pub fn discover(start: &Path) -> Result<Option<(PathBuf, Config)>, FileError> {
+    let start = std::path::absolute(start).map_err(|err| FileError {
         path: start.to_owned(),
         position: None,
         reason: format!("cannot resolve this path to look for {FILE_NAME}: {err}"),
@@ -120,26 +109,21 @@ pub fn discover(start: &Path) -> Result<Option<(PathBuf, Config)>, ConfigError> 
 
 /// Reads and validates the configuration file at `path` (rule ids are checked separately, by
 /// [`Config::check_rules`], against every rule the caller knows).
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let error = |position: Option<(u32, u32)>, reason: String| ConfigError {
+pub fn load(path: &Path) -> Result<Config, FileError> {
+    let error = |position: Option<(u32, u32)>, reason: String| FileError {
         path: path.to_owned(),
         position,
         reason,
     };
     let text = std::fs::read_to_string(path)
         .map_err(|err| error(None, format!("cannot read it: {err}")))?;
-    let mut options = serde_saphyr::Options::default();
-    options.with_snippet = false;
-    let raw: Option<RawConfig> =
-        serde_saphyr::from_str_with_options(&text, options).map_err(|err| {
-            let message = err.to_string();
-            let first_line = message.lines().next().unwrap_or_default();
-            let what = first_line.split(" at line ").next().unwrap_or_default();
-            error(
-                err.location().map(|at| position(&at)),
-                format!("invalid {FILE_NAME}: {what}; see docs/configuration.md"),
-            )
-        })?;
+    let raw: Option<RawConfig> = crate::yaml::deserialize(&text).map_err(|err| {
+        let what = crate::yaml::describe_error(&err);
+        error(
+            err.location().map(|at| position(&at)),
+            format!("invalid {FILE_NAME}: {what}; see docs/configuration.md"),
+        )
+    })?;
     let Some(raw) = raw else {
         return Ok(Config {
             path: path.to_owned(),
@@ -236,13 +220,13 @@ impl Config {
     }
 
     /// An error for the first rule id in `rules:` that is not one of `known`.
-    pub fn check_rules(&self, known: &[&Rule]) -> Result<(), ConfigError> {
+    pub fn check_rules(&self, known: &[&Rule]) -> Result<(), FileError> {
         match self
             .rules
             .iter()
             .find(|(id, _)| !known.iter().any(|rule| rule.id == id.as_str()))
         {
-            Some((id, setting)) => Err(ConfigError {
+            Some((id, setting)) => Err(FileError {
                 path: self.path.clone(),
                 position: setting.position,
                 reason: format!(
@@ -383,7 +367,7 @@ ignore: [ \"tests/fixtures/**\" ]
         path
     }
 
-    fn load_text(text: &str) -> Result<Config, ConfigError> {
+    fn load_text(text: &str) -> Result<Config, FileError> {
         let dir = tempfile::tempdir().expect("temp dir");
         load(&write(dir.path(), text))
     }

@@ -13,12 +13,12 @@ use tokio::task::JoinSet;
 
 use super::output::{self, EXIT_FAILED};
 use super::selection;
-use crate::audit::model::VariableSet;
 use crate::audit::{self, AuditData};
 use crate::cli::{AuditArgs, GitlabArgs};
 use crate::env::{CI_JOB_TOKEN, CI_PROJECT_ID, CI_SERVER_URL, GITLAB_TOKEN};
 use crate::findings::{ApiLevel, FindingSet};
 use crate::gitlab;
+use crate::gitlab::types::VariableSet;
 use crate::run::note;
 
 /// The GitLab instance when neither `--gitlab-url`, `GITLAB_URL` nor `CI_SERVER_URL` says.

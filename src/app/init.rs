@@ -15,7 +15,7 @@ use crate::generate::diff;
 use crate::generate::meltano::MeltanoProject;
 use crate::generate::pipeline::{self, EltJob, Pipeline, Tier};
 use crate::generate::plan::{Need, SetupPlan};
-use crate::run::meltano::PROJECT_FILE;
+use crate::meltano::PROJECT_FILE;
 use crate::run::note;
 
 /// The GitLab environment production ELT jobs deploy to.

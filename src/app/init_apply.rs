@@ -9,12 +9,12 @@ use std::env;
 use std::io::{self, Write};
 
 use super::audit::{client, runtime};
-use crate::audit::model::{ProtectedBranch, ProtectedEnvironment, Variable};
 use crate::cli::InitApplyArgs;
 use crate::env::CI_PROJECT_ID;
 use crate::generate::plan::SetupPlan;
 use crate::generate::setup::{self, Change, Current, Step, Values};
 use crate::gitlab;
+use crate::gitlab::types::{ProtectedBranch, ProtectedEnvironment, Variable};
 use crate::secret::{REDACTED, Secret};
 
 /// How `init` runs `--apply`: where the plan goes and whether changes are allowed.

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use super::output::{self, EXIT_FAILED};
 use crate::cli::LintArgs;
+use crate::diagnostic::FileError;
 use crate::env::CI_PROJECT_ID;
 use crate::findings::{FileLocation, Finding, FindingSet, Location};
 use crate::gitlab;
-use crate::lint::{self, KnownVariable, LoadError, SourceFile};
+use crate::lint::{self, KnownVariable, SourceFile};
 use crate::run::note;
 use crate::scrub::MatcherBuilder;
 
@@ -148,7 +149,7 @@ fn project_variables(args: &LintArgs) -> Result<Vec<KnownVariable>, String> {
         .collect())
 }
 
-fn report_load_error(err: &LoadError) {
+fn report_load_error(err: &FileError) {
     note(err);
 }
 

@@ -3,7 +3,7 @@
 //! passwords, PEM, JWT), or by a long random-looking value (entropy). A value is looked at
 //! here and nowhere kept.
 
-use crate::audit::model::Variable;
+use crate::gitlab::types::Variable;
 use crate::lint::Knowledge;
 use crate::scrub::{Matcher, MatcherBuilder};
 

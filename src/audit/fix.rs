@@ -101,7 +101,7 @@ fn step(variable: &Assessed<'_>) -> Option<Step> {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{data, plain, project, set};
-    use crate::audit::model::Variable;
+    use crate::gitlab::types::Variable;
 
     fn variable(key: &str, value: Option<&str>, protected: bool, masked: bool) -> Variable {
         Variable {

@@ -7,14 +7,13 @@ pub mod checks;
 pub mod classify;
 pub mod fix;
 pub mod maskable;
-pub mod model;
 pub mod shard;
 
-pub use model::AuditData;
+pub use crate::gitlab::types::AuditData;
 
 use crate::findings::{Finding, Rule};
+use crate::gitlab::types::Variable;
 use crate::lint::Knowledge;
-use model::Variable;
 
 /// Every audit rule. Ids are unique, kebab-case, and each has a section in `docs/audit.md`
 /// (checked by tests).

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use regex::Regex;
 
-use crate::lint::ci::document;
-use crate::lint::yaml::{Entry, Node, Pos, Scalar, Value};
+use crate::yaml::ci;
+use crate::yaml::{Entry, Node, Pos, Scalar, Value};
 
 /// A component: its name (`templates/<name>.yml`) and its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,8 +294,7 @@ fn documents(component: Component) -> Result<(Node, Node), RenderError> {
         component: component.name,
         message,
     };
-    let documents =
-        document::parse(component.source, &path, 0).map_err(|err| fail(err.to_string()))?;
+    let documents = ci::parse(component.source, &path, 0).map_err(|err| fail(err.to_string()))?;
     match <[Node; 2]>::try_from(documents) {
         Ok([spec, body]) => Ok((spec, body)),
         Err(documents) => Err(fail(format!(

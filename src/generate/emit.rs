@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::lint::yaml::{Entry, Node, Pos, Scalar, Value};
+use crate::yaml::{Entry, Node, Pos, Scalar, Value};
 
 /// A top-level section of a generated file: comment lines, then one key and its value.
 #[derive(Debug, Clone)]

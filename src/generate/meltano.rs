@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::credentials::NamePattern;
-use crate::run::meltano::{self as project_file, ProjectError, SecretSetting};
+use crate::diagnostic::FileError;
+use crate::meltano::{self as project_file, SecretSetting};
 
 /// Meltano environment names taken for production, in order of preference.
 const PRODUCTION_NAMES: [&str; 3] = ["prod", "production", "prd"];
@@ -147,7 +148,7 @@ impl MeltanoProject {
         path: &Path,
         text: &str,
         credential_names: &[NamePattern],
-    ) -> Result<Self, ProjectError> {
+    ) -> Result<Self, FileError> {
         let file: ProjectFile = project_file::parse_project(path, text)?;
         let root = path.parent().unwrap_or(Path::new("."));
         let secrets = project_file::secret_settings(root, path, text, |name| {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::component::{self, Component, InputValue, RenderError};
 use super::emit::{self, Section, map, seq, string};
-use crate::lint::yaml::{Entry, Value};
+use crate::yaml::{Entry, Value};
 
 /// The stage of the lint and audit jobs.
 const CHECK_STAGE: &str = "test";

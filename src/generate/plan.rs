@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::run::meltano::SecretSetting;
+use crate::meltano::SecretSetting;
 
 /// What the project must have in GitLab for the generated pipeline to keep its credentials safe.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use super::plan::{PlannedVariable, SetupPlan, Storage};
 use crate::audit::maskable::{Maskability, assess};
-use crate::audit::model::{
-    AccessLevel, ProtectedBranch, ProtectedEnvironment, Variable, VariableType,
-};
 use crate::credentials::wildcard_matches;
 use crate::gitlab::NewVariable;
+use crate::gitlab::types::{
+    AccessLevel, ProtectedBranch, ProtectedEnvironment, Variable, VariableType,
+};
 use crate::secret::Secret;
 
 /// What the project has in GitLab now.
@@ -591,8 +591,8 @@ fn other_scopes(plan: &SetupPlan, variables: &[Variable]) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::model::AccessLevel;
     use crate::generate::plan::Need;
+    use crate::gitlab::types::AccessLevel;
 
     fn plan() -> SetupPlan {
         let needs = [

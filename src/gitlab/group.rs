@@ -9,8 +9,8 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::client::{Client, Error};
-use crate::audit::model::{Variable, VariableSet};
 use crate::findings::ApiLevel;
+use crate::gitlab::types::{Variable, VariableSet};
 
 /// What a 403 on group variables lacks.
 const GROUP_OWNER: &str = "the Owner role on the group (its variables are readable by Owners \

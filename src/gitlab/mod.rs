@@ -9,6 +9,7 @@ mod client;
 mod group;
 mod project;
 mod protection;
+pub mod types;
 mod variables;
 
 pub use client::{Client, Error, Token, TokenError, resolve_token};

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use super::client::{Client, Error};
 use super::group::GroupVariables;
 use crate::audit::AuditData;
-use crate::audit::model::{ProjectSettings, VariableSet};
 use crate::findings::ApiLevel;
+use crate::gitlab::types::{ProjectSettings, VariableSet};
 
 /// What a 403 on a project endpoint lacks.
 pub(super) const PROJECT_MAINTAINER: &str = "the Maintainer role on the project and a token with the \

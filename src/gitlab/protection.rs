@@ -12,7 +12,7 @@ use serde_json::json;
 use super::client::{Client, Error};
 use super::project::PROJECT_MAINTAINER;
 use super::variables::PROJECT_MAINTAINER_API;
-use crate::audit::model::{ProtectedBranch, ProtectedEnvironment};
+use crate::gitlab::types::{ProtectedBranch, ProtectedEnvironment};
 
 /// The Maintainer role's access level.
 pub const MAINTAINER: u32 = 40;

@@ -8,7 +8,7 @@ use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 
 use super::client::{Client, Error};
-use crate::audit::model::Variable;
+use crate::gitlab::types::Variable;
 use crate::secret::Secret;
 
 /// What a 403 on a change to a project lacks.

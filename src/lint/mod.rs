@@ -10,7 +10,6 @@
 pub mod ci;
 pub mod meltano;
 pub mod suppress;
-pub mod yaml;
 
 use std::path::PathBuf;
 
@@ -115,18 +114,6 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The whole file.
     pub text: String,
-}
-
-/// Why a file could not be analysed: exit status 2, with file:line:col when known.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}{}: {reason}", position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), path = path.display())]
-pub struct LoadError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line and column, when the parser knows them.
-    pub position: Option<(u32, u32)>,
-    /// What is wrong and what to do.
-    pub reason: String,
 }
 
 /// Rules whose findings point at a credential value itself: report snippets star it out.

@@ -3,8 +3,8 @@
 //! turned into [`StreamRules`] per stream. Errors point at the line and column.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::path::{Path, PathBuf};
+
+use std::path::Path;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -12,6 +12,7 @@ use serde_saphyr::Spanned;
 
 use super::hash::Normalize;
 use super::rules::{Action, FieldPath, StreamRules, Unlisted};
+use crate::diagnostic::FileError;
 
 /// The `streams` entry that applies to every stream the config does not name.
 pub const ANY_STREAM: &str = "*";
@@ -34,29 +35,6 @@ impl Config {
         self.streams.get(stream).or(self.any_stream.as_ref())
     }
 }
-
-/// A config that cannot be used: where and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line and column, when known.
-    pub position: Option<(u64, u64)>,
-    /// What is wrong and what to do.
-    pub reason: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.position {
-            Some((line, column)) => write!(f, "{}:{line}:{column}: ", self.path.display())?,
-            None => write!(f, "{}: ", self.path.display())?,
-        }
-        f.write_str(&self.reason)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,16 +71,18 @@ struct RawStream {
 }
 
 /// Reads and checks the config file at `path`.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+pub fn load(path: &Path) -> Result<Config, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|err| FileError {
         path: path.to_owned(),
         position: None,
         reason: format!("cannot read the pseudonymize config: {err}"),
     })?;
-    parse(&text).map_err(|(position, reason)| ConfigError {
-        path: path.to_owned(),
-        position,
-        reason,
+    parse(&text).map_err(|(position, reason)| {
+        let err = FileError::new(path, reason);
+        match position {
+            Some((line, column)) => err.at(line, column),
+            None => err,
+        }
     })
 }
 
@@ -114,12 +94,8 @@ fn at(location: &serde_saphyr::Location) -> Option<(u64, u64)> {
 
 /// Parses and checks a config's text (YAML or JSON).
 pub fn parse(text: &str) -> Result<Config, Located> {
-    let mut options = serde_saphyr::Options::default();
-    options.with_snippet = false;
-    let raw: RawConfig = serde_saphyr::from_str_with_options(text, options).map_err(|err| {
-        let message = err.to_string();
-        let first_line = message.lines().next().unwrap_or_default();
-        let what = first_line.split(" at line ").next().unwrap_or_default();
+    let raw: RawConfig = crate::yaml::deserialize(text).map_err(|err| {
+        let what = crate::yaml::describe_error(&err);
         (
             err.location().and_then(|location| at(&location)),
             format!("invalid pseudonymize config: {what}; see docs/pseudonymize.md"),

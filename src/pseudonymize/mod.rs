@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, SyncSender};
 use std::thread;
 
-pub use config::{Config, ConfigError};
+pub use config::Config;
 pub use hash::{Hasher, KeyError, MIN_KEY_BYTES};
 
 use batch::{Batch, Done};

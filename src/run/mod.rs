@@ -8,7 +8,6 @@
 
 pub mod addmask;
 pub mod child;
-pub mod meltano;
 pub mod pump;
 pub mod secrets;
 

@@ -3,8 +3,8 @@
 
 use super::{Assessed, Context};
 use crate::audit::maskable::{self, Maskability};
-use crate::audit::model::VariableType;
 use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::gitlab::types::VariableType;
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -56,7 +56,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{project, run, variable};
-    use crate::audit::model::Variable;
+    use crate::gitlab::types::Variable;
 
     fn unmasked(key: &str, value: &str) -> Variable {
         Variable {

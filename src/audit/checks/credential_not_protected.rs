@@ -41,7 +41,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{plain, project, run, variable};
-    use crate::audit::model::Variable;
+    use crate::gitlab::types::Variable;
 
     #[test]
     fn fires_for_unprotected_credentials_worse_for_production() {

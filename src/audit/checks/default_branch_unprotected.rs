@@ -35,7 +35,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{project, run};
-    use crate::audit::model::{ProjectSettings, ProtectedBranch};
+    use crate::gitlab::types::{ProjectSettings, ProtectedBranch};
 
     fn with(default: &str, protected: &[&str]) -> Vec<Finding> {
         let mut data = project(Vec::new());

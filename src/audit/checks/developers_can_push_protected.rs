@@ -1,8 +1,8 @@
 //! `developers-can-push-protected`: a protected branch rule that lets Developers push or merge.
 
 use super::Context;
-use crate::audit::model::AccessLevel;
 use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::gitlab::types::AccessLevel;
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -50,7 +50,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{project, run};
-    use crate::audit::model::ProtectedBranch;
+    use crate::gitlab::types::ProtectedBranch;
 
     fn level(access_level: u32) -> Vec<AccessLevel> {
         vec![AccessLevel {

@@ -38,7 +38,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{project, run};
-    use crate::audit::model::ProjectSettings;
+    use crate::gitlab::types::ProjectSettings;
 
     fn with(allowed: Option<bool>) -> Vec<Finding> {
         let mut data = project(Vec::new());

@@ -34,7 +34,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{plain, project, run, variable};
-    use crate::audit::model::Variable;
+    use crate::gitlab::types::Variable;
 
     #[test]
     fn fires_for_masked_visible_credentials() {

@@ -16,8 +16,8 @@ pub mod public_job_logs;
 pub mod shadowed_variable;
 
 use crate::audit::classify::{Classifier, Evidence};
-use crate::audit::model::{AuditData, Variable};
 use crate::findings::{ApiLevel, ApiLocation, Confidence, Finding, Location, Rule};
+use crate::gitlab::types::{AuditData, Variable};
 use crate::lint::Knowledge;
 
 /// A check: appends its findings.
@@ -192,7 +192,7 @@ pub(crate) mod testing {
     //! Typed model values for the checks' tests.
 
     use super::*;
-    use crate::audit::model::{VariableSet, VariableType};
+    use crate::gitlab::types::{VariableSet, VariableType};
     use crate::secret::Secret;
 
     /// A well-configured env variable scoped to `*`: protected, masked, hidden, expanded.

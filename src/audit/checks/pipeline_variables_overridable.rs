@@ -2,8 +2,8 @@
 //! project and group variables.
 
 use super::Context;
-use crate::audit::model::OverrideRole;
 use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::gitlab::types::OverrideRole;
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -44,7 +44,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{project, run};
-    use crate::audit::model::ProjectSettings;
+    use crate::gitlab::types::ProjectSettings;
 
     fn with(role: Option<OverrideRole>, restrict: Option<bool>) -> Vec<Finding> {
         let mut data = project(Vec::new());

@@ -41,7 +41,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{project, run, variable};
-    use crate::audit::model::{ProtectedEnvironment, Variable};
+    use crate::gitlab::types::{ProtectedEnvironment, Variable};
 
     fn with(scope: &str, protected: Option<&[&str]>) -> Vec<Finding> {
         let mut data = project(vec![Variable {

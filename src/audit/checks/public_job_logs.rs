@@ -2,8 +2,8 @@
 //! are not masked.
 
 use super::Context;
-use crate::audit::model::Visibility;
 use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::gitlab::types::Visibility;
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -43,7 +43,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{project, run, variable};
-    use crate::audit::model::{ProjectSettings, Variable};
+    use crate::gitlab::types::{ProjectSettings, Variable};
 
     fn with(visibility: Visibility, public_jobs: bool, masked: bool) -> Vec<Finding> {
         let mut data = project(vec![Variable {

@@ -77,8 +77,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{data, run, set, variable};
-    use crate::audit::model::Variable;
     use crate::findings::{ApiLevel, Location};
+    use crate::gitlab::types::Variable;
 
     #[test]
     fn fires_across_levels_worse_when_the_winner_is_weaker() {

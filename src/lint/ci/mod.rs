@@ -2,7 +2,6 @@
 //! source positions ([`document`], [`pipeline`]), judges where each job can run ([`reach`]),
 //! scans its scripts ([`shell`]) and runs every rule under [`rules`], one file per rule.
 
-pub mod document;
 pub mod pipeline;
 pub mod reach;
 pub mod rules;
@@ -11,9 +10,10 @@ pub mod shell;
 use std::collections::HashSet;
 use std::path::Path;
 
+use crate::diagnostic::FileError;
 use crate::findings::{FileLocation, Finding, Location, Rule};
-use crate::lint::{Knowledge, LoadError, SourceFile};
-use document::Pos;
+use crate::lint::{Knowledge, SourceFile};
+use crate::yaml::Pos;
 use pipeline::{Job, Pipeline, ScriptLine};
 use reach::Reach;
 use shell::Command;
@@ -55,7 +55,7 @@ pub struct Analysis {
 }
 
 /// Loads `path` (a .gitlab-ci.yml) and what it includes locally, runs every CI rule.
-pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, LoadError> {
+pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
     let reaches = reach::reaches(&pipeline);
     let context = Context {

@@ -5,8 +5,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::document::{self, Entry, Node, Pos, Value};
-use crate::lint::{LoadError, SourceFile};
+use crate::diagnostic::FileError;
+use crate::lint::SourceFile;
+use crate::yaml::ci::{self, Entry, Node, Pos, Value};
 
 /// Top-level keys that are not jobs.
 const GLOBAL_KEYWORDS: &[&str] = &[
@@ -283,7 +284,7 @@ fn flatten_scalars<'a>(node: &'a Node, depth: usize, out: &mut Vec<&'a Node>) {
 }
 
 /// Loads `path` and the local files it includes.
-pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), LoadError> {
+pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
     let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut loader = Loader {
         root_dir,
@@ -297,7 +298,7 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), LoadError> {
         root: &merged,
         nodes_left: MAX_RESOLVED_NODES,
     };
-    let resolved = resolver.resolve(&merged, 0).map_err(|TooLarge| LoadError {
+    let resolved = resolver.resolve(&merged, 0).map_err(|TooLarge| FileError {
         path: path.to_path_buf(),
         position: None,
         reason: format!(
@@ -327,7 +328,7 @@ struct Loader {
 
 impl Loader {
     /// The file's content with what it includes merged underneath it.
-    fn load_file(&mut self, path: &Path) -> Result<Node, LoadError> {
+    fn load_file(&mut self, path: &Path) -> Result<Node, FileError> {
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         if self.stack.contains(&canonical) {
             let chain: Vec<String> = self
@@ -336,14 +337,14 @@ impl Loader {
                 .chain([&canonical])
                 .map(|p| p.display().to_string())
                 .collect();
-            return Err(LoadError {
+            return Err(FileError {
                 path: path.to_path_buf(),
                 position: None,
                 reason: format!("include cycle: {}", chain.join(" includes ")),
             });
         }
         if self.sources.len() >= MAX_INCLUDED_FILES {
-            return Err(LoadError {
+            return Err(FileError {
                 path: path.to_path_buf(),
                 position: None,
                 reason: format!("more than {MAX_INCLUDED_FILES} included files (GitLab's limit)"),
@@ -351,7 +352,7 @@ impl Loader {
         }
         let text = read_text(path)?;
         let file = self.sources.len();
-        let documents = document::parse(&text, path, file)?;
+        let documents = ci::parse(&text, path, file)?;
         self.sources.push(SourceFile {
             path: path.to_path_buf(),
             text,
@@ -406,8 +407,8 @@ impl Loader {
     }
 }
 
-fn read_text(path: &Path) -> Result<String, LoadError> {
-    let error = |reason: String, position| LoadError {
+fn read_text(path: &Path) -> Result<String, FileError> {
+    let error = |reason: String, position| FileError {
         path: path.to_path_buf(),
         position,
         reason,
@@ -428,7 +429,7 @@ fn read_text(path: &Path) -> Result<String, LoadError> {
 }
 
 /// The pipeline document of a file: the only one, or the one after a `spec:` header.
-fn pipeline_document(documents: Vec<Node>, path: &Path) -> Result<Node, LoadError> {
+fn pipeline_document(documents: Vec<Node>, path: &Path) -> Result<Node, FileError> {
     let mut documents: Vec<Node> = documents
         .into_iter()
         .filter(|d| !matches!(d.value, Value::Null))
@@ -443,14 +444,14 @@ fn pipeline_document(documents: Vec<Node>, path: &Path) -> Result<Node, LoadErro
             if document.entries().is_some() {
                 Ok(document)
             } else {
-                Err(LoadError {
+                Err(FileError {
                     path: path.to_path_buf(),
                     position: Some((document.at.line, document.at.column)),
                     reason: "a GitLab CI file must be a mapping of keywords and jobs".to_owned(),
                 })
             }
         }
-        _ => Err(LoadError {
+        _ => Err(FileError {
             path: path.to_path_buf(),
             position: Some((documents[1].at.line, documents[1].at.column)),
             reason: "more than one YAML document; GitLab accepts only a `spec:` header followed by the pipeline".to_owned(),

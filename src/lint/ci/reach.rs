@@ -2,8 +2,8 @@
 //! `rules:` and `only:`/`except:` in a few typical pipeline contexts with three-valued logic
 //! (an expression ciguard cannot decide counts as "may run").
 
-use super::document::{Node, Value};
 use super::pipeline::{Job, Pipeline};
+use crate::yaml::ci::{Node, Value};
 
 /// Where a job can run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::{Analysis, RULES, analyse};
+use crate::diagnostic::FileError;
 use crate::findings::Location;
 use crate::lint::Knowledge;
 
@@ -154,7 +155,7 @@ fn every_corpus_pipeline_loads() {
 }
 
 /// Writes `files` into a temporary directory and analyses the first.
-fn analyse_files(files: &[(&str, &[u8])]) -> Result<Analysis, crate::lint::LoadError> {
+fn analyse_files(files: &[(&str, &[u8])]) -> Result<Analysis, FileError> {
     let dir = tempfile::tempdir().expect("tempdir");
     for (name, bytes) in files {
         std::fs::write(dir.path().join(name), bytes).expect("write");
@@ -204,7 +205,7 @@ fn tabs_utf8_cycles_missing_and_huge_files_fail_cleanly() {
     assert_eq!(missing.findings.len(), 1);
     assert_eq!(missing.findings[0].rule.id, "include-not-analysed");
 
-    let huge = "# padding\n".repeat(super::document::MAX_FILE_BYTES / 10 + 1);
+    let huge = "# padding\n".repeat(crate::yaml::ci::MAX_FILE_BYTES / 10 + 1);
     let error = analyse_files(&[("huge.yml", huge.as_bytes())]).expect_err("huge");
     assert!(error.reason.contains("larger than"), "{error}");
 

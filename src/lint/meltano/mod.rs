@@ -13,8 +13,9 @@ mod tree;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::diagnostic::FileError;
 use crate::findings::{Finding, Location, Rule};
-use crate::lint::{Knowledge, LoadError, SourceFile};
+use crate::lint::{Knowledge, SourceFile};
 
 /// Every `meltano.yml` rule.
 pub static RULES: &[&Rule] = &[
@@ -38,8 +39,8 @@ const ANALYSIS_STACK: usize = 32 * 1024 * 1024;
 
 /// Lints the Meltano project file at `path`. Plugin lock files are looked for under
 /// `plugins/` beside it.
-pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, LoadError> {
-    let failed = |reason: String| LoadError {
+pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError> {
+    let failed = |reason: String| FileError {
         path: path.to_owned(),
         position: None,
         reason,
@@ -59,8 +60,8 @@ pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, LoadError
     })
 }
 
-fn analyse_here(path: &Path, knowledge: &Knowledge) -> Result<Analysis, LoadError> {
-    let bytes = std::fs::read(path).map_err(|err| LoadError {
+fn analyse_here(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError> {
+    let bytes = std::fs::read(path).map_err(|err| FileError {
         path: path.to_owned(),
         position: None,
         reason: format!("cannot read it: {err}"),
@@ -247,7 +248,7 @@ plugins:
         );
     }
 
-    fn load_error(bytes: &[u8]) -> LoadError {
+    fn load_error(bytes: &[u8]) -> FileError {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("meltano.yml");
         fs::write(&path, bytes).expect("write");

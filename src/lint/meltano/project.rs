@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::tree::{Node, Value};
-use crate::lint::LoadError;
-use crate::run::meltano::to_env_var;
+use crate::diagnostic::FileError;
+use crate::meltano::to_env_var;
 
 /// A `config:` mapping that configures one plugin.
 #[derive(Debug)]
@@ -76,21 +76,9 @@ pub(crate) struct Project<'a> {
 impl<'a> Project<'a> {
     /// Finds the blocks of the file `path` (text `text`, parsed as `root`); plugin lock files are
     /// looked for beside it.
-    pub(crate) fn new(path: &Path, text: &str, root: &'a Node) -> Result<Self, LoadError> {
+    pub(crate) fn new(path: &Path, text: &str, root: &'a Node) -> Result<Self, FileError> {
         let project_root = path.parent().unwrap_or(Path::new("."));
-        let sensitive =
-            crate::run::meltano::sensitive_settings(project_root, path, text).map_err(|err| {
-                LoadError {
-                    path: err.path.clone(),
-                    position: err.line_column().map(|(line, column)| {
-                        (
-                            u32::try_from(line).unwrap_or(u32::MAX),
-                            u32::try_from(column).unwrap_or(u32::MAX),
-                        )
-                    }),
-                    reason: format!("{}; fix it (Meltano cannot load it either)", err.message()),
-                }
-            })?;
+        let sensitive = crate::meltano::sensitive_settings(project_root, path, text)?;
         let mut project = Project {
             root,
             configs: Vec::new(),

@@ -1,4 +1,4 @@
-//! A `meltano.yml` as a positioned YAML tree ([`crate::lint::yaml`]); anchors, aliases and `<<`
+//! A `meltano.yml` as a positioned YAML tree ([`crate::yaml`]); anchors, aliases and `<<`
 //! merge keys resolved, alias bombs refused by serde-saphyr's default budgets, duplicate keys
 //! refused as Meltano refuses them.
 
@@ -6,12 +6,12 @@ use std::path::Path;
 
 use serde_saphyr::Options;
 
-use crate::lint::LoadError;
-use crate::lint::yaml::{self, KeyReading, Pos, to_u32};
-pub(crate) use crate::lint::yaml::{Node, Scalar, Value};
+use crate::diagnostic::FileError;
+use crate::yaml::{self, KeyReading, Pos, to_u32};
+pub(crate) use crate::yaml::{Node, Scalar, Value};
 
 /// Parses `bytes`, the text of `path`: the file as a string and its root node (null when empty).
-pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<(String, Node), LoadError> {
+pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<(String, Node), FileError> {
     let text = std::str::from_utf8(bytes).map_err(|err| {
         let valid = &bytes[..err.valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -23,20 +23,23 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<(String, Node), LoadErr
             .chars()
             .count()
             + 1;
-        LoadError {
+        FileError {
             path: path.to_owned(),
             position: Some((to_u32(line), to_u32(column))),
             reason: "not valid UTF-8; save the file as UTF-8".into(),
         }
     })?;
     let root =
-        yaml::parse_document::<MeltanoKeys>(text, Options::default).map_err(|err| LoadError {
+        yaml::parse_document::<MeltanoKeys>(text, Options::default).map_err(|err| FileError {
             path: path.to_owned(),
             position: err.location().map(|at| {
                 let at = Pos::of(at);
                 (at.line, at.column)
             }),
-            reason: explain(&crate::run::meltano::describe_yaml_error(&err)),
+            reason: explain(&format!(
+                "invalid Meltano project file: {}",
+                yaml::describe_error(&err)
+            )),
         })?;
     let start = Pos {
         line: 1,

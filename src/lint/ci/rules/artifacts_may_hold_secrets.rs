@@ -6,7 +6,7 @@ use super::credential_echoed::is_credential_file;
 use super::env_dump::dump_kind;
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
-use crate::lint::ci::document::Node;
+use crate::yaml::ci::Node;
 use crate::lint::ci::pipeline::Job;
 
 /// The rule.

@@ -7,7 +7,7 @@ use super::all_variables;
 use super::credential_on_command_line::url_userinfo;
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
-use crate::lint::ci::document::Pos;
+use crate::yaml::ci::Pos;
 use crate::lint::ci::shell;
 use crate::scrub::{Matcher, MatcherBuilder};
 

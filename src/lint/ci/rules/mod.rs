@@ -45,7 +45,7 @@ registry!(
 pub fn all_variables(cx: &Context<'_>) -> Vec<(Variable, String)> {
     let root = &cx.pipeline.root;
     let mut found: Vec<(Variable, String)> = Vec::new();
-    let mut add = |node: Option<&super::document::Node>, prefix: &str| {
+    let mut add = |node: Option<&crate::yaml::ci::Node>, prefix: &str| {
         for variable in node.map(variables_of).unwrap_or_default() {
             let logical = format!("{prefix}variables.{}", variable.name);
             found.push((variable, logical));

@@ -3,7 +3,7 @@
 use super::production_job_unprotected::production_because;
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
-use crate::lint::ci::document::Node;
+use crate::yaml::ci::Node;
 
 /// The rule.
 pub static RULE: Rule = Rule {

@@ -6,7 +6,7 @@ use super::{Context, has_reference, is_placeholder};
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::meltano::project::leaves;
 use crate::lint::meltano::tree::{Node, Scalar, Value};
-use crate::run::meltano::to_env_var;
+use crate::meltano::to_env_var;
 
 /// The rule.
 pub static RULE: Rule = Rule {

@@ -1,4 +1,4 @@
-//! GitLab CI files as positioned YAML trees ([`crate::lint::yaml`]): each node keeps its file,
+//! GitLab CI files as positioned YAML trees ([`crate::yaml`]): each node keeps its file,
 //! line and column; anchors, aliases and `<<` merge keys are expanded by the parser, within
 //! budgets that accept real anchor-heavy pipelines and reject alias bombs.
 
@@ -8,17 +8,17 @@ use serde_saphyr::budget::Budget;
 use serde_saphyr::options::AliasLimits;
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 
-use crate::lint::LoadError;
-use crate::lint::yaml::{self, KeyReading};
-pub use crate::lint::yaml::{Entry, Node, Pos, Value};
+use crate::diagnostic::FileError;
+use crate::yaml::{self, KeyReading};
+pub use crate::yaml::{Entry, Node, Pos, Value};
 
 /// Files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Parses every document of `text` (file number `file`, read from `path`).
-pub fn parse(text: &str, path: &Path, file: usize) -> Result<Vec<Node>, LoadError> {
+pub fn parse(text: &str, path: &Path, file: usize) -> Result<Vec<Node>, FileError> {
     if text.len() > MAX_FILE_BYTES {
-        return Err(LoadError {
+        return Err(FileError {
             path: path.to_path_buf(),
             position: None,
             reason: format!(
@@ -33,7 +33,7 @@ pub fn parse(text: &str, path: &Path, file: usize) -> Result<Vec<Node>, LoadErro
             .filter(|l| l.line() > 0)
             .map(Pos::of)
             .map(|p| (p.line, p.column));
-        LoadError {
+        FileError {
             path: path.to_path_buf(),
             position,
             reason: format!("invalid YAML: {}", first_line(&error.to_string())),

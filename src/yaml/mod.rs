@@ -10,6 +10,28 @@ use std::marker::PhantomData;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Options, Spanned, Tagged};
 
+pub mod ci;
+
+/// Deserialises `text` as `T` with serde-saphyr's default budgets, without a source snippet in
+/// the error: a snippet would quote the file, and a line of it may hold a value in clear.
+pub fn deserialize<T: de::DeserializeOwned>(text: &str) -> Result<T, serde_saphyr::Error> {
+    let mut options = Options::default();
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options(text, options)
+}
+
+/// What a parser error says (its first line), without the position it repeats: callers report
+/// the position apart, from [`serde_saphyr::Error::location`].
+pub fn describe_error(err: &serde_saphyr::Error) -> String {
+    let message = err.to_string();
+    let first_line = message.lines().next().unwrap_or_default();
+    first_line
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Stack of the parsing thread.
 const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
 

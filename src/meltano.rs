@@ -10,11 +10,14 @@
 //! `plugins/<type>/<name>--<variant>.lock` that `meltano add` writes for Meltano Hub plugins.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::diagnostic::FileError;
 
 /// The project file Meltano reads from its project root.
 pub const PROJECT_FILE: &str = "meltano.yml";
@@ -28,39 +31,20 @@ const RUN_CONFIG_SUFFIX: &str = ".config.json";
 /// Limits how far an `inherit_from` chain is followed (it also stops a cycle).
 const MAX_INHERITANCE_DEPTH: usize = 16;
 
-/// A Meltano project file or plugin lock file that cannot be read.
-#[derive(Debug, thiserror::Error)]
-#[error("{}{location}: {message}; fix it (Meltano cannot load it either)", path.display())]
-pub struct ProjectError {
-    /// The file.
-    pub path: PathBuf,
-    /// `:line:column` when known, else empty.
-    location: String,
-    /// 1-based line and column, when known.
+/// A Meltano project file or plugin lock file that cannot be read: what is wrong (never a value
+/// from the file), where when known, and that Meltano would refuse it too.
+fn project_error(
+    path: &Path,
     line_column: Option<(u64, u64)>,
-    /// What is wrong (never a value from the file).
-    message: String,
-}
-
-impl ProjectError {
-    fn new(path: &Path, line_column: Option<(u64, u64)>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.to_owned(),
-            location: line_column
-                .map_or_else(String::new, |(line, column)| format!(":{line}:{column}")),
-            line_column,
-            message: message.into(),
-        }
-    }
-
-    /// 1-based line and column in [`Self::path`], when known.
-    pub(crate) fn line_column(&self) -> Option<(u64, u64)> {
-        self.line_column
-    }
-
-    /// What is wrong, without the file and position.
-    pub(crate) fn message(&self) -> &str {
-        &self.message
+    message: impl fmt::Display,
+) -> FileError {
+    let err = FileError::new(
+        path,
+        format!("{message}; fix it (Meltano cannot load it either)"),
+    );
+    match line_column {
+        Some((line, column)) => err.at(line, column),
+        None => err,
     }
 }
 
@@ -150,17 +134,13 @@ impl Setting {
 
 /// The variables Meltano reads the sensitive settings of the project in `project_root` from;
 /// empty when there is no `meltano.yml`.
-pub fn sensitive_env_names(project_root: &Path) -> Result<BTreeSet<String>, ProjectError> {
+pub fn sensitive_env_names(project_root: &Path) -> Result<BTreeSet<String>, FileError> {
     let path = project_root.join(PROJECT_FILE);
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
         Err(err) => {
-            return Err(ProjectError::new(
-                &path,
-                None,
-                format!("cannot read it: {err}"),
-            ));
+            return Err(project_error(&path, None, format!("cannot read it: {err}")));
         }
     };
     let mut names = BTreeSet::new();
@@ -190,7 +170,7 @@ pub(crate) fn sensitive_settings(
     project_root: &Path,
     path: &Path,
     text: &str,
-) -> Result<BTreeMap<(String, String), BTreeSet<String>>, ProjectError> {
+) -> Result<BTreeMap<(String, String), BTreeSet<String>>, FileError> {
     let mut settings = BTreeMap::new();
     for_each_definition(project_root, path, text, |plugin_type, name, definition| {
         let names: &mut BTreeSet<String> = settings
@@ -231,7 +211,7 @@ pub fn secret_settings(
     path: &Path,
     text: &str,
     is_credential: impl Fn(&str) -> bool,
-) -> Result<Vec<SecretSetting>, ProjectError> {
+) -> Result<Vec<SecretSetting>, FileError> {
     let mut found: Vec<SecretSetting> = Vec::new();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     for_each_entry(
@@ -280,7 +260,7 @@ fn for_each_definition(
     path: &Path,
     text: &str,
     mut visit: impl FnMut(&str, &str, &Definition),
-) -> Result<(), ProjectError> {
+) -> Result<(), FileError> {
     for_each_entry(
         project_root,
         path,
@@ -297,7 +277,7 @@ fn for_each_entry(
     path: &Path,
     text: &str,
     mut visit: impl FnMut(&str, &PluginEntry, &Definition),
-) -> Result<(), ProjectError> {
+) -> Result<(), FileError> {
     let project: ProjectFile = parse_project(path, text)?;
     for (plugin_type, entries) in project.plugins.unwrap_or_default() {
         let entries = entries.unwrap_or_default();
@@ -318,22 +298,16 @@ fn for_each_entry(
 pub(crate) fn parse_project<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
-) -> Result<T, ProjectError> {
-    let mut options = serde_saphyr::Options::default();
-    // A snippet would quote lines of the file, which may hold a value in clear.
-    options.with_snippet = false;
-    serde_saphyr::from_str_with_options(text, options).map_err(|err| {
+) -> Result<T, FileError> {
+    crate::yaml::deserialize(text).map_err(|err| {
         let location = err.location().map(|at| (at.line(), at.column()));
-        ProjectError::new(path, location, describe_yaml_error(&err))
+        let what = crate::yaml::describe_error(&err);
+        project_error(
+            path,
+            location,
+            format!("invalid Meltano project file: {what}"),
+        )
     })
-}
-
-/// The first line of the parser's message, without the location it repeats.
-pub(crate) fn describe_yaml_error(err: &serde_saphyr::Error) -> String {
-    let message = err.to_string();
-    let first_line = message.lines().next().unwrap_or_default();
-    let what = first_line.split(" at line ").next().unwrap_or_default();
-    format!("invalid Meltano project file: {what}")
 }
 
 /// A plugin's settings and namespace, with what it inherits and what its lock files say.
@@ -347,7 +321,7 @@ fn resolve(
     plugin_type: &str,
     entry: &PluginEntry,
     by_name: &BTreeMap<&str, &PluginEntry>,
-) -> Result<Definition, ProjectError> {
+) -> Result<Definition, FileError> {
     let mut definition = Definition {
         namespace: None,
         settings: Vec::new(),
@@ -379,7 +353,7 @@ fn read_lock_files(
     project_root: &Path,
     plugin_type: &str,
     name: &str,
-) -> Result<Vec<LockFile>, ProjectError> {
+) -> Result<Vec<LockFile>, FileError> {
     let dir = project_root.join("plugins").join(plugin_type);
     let Ok(entries) = fs::read_dir(&dir) else {
         return Ok(Vec::new());
@@ -399,7 +373,7 @@ fn read_lock_files(
         .iter()
         .map(|path| {
             let text = fs::read_to_string(path).map_err(|err| {
-                ProjectError::new(
+                project_error(
                     path,
                     None,
                     format!("cannot read this plugin lock file: {err}"),
@@ -407,7 +381,7 @@ fn read_lock_files(
             })?;
             serde_json::from_str(&text).map_err(|err| {
                 let location = (err.line() as u64, err.column() as u64);
-                ProjectError::new(
+                project_error(
                     path,
                     Some(location),
                     format!("invalid plugin lock file: {}", describe_json_error(&err)),
