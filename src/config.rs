@@ -13,10 +13,10 @@ use std::str::FromStr;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::credentials::Knowledge;
 use crate::credentials::NamePattern;
 use crate::diagnostic::FileError;
 use crate::findings::{Finding, Location, Rule, Severity};
-use crate::lint::Knowledge;
 
 /// The configuration file's name.
 pub const FILE_NAME: &str = ".ciguard.yml";

@@ -1,6 +1,8 @@
-//! What makes a variable a credential by its name: case-insensitive glob patterns over variable
-//! names (`*` and `?`) and the default list, shared by `run`, `audit` and `lint`; and GitLab's
-//! own wildcards, for protected ref names and environment scopes.
+//! What counts as a credential: case-insensitive glob patterns over variable names (`*` and
+//! `?`) and the default list, shared by `run`, `audit`, `lint` and `init`; GitLab's own
+//! wildcards, for protected ref names and environment scopes; and [`Knowledge`], what the
+//! analysers know beyond their input (credential names, production environments, ELT commands,
+//! the project's variable flags).
 
 use std::fmt;
 use std::str::FromStr;
@@ -117,6 +119,97 @@ pub(crate) fn glob_match(pattern: &[char], name: &[char]) -> bool {
     pattern[p..].iter().all(|&c| c == '*')
 }
 
+/// What ciguard knows beyond the files and data it reads: which names are credentials, which
+/// environments are production, which commands run ELT steps, and the project's variable flags.
+/// Built from the defaults and `.ciguard.yml`; read by `lint`, `audit` and `init`.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    /// Variable names that hold credentials (defaults plus configuration).
+    pub credential_names: Vec<NamePattern>,
+    /// Environment names (globs) that count as production, besides `deployment_tier: production`.
+    pub production_environments: Vec<NamePattern>,
+    /// Commands, as their first words (`["dbt", "run"]`), that run ELT steps whose output must
+    /// go through `ciguard run --`, besides Meltano's `run`, `el`, `elt` and `invoke`.
+    pub elt_commands: Vec<Vec<String>>,
+    /// The project's CI/CD variables as GitLab knows them (`lint --gitlab`; empty otherwise).
+    pub project_variables: Vec<KnownVariable>,
+}
+
+/// A CI/CD variable's flags as the GitLab API reports them, never its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownVariable {
+    /// Its key.
+    pub key: String,
+    /// Only protected refs get it.
+    pub protected: bool,
+    /// GitLab masks it in job logs: someone declared it a secret.
+    pub masked: bool,
+    /// The environments whose jobs get it (`*`: every job; a GitLab wildcard).
+    pub environment_scope: String,
+}
+
+impl Default for Knowledge {
+    fn default() -> Self {
+        Knowledge {
+            credential_names: DEFAULT_NAME_PATTERNS
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
+            production_environments: [
+                "production",
+                "prod",
+                "prd",
+                "live",
+                "production/*",
+                "prod/*",
+            ]
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+            elt_commands: Vec::new(),
+            project_variables: Vec::new(),
+        }
+    }
+}
+
+impl Knowledge {
+    /// Whether a variable of this name holds a credential: by its name, or because the project
+    /// has it as a masked variable.
+    pub fn is_credential(&self, name: &str) -> bool {
+        self.credential_names.iter().any(|p| p.matches(name))
+            || self
+                .project_variables
+                .iter()
+                .any(|v| v.masked && v.key == name)
+    }
+
+    /// Whether the project has a variable of this name that a job in `environment` (`None`:
+    /// a job without one) receives, and every such one is protected, so that no unprotected
+    /// ref, merge-request pipelines included, gives it to that job. A job without an environment
+    /// receives only `*`-scoped rows; a job with one, the rows whose scope matches its name. An
+    /// environment name with variables in it could match any scope: every row counts then.
+    pub fn is_protected_variable(&self, name: &str, environment: Option<&str>) -> bool {
+        let reaches = |scope: &str| match environment {
+            None => scope == "*",
+            Some(environment) if environment.contains('$') => true,
+            Some(environment) => wildcard_matches(scope, environment),
+        };
+        let mut received = self
+            .project_variables
+            .iter()
+            .filter(|v| v.key == name && reaches(&v.environment_scope))
+            .peekable();
+        received.peek().is_some() && received.all(|v| v.protected)
+    }
+
+    /// Whether an environment of this name is production.
+    pub fn is_production(&self, environment: &str) -> bool {
+        self.production_environments
+            .iter()
+            .any(|p| p.matches(environment))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +271,40 @@ mod tests {
         assert!(!pattern("SNOWFLAKE_*").is_literal());
         assert!(!pattern("SNOWFLAKE_?").is_literal());
         assert_eq!(pattern("Snow*").to_string(), "Snow*");
+    }
+
+    #[test]
+    fn a_variable_is_protected_for_the_environments_its_scopes_reach() {
+        let row = |scope: &str, protected: bool| KnownVariable {
+            key: "DB_PASSWORD".to_owned(),
+            protected,
+            masked: true,
+            environment_scope: scope.to_owned(),
+        };
+        let knowledge = Knowledge {
+            project_variables: vec![row("*", true), row("staging", false), row("prod*", true)],
+            ..Knowledge::default()
+        };
+        let protected = |environment| knowledge.is_protected_variable("DB_PASSWORD", environment);
+        assert!(
+            protected(None),
+            "a job without environment gets only the `*` row"
+        );
+        assert!(
+            protected(Some("production")),
+            "`*` and `prod*`, both protected"
+        );
+        assert!(
+            !protected(Some("staging")),
+            "the staging row is not protected"
+        );
+        assert!(
+            !protected(Some("review/$CI_COMMIT_REF_SLUG")),
+            "could be any scope"
+        );
+        assert!(
+            !knowledge.is_protected_variable("OTHER", None),
+            "unknown: not known protected"
+        );
     }
 }

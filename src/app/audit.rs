@@ -16,9 +16,9 @@ use super::selection;
 use crate::audit::{self, AuditData};
 use crate::cli::{AuditArgs, GitlabArgs};
 use crate::env::{CI_JOB_TOKEN, CI_PROJECT_ID, CI_SERVER_URL, GITLAB_TOKEN};
-use crate::findings::{ApiLevel, FindingSet};
+use crate::findings::FindingSet;
 use crate::gitlab;
-use crate::gitlab::types::VariableSet;
+use crate::gitlab::types::{Level, VariableSet};
 use crate::run::note;
 
 /// The GitLab instance when neither `--gitlab-url`, `GITLAB_URL` nor `CI_SERVER_URL` says.
@@ -205,7 +205,7 @@ fn read_file(path: &Path, project: String) -> Result<AuditData, String> {
     })?;
     Ok(AuditData {
         variable_sets: vec![VariableSet {
-            level: ApiLevel::Project,
+            level: Level::Project,
             owner: project.clone(),
             variables,
         }],

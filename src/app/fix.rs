@@ -6,8 +6,8 @@ use super::audit::{client, runtime};
 use crate::audit::AuditData;
 use crate::audit::fix::{self, Step};
 use crate::cli::AuditArgs;
+use crate::credentials::Knowledge;
 use crate::gitlab;
-use crate::lint::Knowledge;
 use crate::run::note;
 
 /// Prints the plan over `data` and, with `--apply`, performs it; `false` when a change failed.

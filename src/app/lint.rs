@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use super::output::{self, EXIT_FAILED};
 use crate::cli::LintArgs;
+use crate::credentials::KnownVariable;
 use crate::diagnostic::FileError;
 use crate::env::CI_PROJECT_ID;
 use crate::findings::{FileLocation, Finding, FindingSet, Location};
 use crate::gitlab;
-use crate::lint::{self, KnownVariable, SourceFile};
+use crate::lint::{self, SourceFile};
 use crate::run::note;
 use crate::scrub::MatcherBuilder;
 

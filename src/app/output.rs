@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::OutputArgs;
 use crate::config::{self, Config};
+use crate::credentials::Knowledge;
 use crate::findings::{FindingSet, Rule};
-use crate::lint::Knowledge;
 use crate::report::{self, Format};
 use crate::run::note;
 

@@ -3,8 +3,8 @@
 //! passwords, PEM, JWT), or by a long random-looking value (entropy). A value is looked at
 //! here and nowhere kept.
 
+use crate::credentials::Knowledge;
 use crate::gitlab::types::Variable;
-use crate::lint::Knowledge;
 use crate::scrub::{Matcher, MatcherBuilder};
 
 /// Why a variable counts as a credential.

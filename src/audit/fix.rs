@@ -1,6 +1,6 @@
 //! The plan of `ciguard audit --fix`: for each credential variable, the flags to set
 //! (`protected` when it is not; `masked` when it is not and GitLab accepts its value as it is,
-//! per [`maskable::assess`](super::maskable::assess)), and what `--fix` leaves, with why and the
+//! per [`maskable::assess`](crate::gitlab::maskable::assess)), and what `--fix` leaves, with why and the
 //! way out. `hidden` is never planned: GitLab sets it only when a variable is created. No network
 //! here, and no value kept.
 
@@ -8,9 +8,9 @@ use std::collections::HashSet;
 
 use super::AuditData;
 use super::checks::{Assessed, Context, credential_not_masked};
-use super::maskable::Maskability;
+use crate::credentials::Knowledge;
 use crate::findings::ApiLevel;
-use crate::lint::Knowledge;
+use crate::gitlab::maskable::Maskability;
 
 /// Why `hidden` is never planned.
 const HIDDEN: (&str, &str) = (
@@ -101,7 +101,7 @@ fn step(variable: &Assessed<'_>) -> Option<Step> {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{data, plain, project, set};
-    use crate::gitlab::types::Variable;
+    use crate::gitlab::types::{Level, Variable};
 
     fn variable(key: &str, value: Option<&str>, protected: bool, masked: bool) -> Variable {
         Variable {
@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn group_variables_are_planned_once_and_not_applied() {
         let group = set(
-            ApiLevel::Group,
+            Level::Group,
             "data",
             vec![variable(
                 "GROUP_PASSWORD",

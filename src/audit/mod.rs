@@ -6,14 +6,13 @@
 pub mod checks;
 pub mod classify;
 pub mod fix;
-pub mod maskable;
 pub mod shard;
 
 pub use crate::gitlab::types::AuditData;
 
+use crate::credentials::Knowledge;
 use crate::findings::{Finding, Rule};
 use crate::gitlab::types::Variable;
-use crate::lint::Knowledge;
 
 /// Every audit rule. Ids are unique, kebab-case, and each has a section in `docs/audit.md`
 /// (checked by tests).
@@ -131,8 +130,8 @@ mod tests {
 
     #[test]
     fn audits_real_api_bodies_at_every_level() {
-        use crate::findings::{ApiLevel, Location};
-        use model::VariableSet;
+        use crate::findings::Location;
+        use crate::gitlab::types::{Level, VariableSet};
 
         let set = |level, owner: &str, name| VariableSet {
             level,
@@ -142,10 +141,10 @@ mod tests {
         let data = AuditData {
             project: "data/warehouse-elt".to_owned(),
             variable_sets: vec![
-                set(ApiLevel::Instance, "", "instance_variables_list.json"),
-                set(ApiLevel::Group, "data", "group_variables_list.json"),
+                set(Level::Instance, "", "instance_variables_list.json"),
+                set(Level::Group, "data", "group_variables_list.json"),
                 set(
-                    ApiLevel::Project,
+                    Level::Project,
                     "data/warehouse-elt",
                     "project_variables_list.json",
                 ),

@@ -11,11 +11,10 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::plan::{PlannedVariable, SetupPlan, Storage};
-use crate::audit::maskable::{Maskability, assess};
 use crate::credentials::wildcard_matches;
-use crate::gitlab::NewVariable;
+use crate::gitlab::maskable::{Maskability, assess};
 use crate::gitlab::types::{
-    AccessLevel, ProtectedBranch, ProtectedEnvironment, Variable, VariableType,
+    AccessLevel, NewVariable, ProtectedBranch, ProtectedEnvironment, Variable, VariableType,
 };
 use crate::secret::Secret;
 

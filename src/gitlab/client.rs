@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
+use serde::de::IgnoredAny;
 use tokio::time::Instant;
 
 use crate::secret::Secret;
@@ -184,7 +185,35 @@ struct Page {
     body: Vec<u8>,
 }
 
+/// What a 403 on a project endpoint lacks.
+pub(super) const PROJECT_MAINTAINER: &str = "the Maintainer role on the project and a token with the \
+                                  read_api (or api) scope";
+
+/// What a 403 on a change to a project lacks.
+pub(super) const PROJECT_MAINTAINER_API: &str = "the Maintainer role on the project and a token \
+                                                 with the api scope (read_api cannot change it)";
+
+/// Whether `err` is the way GitLab refuses a Premium endpoint (403 or 404) on Free, or to a user
+/// without the role: the caller says so and goes on.
+pub fn needs_premium(err: &Error) -> bool {
+    matches!(err, Error::Forbidden { .. } | Error::NotFound { .. })
+}
+
 impl Client {
+    /// `METHOD segments` with `body`, a change to the project (Maintainer, api scope); the answer
+    /// is not read.
+    pub(super) async fn change(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<(), Error> {
+        self.send_json::<IgnoredAny>(method, segments, &[], body, PROJECT_MAINTAINER_API, what)
+            .await?;
+        Ok(())
+    }
+
     /// A client for the instance at `url` (e.g. `https://gitlab.com`); sends nothing yet.
     pub fn new(url: &str, token: &Token) -> Result<Self, Error> {
         let bad_url = || Error::BadUrl(url.to_owned());

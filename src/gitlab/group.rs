@@ -9,8 +9,7 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::client::{Client, Error};
-use crate::findings::ApiLevel;
-use crate::gitlab::types::{Variable, VariableSet};
+use crate::gitlab::types::{Level, Variable, VariableSet};
 
 /// What a 403 on group variables lacks.
 const GROUP_OWNER: &str = "the Owner role on the group (its variables are readable by Owners \
@@ -72,7 +71,7 @@ pub async fn instance_variables(client: &Client) -> Result<VariableSet, Error> {
         )
         .await?;
     Ok(VariableSet {
-        level: ApiLevel::Instance,
+        level: Level::Instance,
         owner: String::new(),
         variables,
     })
@@ -103,7 +102,7 @@ impl GroupVariables {
             })
             .await?;
         Ok(VariableSet {
-            level: ApiLevel::Group,
+            level: Level::Group,
             owner: group.to_owned(),
             variables: variables.clone(),
         })

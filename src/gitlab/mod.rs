@@ -7,18 +7,17 @@
 
 mod client;
 mod group;
+pub mod maskable;
 mod project;
 mod protection;
 pub mod types;
 mod variables;
 
-pub use client::{Client, Error, Token, TokenError, resolve_token};
+pub use client::{Client, Error, Token, TokenError, needs_premium, resolve_token};
 pub use group::{GroupVariables, group_projects, instance_variables};
 pub use project::fetch_project;
 pub use protection::{
-    MAINTAINER, default_branch, forbid_force_push, needs_premium, protect_branch,
-    protect_environment, protected_branches, protected_environments,
+    MAINTAINER, default_branch, forbid_force_push, protect_branch, protect_environment,
+    protected_branches, protected_environments,
 };
-pub use variables::{
-    NewVariable, create_project_variable, project_variables, update_project_variable,
-};
+pub use variables::{create_project_variable, project_variables, update_project_variable};

@@ -5,15 +5,10 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::client::{Client, Error};
+use super::client::{Client, Error, PROJECT_MAINTAINER, needs_premium};
 use super::group::GroupVariables;
-use crate::audit::AuditData;
-use crate::findings::ApiLevel;
-use crate::gitlab::types::{ProjectSettings, VariableSet};
 
-/// What a 403 on a project endpoint lacks.
-pub(super) const PROJECT_MAINTAINER: &str = "the Maintainer role on the project and a token with the \
-                                  read_api (or api) scope";
+use crate::gitlab::types::{AuditData, Level, ProjectSettings, VariableSet};
 
 /// `GET /projects/:id`: the settings, plus where the project lives.
 #[derive(Debug, Deserialize)]
@@ -49,7 +44,7 @@ pub async fn fetch_project(
         }
     }
     variable_sets.push(VariableSet {
-        level: ApiLevel::Project,
+        level: Level::Project,
         owner: info.path_with_namespace.clone(),
         variables: list(client, project, "variables", &what).await?,
     });
@@ -59,7 +54,7 @@ pub async fn fetch_project(
     let protected_environments = match list(client, project, "protected_environments", &what).await
     {
         Ok(environments) => Some(environments),
-        Err(err) if super::protection::needs_premium(&err) => None,
+        Err(err) if needs_premium(&err) => None,
         Err(err) => return Err(err),
     };
     Ok(AuditData {

@@ -6,12 +6,10 @@
 
 use reqwest::Method;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::json;
 
+use super::client::PROJECT_MAINTAINER;
 use super::client::{Client, Error};
-use super::project::PROJECT_MAINTAINER;
-use super::variables::PROJECT_MAINTAINER_API;
 use crate::gitlab::types::{ProtectedBranch, ProtectedEnvironment};
 
 /// The Maintainer role's access level.
@@ -44,19 +42,13 @@ pub async fn protected_branches(
     list(client, project, "protected_branches").await
 }
 
-/// `GET /projects/:id/protected_environments`, every page; see [`needs_premium`] for its
+/// `GET /projects/:id/protected_environments`, every page; see [`needs_premium`](super::needs_premium) for its
 /// errors on GitLab Free.
 pub async fn protected_environments(
     client: &Client,
     project: &str,
 ) -> Result<Vec<ProtectedEnvironment>, Error> {
     list(client, project, "protected_environments").await
-}
-
-/// Whether `err` is the way GitLab refuses a Premium endpoint (403 or 404) on Free, or to a user
-/// without the role: the caller says so and goes on.
-pub fn needs_premium(err: &Error) -> bool {
-    matches!(err, Error::Forbidden { .. } | Error::NotFound { .. })
 }
 
 /// `POST /projects/:id/protected_branches`: `name` protected, push and merge by Maintainers
@@ -68,14 +60,14 @@ pub async fn protect_branch(client: &Client, project: &str, name: &str) -> Resul
         "merge_access_level": MAINTAINER,
         "allow_force_push": false,
     });
-    write(
-        client,
-        Method::POST,
-        &["projects", project, "protected_branches"],
-        &body,
-        &format!("project {project}"),
-    )
-    .await
+    client
+        .change(
+            Method::POST,
+            &["projects", project, "protected_branches"],
+            &body,
+            &format!("project {project}"),
+        )
+        .await
 }
 
 /// `PATCH /projects/:id/protected_branches/:name` with `allow_force_push: false`.
@@ -83,7 +75,7 @@ pub async fn forbid_force_push(client: &Client, project: &str, name: &str) -> Re
     let body = json!({ "allow_force_push": false });
     let what = format!("protected branch {name} of project {project}");
     let segments = ["projects", project, "protected_branches", name];
-    write(client, Method::PATCH, &segments, &body, &what).await
+    client.change(Method::PATCH, &segments, &body, &what).await
 }
 
 /// `POST /projects/:id/protected_environments`: `name` deployable by Maintainers only.
@@ -94,22 +86,7 @@ pub async fn protect_environment(client: &Client, project: &str, name: &str) -> 
     });
     let what = format!("project {project} (protected environments need GitLab Premium)");
     let segments = ["projects", project, "protected_environments"];
-    write(client, Method::POST, &segments, &body, &what).await
-}
-
-/// `METHOD segments` with `body`, a change to the project (Maintainer, api scope); the answer is
-/// not read.
-pub(super) async fn write(
-    client: &Client,
-    method: Method,
-    segments: &[&str],
-    body: &serde_json::Value,
-    what: &str,
-) -> Result<(), Error> {
-    client
-        .send_json::<IgnoredAny>(method, segments, &[], body, PROJECT_MAINTAINER_API, what)
-        .await?;
-    Ok(())
+    client.change(Method::POST, &segments, &body, &what).await
 }
 
 /// `GET /projects/:id/<resource>`, every page.

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::findings::ApiLevel;
 use crate::secret::Secret;
 
 /// Everything one audit of a project looks at. Only the variables are required; what was not
@@ -30,11 +29,42 @@ pub struct AuditData {
 #[derive(Debug, Clone)]
 pub struct VariableSet {
     /// Which level they were defined at.
-    pub level: ApiLevel,
+    pub level: Level,
     /// The group or project path (empty for the instance).
     pub owner: String,
     /// As listed by the API.
     pub variables: Vec<Variable>,
+}
+
+/// Where GitLab keeps a variable: a project inherits those of its ancestor groups and of the
+/// instance, and its own override them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Instance-wide (Admin > CI/CD > Variables).
+    Instance,
+    /// A group, inherited by its subgroups and projects.
+    Group,
+    /// The project itself.
+    Project,
+}
+
+/// A variable to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVariable {
+    /// Its key.
+    pub key: String,
+    /// Its environment scope (`*`: every environment).
+    pub environment_scope: String,
+    /// Passed only to jobs on protected refs.
+    pub protected: bool,
+    /// Created masked and hidden (`masked_and_hidden`); otherwise neither.
+    pub masked_and_hidden: bool,
+    /// A file-type variable (`variable_type` `file`), else `env_var`.
+    pub file: bool,
+    /// Not expanded (`raw`).
+    pub raw: bool,
+    /// The value.
+    pub value: Secret<String>,
 }
 
 /// A CI/CD variable (`API::Entities::Ci::Variable`).

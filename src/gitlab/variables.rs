@@ -7,46 +7,21 @@ use reqwest::Method;
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 
-use super::client::{Client, Error};
-use crate::gitlab::types::Variable;
+use super::client::{Client, Error, PROJECT_MAINTAINER, PROJECT_MAINTAINER_API};
+use crate::gitlab::types::{NewVariable, Variable};
 use crate::secret::Secret;
 
-/// What a 403 on a change to a project lacks.
-pub(super) const PROJECT_MAINTAINER_API: &str = "the Maintainer role on the project and a token \
-                                                 with the api scope (read_api cannot change it)";
-
-/// A variable to create.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewVariable {
-    /// Its key.
-    pub key: String,
-    /// Its environment scope (`*`: every environment).
-    pub environment_scope: String,
-    /// Passed only to jobs on protected refs.
-    pub protected: bool,
-    /// Created masked and hidden (`masked_and_hidden`); otherwise neither.
-    pub masked_and_hidden: bool,
-    /// A file-type variable (`variable_type` `file`), else `env_var`.
-    pub file: bool,
-    /// Not expanded (`raw`).
-    pub raw: bool,
-    /// The value.
-    pub value: Secret<String>,
-}
-
-impl NewVariable {
-    /// The request body (it holds the value: never print it).
-    fn body(&self) -> Value {
-        serde_json::json!({
-            "key": self.key,
-            "value": self.value.expose(),
-            "variable_type": if self.file { "file" } else { "env_var" },
-            "environment_scope": self.environment_scope,
-            "protected": self.protected,
-            "masked_and_hidden": self.masked_and_hidden,
-            "raw": self.raw,
-        })
-    }
+/// The request body that creates `variable` (it holds the value: never print it).
+fn new_variable_body(variable: &NewVariable) -> Value {
+    serde_json::json!({
+        "key": variable.key,
+        "value": variable.value.expose(),
+        "variable_type": if variable.file { "file" } else { "env_var" },
+        "environment_scope": variable.environment_scope,
+        "protected": variable.protected,
+        "masked_and_hidden": variable.masked_and_hidden,
+        "raw": variable.raw,
+    })
 }
 
 /// `GET /projects/:id/variables`, every page.
@@ -54,7 +29,7 @@ pub async fn project_variables(client: &Client, project: &str) -> Result<Vec<Var
     client
         .get_all(
             &["projects", project, "variables"],
-            super::project::PROJECT_MAINTAINER,
+            PROJECT_MAINTAINER,
             &format!("project {project}"),
         )
         .await
@@ -68,7 +43,9 @@ pub async fn create_project_variable(
 ) -> Result<(), Error> {
     let segments = ["projects", project, "variables"];
     let what = format!("project {project}");
-    super::protection::write(client, Method::POST, &segments, &variable.body(), &what).await
+    client
+        .change(Method::POST, &segments, &new_variable_body(variable), &what)
+        .await
 }
 
 /// Sets each of `fields` (e.g. `("protected", true)`) on the variable `key` of `project` in
@@ -117,7 +94,7 @@ mod tests {
             raw: true,
             value: Secret::new("s3cret-value".to_owned()),
         };
-        let body = variable.body();
+        let body = new_variable_body(&variable);
         assert_eq!(body["variable_type"], "file");
         assert_eq!(body["masked_and_hidden"], true);
         assert_eq!(body["value"], "s3cret-value");

@@ -2,8 +2,8 @@
 //! mask it and, when it cannot, the way out.
 
 use super::{Assessed, Context};
-use crate::audit::maskable::{self, Maskability};
 use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::gitlab::maskable::{self, Maskability};
 use crate::gitlab::types::VariableType;
 
 /// The rule.

@@ -36,7 +36,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::audit::checks::testing::{data, run, set, variable};
-    use crate::findings::ApiLevel;
+    use crate::gitlab::types::Level;
 
     #[test]
     fn fires_for_every_truthy_spelling_at_any_level() {
@@ -45,13 +45,13 @@ mod tests {
             .iter()
             .map(|value| {
                 set(
-                    ApiLevel::Group,
+                    Level::Group,
                     "data",
                     vec![variable("CI_DEBUG_TRACE", Some(value))],
                 )
             })
             .chain([set(
-                ApiLevel::Instance,
+                Level::Instance,
                 "",
                 vec![variable("CI_DEBUG_SERVICES", Some("true"))],
             )])

@@ -16,9 +16,9 @@ pub mod public_job_logs;
 pub mod shadowed_variable;
 
 use crate::audit::classify::{Classifier, Evidence};
+use crate::credentials::Knowledge;
 use crate::findings::{ApiLevel, ApiLocation, Confidence, Finding, Location, Rule};
-use crate::gitlab::types::{AuditData, Variable};
-use crate::lint::Knowledge;
+use crate::gitlab::types::{AuditData, Level, Variable};
 
 /// A check: appends its findings.
 pub type Check = fn(&Context<'_>, &mut Vec<Finding>);
@@ -75,6 +75,16 @@ pub struct Context<'a> {
     pub variables: Vec<Assessed<'a>>,
 }
 
+impl From<Level> for ApiLevel {
+    fn from(level: Level) -> Self {
+        match level {
+            Level::Instance => ApiLevel::Instance,
+            Level::Group => ApiLevel::Group,
+            Level::Project => ApiLevel::Project,
+        }
+    }
+}
+
 /// A variable with where it is and what it is.
 #[derive(Debug)]
 pub struct Assessed<'a> {
@@ -107,7 +117,7 @@ impl<'a> Context<'a> {
             })
             .map(|(rank, set, variable)| Assessed {
                 rank,
-                level: set.level,
+                level: set.level.into(),
                 owner: &set.owner,
                 variable,
                 credential: classifier.classify_variable(variable),
@@ -220,7 +230,7 @@ pub(crate) mod testing {
     }
 
     /// A set of variables at `level` of `owner`.
-    pub fn set(level: ApiLevel, owner: &str, variables: Vec<Variable>) -> VariableSet {
+    pub fn set(level: Level, owner: &str, variables: Vec<Variable>) -> VariableSet {
         VariableSet {
             level,
             owner: owner.to_owned(),
@@ -242,7 +252,7 @@ pub(crate) mod testing {
 
     /// The project `data/elt` with only these project variables.
     pub fn project(variables: Vec<Variable>) -> AuditData {
-        data(vec![set(ApiLevel::Project, "data/elt", variables)])
+        data(vec![set(Level::Project, "data/elt", variables)])
     }
 
     /// Runs one check with the default knowledge.

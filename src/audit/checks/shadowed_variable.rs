@@ -78,12 +78,12 @@ mod tests {
     use super::*;
     use crate::audit::checks::testing::{data, run, set, variable};
     use crate::findings::{ApiLevel, Location};
-    use crate::gitlab::types::Variable;
+    use crate::gitlab::types::{Level, Variable};
 
     #[test]
     fn fires_across_levels_worse_when_the_winner_is_weaker() {
         let group = set(
-            ApiLevel::Group,
+            Level::Group,
             "data",
             vec![Variable {
                 environment_scope: Some("production".into()),
@@ -91,7 +91,7 @@ mod tests {
             }],
         );
         let project = set(
-            ApiLevel::Project,
+            Level::Project,
             "data/elt",
             vec![Variable {
                 protected: false,
@@ -116,17 +116,17 @@ mod tests {
     fn names_the_nearest_winner_once() {
         let sets = vec![
             set(
-                ApiLevel::Instance,
+                Level::Instance,
                 "",
                 vec![variable("LOG_LEVEL", Some("info"))],
             ),
             set(
-                ApiLevel::Group,
+                Level::Group,
                 "data",
                 vec![variable("LOG_LEVEL", Some("warn"))],
             ),
             set(
-                ApiLevel::Project,
+                Level::Project,
                 "data/elt",
                 vec![variable("LOG_LEVEL", Some("debug"))],
             ),
@@ -151,9 +151,9 @@ mod tests {
             },
         ];
         assert!(run(check, &crate::audit::checks::testing::project(same_level)).is_empty());
-        let group = set(ApiLevel::Group, "data", vec![variable("DB_PASSWORD", None)]);
+        let group = set(Level::Group, "data", vec![variable("DB_PASSWORD", None)]);
         let project = set(
-            ApiLevel::Project,
+            Level::Project,
             "data/elt",
             vec![Variable {
                 environment_scope: Some("production".into()),

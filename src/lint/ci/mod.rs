@@ -10,9 +10,10 @@ pub mod shell;
 use std::collections::HashSet;
 use std::path::Path;
 
+use crate::credentials::Knowledge;
 use crate::diagnostic::FileError;
 use crate::findings::{FileLocation, Finding, Location, Rule};
-use crate::lint::{Knowledge, SourceFile};
+use crate::lint::SourceFile;
 use crate::yaml::Pos;
 use pipeline::{Job, Pipeline, ScriptLine};
 use reach::Reach;

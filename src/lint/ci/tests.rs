@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::{Analysis, RULES, analyse};
+use crate::credentials::Knowledge;
 use crate::diagnostic::FileError;
 use crate::findings::Location;
-use crate::lint::Knowledge;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lint/ci");
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/pipelines");

@@ -13,9 +13,10 @@ mod tree;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::credentials::Knowledge;
 use crate::diagnostic::FileError;
 use crate::findings::{Finding, Location, Rule};
-use crate::lint::{Knowledge, SourceFile};
+use crate::lint::SourceFile;
 
 /// Every `meltano.yml` rule.
 pub static RULES: &[&Rule] = &[

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use super::project::Project;
 use super::tree::Node;
+use crate::credentials::Knowledge;
 use crate::findings::{FileLocation, Finding, Location, Rule};
-use crate::lint::Knowledge;
 
 /// What a rule reads.
 #[derive(Debug)]
