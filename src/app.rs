@@ -21,7 +21,8 @@ use crate::cli::{Cli, Command, RunArgs};
 use crate::env::{CHILD_COLUMNS, COLUMNS, MELTANO_PROJECT_ROOT};
 use crate::meltano;
 use crate::run::secrets::{self, Policy, Source};
-use crate::run::{EXIT_CIGUARD_FAILED, Outcome, Plan, note};
+use crate::notice::note;
+use crate::run::{EXIT_CIGUARD_FAILED, Outcome, Plan};
 use crate::scrub::{MatcherBuilder, Stats};
 
 /// Exit status for bad usage of every command but `run` (which uses 125).

@@ -18,6 +18,7 @@ pub mod generate;
 pub mod gitlab;
 pub mod lint;
 pub mod meltano;
+pub mod notice;
 pub mod pseudonymize;
 pub mod report;
 pub mod run;

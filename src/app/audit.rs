@@ -19,7 +19,7 @@ use crate::env::{CI_JOB_TOKEN, CI_PROJECT_ID, CI_SERVER_URL, GITLAB_TOKEN};
 use crate::findings::FindingSet;
 use crate::gitlab;
 use crate::gitlab::types::{Level, VariableSet};
-use crate::run::note;
+use crate::notice::note;
 
 /// The GitLab instance when neither `--gitlab-url`, `GITLAB_URL` nor `CI_SERVER_URL` says.
 const DEFAULT_GITLAB_URL: &str = "https://gitlab.com";

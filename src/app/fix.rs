@@ -8,7 +8,7 @@ use crate::audit::fix::{self, Step};
 use crate::cli::AuditArgs;
 use crate::credentials::Knowledge;
 use crate::gitlab;
-use crate::run::note;
+use crate::notice::note;
 
 /// Prints the plan over `data` and, with `--apply`, performs it; `false` when a change failed.
 pub fn fix(args: &AuditArgs, data: &[AuditData], knowledge: &Knowledge) -> bool {

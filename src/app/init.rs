@@ -16,7 +16,7 @@ use crate::generate::meltano::MeltanoProject;
 use crate::generate::pipeline::{self, EltJob, Pipeline, Tier};
 use crate::generate::plan::{Need, SetupPlan};
 use crate::meltano::PROJECT_FILE;
-use crate::run::note;
+use crate::notice::note;
 
 /// The GitLab environment production ELT jobs deploy to.
 const PRODUCTION_ENVIRONMENT: &str = "production";

@@ -11,7 +11,7 @@ use crate::env::CI_PROJECT_ID;
 use crate::findings::{FileLocation, Finding, FindingSet, Location};
 use crate::gitlab;
 use crate::lint::{self, SourceFile};
-use crate::run::note;
+use crate::notice::note;
 use crate::scrub::MatcherBuilder;
 
 /// What a path is linted as.

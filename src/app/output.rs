@@ -10,7 +10,7 @@ use crate::config::{self, Config};
 use crate::credentials::Knowledge;
 use crate::findings::{FindingSet, Rule};
 use crate::report::{self, Format};
-use crate::run::note;
+use crate::notice::note;
 
 /// No finding at or above `--fail-on`.
 const EXIT_CLEAN: u8 = 0;

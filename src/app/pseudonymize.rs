@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStringExt;
 use super::EXIT_USAGE;
 use crate::cli::PseudonymizeArgs;
 use crate::pseudonymize::{self, FilterError, Hasher, KeyError, MIN_KEY_BYTES};
-use crate::run::note;
+use crate::notice::note;
 use crate::secret::Secret;
 
 /// Everything went through.

@@ -12,9 +12,8 @@ pub mod pump;
 pub mod secrets;
 
 use std::ffi::OsString;
-use std::fmt;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -189,12 +188,6 @@ fn merge(mut total: Stats, more: &Stats) -> Stats {
         *total.by_detector.entry(*detector).or_default() += count;
     }
     total
-}
-
-/// Writes `ciguard: MESSAGE` on stderr. Never give it a value from a variable.
-pub fn note(message: impl fmt::Display) {
-    // Nothing sensible is left to do when stderr itself is gone.
-    let _ = writeln!(io::stderr().lock(), "ciguard: {message}");
 }
 
 #[cfg(test)]
