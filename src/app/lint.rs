@@ -159,10 +159,7 @@ fn report_load_error(err: &FileError) {
 fn redacted_sources(sources: &[SourceFile], findings: &[Finding]) -> Vec<(PathBuf, String)> {
     let detectors = MatcherBuilder::new().build();
     let mut values = MatcherBuilder::new();
-    for finding in findings
-        .iter()
-        .filter(|f| lint::VALUE_RULES.contains(&f.rule.id))
-    {
+    for finding in findings.iter().filter(|f| f.rule.points_at_value) {
         let Location::File(at) = &finding.location else {
             continue;
         };

@@ -9,8 +9,8 @@ use crate::cli::OutputArgs;
 use crate::config::{self, Config};
 use crate::credentials::Knowledge;
 use crate::findings::{FindingSet, Rule};
-use crate::report::{self, Format};
 use crate::notice::note;
+use crate::report::{self, Format};
 
 /// No finding at or above `--fail-on`.
 const EXIT_CLEAN: u8 = 0;
@@ -34,16 +34,22 @@ pub fn configure(explicit: Option<&Path>) -> Result<(Option<Config>, Knowledge),
         }
     };
     if let Some(config) = &config {
-        let known: Vec<&Rule> = crate::lint::rules()
-            .into_iter()
-            .chain(crate::audit::RULES.iter().copied())
-            .collect();
-        config.check_rules(&known).map_err(|e| e.to_string())?;
+        config
+            .check_rules(&every_rule())
+            .map_err(|e| e.to_string())?;
     }
     let knowledge = config
         .as_ref()
         .map_or_else(Knowledge::default, Config::knowledge);
     Ok((config, knowledge))
+}
+
+/// Every rule ciguard has: lint's (CI, then Meltano), then audit's.
+fn every_rule() -> Vec<&'static Rule> {
+    crate::lint::rules()
+        .into_iter()
+        .chain(crate::audit::RULES.iter().copied())
+        .collect()
 }
 
 /// Writes the reports and picks the exit status: 2 when writing failed or `failed` (some input
@@ -123,4 +129,22 @@ fn write_file(
     let mut file = io::BufWriter::new(File::create(path).map_err(fail)?);
     report::write(format, set, context, &mut file).map_err(fail)?;
     file.flush().map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_rules_share_an_id_across_lint_and_audit() {
+        let mut ids: Vec<&str> = every_rule().iter().map(|rule| rule.id).collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            count,
+            "a rule id is used twice (by lint and audit?)"
+        );
+    }
 }

@@ -6,8 +6,8 @@ use std::os::unix::ffi::OsStringExt;
 
 use super::EXIT_USAGE;
 use crate::cli::PseudonymizeArgs;
-use crate::pseudonymize::{self, FilterError, Hasher, KeyError, MIN_KEY_BYTES};
 use crate::notice::note;
+use crate::pseudonymize::{self, FilterError, Hasher, KeyError, MIN_KEY_BYTES};
 use crate::secret::Secret;
 
 /// Everything went through.

@@ -95,7 +95,35 @@ pub struct Rule {
     pub why: &'static str,
     /// How to fix it.
     pub fix: &'static str,
+    /// Its findings point at a credential value itself (a literal secret in a file): reports
+    /// star out the flagged text in their snippets.
+    pub points_at_value: bool,
 }
+
+/// Declares one kind's rules (CI rules, Meltano rules, audit checks) the one way rules are
+/// added: a module per rule, each with `pub static RULE: Rule` and
+/// `pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>)`, listed once, in the order their
+/// checks run. Expands to the modules, `Check` (the checks' type), `RULES` and `CHECKS` (in the
+/// same order).
+///
+/// ```ignore
+/// registry!(Context; debug_trace, env_dump);
+/// ```
+macro_rules! registry {
+    ($context:ident; $($rule:ident),* $(,)?) => {
+        $(pub mod $rule;)*
+
+        /// A rule's check: reads the context, appends its findings.
+        pub type Check = fn(&$context<'_>, &mut Vec<$crate::findings::Finding>);
+
+        /// Every rule of this kind, in the order their checks run.
+        pub static RULES: &[&$crate::findings::Rule] = &[$(&$rule::RULE),*];
+
+        /// Every rule's check, in the order of [`RULES`].
+        pub static CHECKS: &[Check] = &[$($rule::check),*];
+    };
+}
+pub(crate) use registry;
 
 /// Where a finding is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -318,6 +346,7 @@ mod tests {
     use super::*;
 
     static RULE: Rule = Rule {
+        points_at_value: false,
         id: "debug-trace",
         severity: Severity::High,
         confidence: Confidence::High,

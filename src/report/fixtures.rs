@@ -25,6 +25,7 @@ deploy:
 const fn rule(id: &'static str, severity: Severity, summary: &'static str) -> Rule {
     Rule {
         id,
+        points_at_value: false,
         severity,
         confidence: Confidence::High,
         summary,

@@ -10,8 +10,8 @@ use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::run::addmask::{AddMaskFilter, MAX_VALUE_BYTES, Piece};
 use crate::notice::note;
+use crate::run::addmask::{AddMaskFilter, MAX_VALUE_BYTES, Piece};
 use crate::run::secrets::Source;
 use crate::scrub::{Matcher, MatcherBuilder, Scrubber, Stats};
 use crate::secret::Secret;

@@ -8,6 +8,7 @@ use crate::gitlab::types::VariableType;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "credential-not-masked",
     severity: Severity::High,
     confidence: Confidence::High,

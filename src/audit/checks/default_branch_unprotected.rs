@@ -6,6 +6,7 @@ use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "default-branch-unprotected",
     severity: Severity::Medium,
     confidence: Confidence::High,

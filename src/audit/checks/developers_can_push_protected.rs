@@ -6,6 +6,7 @@ use crate::gitlab::types::AccessLevel;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "developers-can-push-protected",
     severity: Severity::High,
     confidence: Confidence::High,

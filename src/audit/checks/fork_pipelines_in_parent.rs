@@ -6,6 +6,7 @@ use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "fork-pipelines-in-parent",
     severity: Severity::Medium,
     confidence: Confidence::High,

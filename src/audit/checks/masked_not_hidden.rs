@@ -5,6 +5,7 @@ use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "masked-not-hidden",
     severity: Severity::Medium,
     confidence: Confidence::High,

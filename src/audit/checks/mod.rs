@@ -1,68 +1,28 @@
-//! The audit checks, one file each: a `RULE` and a pure `check` over the [`Context`]. A check
+//! The audit checks, one file each: a `RULE` and a pure `check` over the [`Context`], listed
+//! once in the [`registry`] below. A check
 //! reads values only to judge them, and its messages name keys, never values.
-
-pub mod credential_not_masked;
-pub mod credential_not_protected;
-pub mod debug_trace_variable;
-pub mod default_branch_unprotected;
-pub mod developers_can_push_protected;
-pub mod expanded_value_with_dollar;
-pub mod fork_pipelines_in_parent;
-pub mod masked_not_hidden;
-pub mod pipeline_variables_overridable;
-pub mod production_credential_all_environments;
-pub mod production_environment_unprotected;
-pub mod public_job_logs;
-pub mod shadowed_variable;
 
 use crate::audit::classify::{Classifier, Evidence};
 use crate::credentials::Knowledge;
-use crate::findings::{ApiLevel, ApiLocation, Confidence, Finding, Location, Rule};
+use crate::findings::{ApiLevel, ApiLocation, Confidence, Finding, Location, Rule, registry};
 use crate::gitlab::types::{AuditData, Level, Variable};
 
-/// A check: appends its findings.
-pub type Check = fn(&Context<'_>, &mut Vec<Finding>);
-
-/// Every check with its rule, in the order of [`crate::audit::RULES`].
-pub static CHECKS: &[(&Rule, Check)] = &[
-    (
-        &credential_not_protected::RULE,
-        credential_not_protected::check,
-    ),
-    (&credential_not_masked::RULE, credential_not_masked::check),
-    (&masked_not_hidden::RULE, masked_not_hidden::check),
-    (
-        &production_credential_all_environments::RULE,
-        production_credential_all_environments::check,
-    ),
-    (
-        &expanded_value_with_dollar::RULE,
-        expanded_value_with_dollar::check,
-    ),
-    (&shadowed_variable::RULE, shadowed_variable::check),
-    (&debug_trace_variable::RULE, debug_trace_variable::check),
-    (&public_job_logs::RULE, public_job_logs::check),
-    (
-        &default_branch_unprotected::RULE,
-        default_branch_unprotected::check,
-    ),
-    (
-        &developers_can_push_protected::RULE,
-        developers_can_push_protected::check,
-    ),
-    (
-        &pipeline_variables_overridable::RULE,
-        pipeline_variables_overridable::check,
-    ),
-    (
-        &fork_pipelines_in_parent::RULE,
-        fork_pipelines_in_parent::check,
-    ),
-    (
-        &production_environment_unprotected::RULE,
-        production_environment_unprotected::check,
-    ),
-];
+registry!(
+    Context;
+    credential_not_protected,
+    credential_not_masked,
+    masked_not_hidden,
+    production_credential_all_environments,
+    expanded_value_with_dollar,
+    shadowed_variable,
+    debug_trace_variable,
+    public_job_logs,
+    default_branch_unprotected,
+    developers_can_push_protected,
+    pipeline_variables_overridable,
+    fork_pipelines_in_parent,
+    production_environment_unprotected,
+);
 
 /// What every check sees: the data, the knowledge, and each variable classified once.
 #[derive(Debug)]

@@ -7,6 +7,7 @@ use crate::gitlab::types::OverrideRole;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "pipeline-variables-overridable",
     severity: Severity::Medium,
     confidence: Confidence::High,

@@ -5,6 +5,7 @@ use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "production-credential-all-environments",
     severity: Severity::High,
     confidence: Confidence::Medium,

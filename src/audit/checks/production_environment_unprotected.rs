@@ -8,6 +8,7 @@ use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "production-environment-unprotected",
     severity: Severity::High,
     confidence: Confidence::Medium,

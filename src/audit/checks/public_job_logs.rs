@@ -7,6 +7,7 @@ use crate::gitlab::types::Visibility;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "public-job-logs",
     severity: Severity::High,
     confidence: Confidence::High,

@@ -7,6 +7,7 @@ use crate::findings::{Confidence, Finding, Rule, Severity};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "shadowed-variable",
     severity: Severity::Low,
     confidence: Confidence::High,

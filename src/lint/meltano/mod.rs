@@ -15,15 +15,11 @@ use std::path::Path;
 
 use crate::credentials::Knowledge;
 use crate::diagnostic::FileError;
-use crate::findings::{Finding, Location, Rule};
+use crate::findings::{Finding, Location};
 use crate::lint::SourceFile;
 
 /// Every `meltano.yml` rule.
-pub static RULES: &[&Rule] = &[
-    &rules::literal_secret::RULE,
-    &rules::uri_with_password::RULE,
-    &rules::committed_hash_seed::RULE,
-];
+pub use rules::RULES;
 
 /// What [`analyse`] found, and the file it read (for snippets and suppressions).
 #[derive(Debug, Clone)]
@@ -75,12 +71,10 @@ fn analyse_here(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileErro
         project: &project,
         knowledge,
     };
-    let checks: [fn(&rules::Context<'_>) -> Vec<Finding>; 3] = [
-        rules::literal_secret::check,
-        rules::uri_with_password::check,
-        rules::committed_hash_seed::check,
-    ];
-    let mut findings: Vec<Finding> = checks.iter().flat_map(|check| check(&ctx)).collect();
+    let mut findings = Vec::new();
+    for check in rules::CHECKS {
+        check(&ctx, &mut findings);
+    }
     findings.sort_by_key(|f| (position(f), f.rule.id));
     // A value reached twice through an alias or a merge key is one finding, at its text.
     let mut seen = BTreeSet::new();

@@ -11,6 +11,7 @@ use crate::lint::ci::pipeline::Job;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "artifacts-may-hold-secrets",
     severity: Severity::Medium,
     confidence: Confidence::Medium,

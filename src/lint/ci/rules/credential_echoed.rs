@@ -7,6 +7,7 @@ use crate::lint::ci::{Context, ScriptCommand};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "credential-echoed",
     severity: Severity::High,
     confidence: Confidence::High,

@@ -7,6 +7,7 @@ use crate::lint::ci::shell::{Command, Word, expanded_variables};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "credential-on-command-line",
     severity: Severity::Medium,
     confidence: Confidence::Medium,

@@ -6,6 +6,7 @@ use crate::lint::ci::Context;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "credentials-in-mr-pipeline",
     severity: Severity::Medium,
     confidence: Confidence::Medium,

@@ -7,6 +7,7 @@ use crate::lint::ci::shell::Command;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "env-dump",
     severity: Severity::High,
     confidence: Confidence::High,

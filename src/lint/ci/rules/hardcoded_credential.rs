@@ -13,6 +13,7 @@ use crate::scrub::{Matcher, MatcherBuilder};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: true,
     id: "hardcoded-credential",
     severity: Severity::Critical,
     confidence: Confidence::Medium,

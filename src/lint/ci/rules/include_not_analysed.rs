@@ -7,6 +7,7 @@ use crate::lint::ci::pipeline::{Include, IncludeKind};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "include-not-analysed",
     severity: Severity::Info,
     confidence: Confidence::High,

@@ -7,6 +7,7 @@ use crate::lint::ci::Context;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "meltano-debug-logging",
     severity: Severity::Medium,
     confidence: Confidence::High,

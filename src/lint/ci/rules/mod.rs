@@ -1,27 +1,13 @@
-//! The CI rules, one file each: a `pub static RULE` and a `check` that appends findings. The
-//! registry below lists each module once and derives [`RULES`] and [`CHECKS`] from it.
+//! The CI rules, one file each: a `pub static RULE` and a `check` that appends findings, listed
+//! once in the [`registry`] below; and what several rules share.
 
 use super::Context;
 use super::pipeline::{Variable, variables_of};
 use super::shell::{Command, Word};
-use crate::findings::{Finding, Rule};
-
-/// A rule's check: reads the pipeline, appends findings.
-pub type Check = fn(&Context<'_>, &mut Vec<Finding>);
-
-macro_rules! registry {
-    ($($rule:ident),* $(,)?) => {
-        $(pub mod $rule;)*
-
-        /// Every CI rule's static [`Rule`], in the order their checks run.
-        pub static RULES: &[&Rule] = &[$(&$rule::RULE),*];
-
-        /// Every CI rule's check, in the order of [`RULES`].
-        pub static CHECKS: &[Check] = &[$($rule::check),*];
-    };
-}
+use crate::findings::registry;
 
 registry!(
+    Context;
     debug_trace,
     env_dump,
     xtrace_with_credentials,

@@ -6,6 +6,7 @@ use crate::lint::ci::Context;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "pipeline-variables-forwarded",
     severity: Severity::Medium,
     confidence: Confidence::High,

@@ -7,6 +7,7 @@ use crate::yaml::ci::Node;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "production-image-unpinned",
     severity: Severity::Low,
     confidence: Confidence::Medium,

@@ -8,6 +8,7 @@ use crate::lint::ci::pipeline::Job;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "production-job-unprotected",
     severity: Severity::High,
     confidence: Confidence::Medium,

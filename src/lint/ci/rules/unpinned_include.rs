@@ -7,6 +7,7 @@ use crate::lint::ci::pipeline::IncludeKind;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "unpinned-include",
     severity: Severity::Medium,
     confidence: Confidence::High,

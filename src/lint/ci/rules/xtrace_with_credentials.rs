@@ -8,6 +8,7 @@ use crate::lint::ci::shell::Command;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: false,
     id: "xtrace-with-credentials",
     severity: Severity::High,
     confidence: Confidence::Medium,

@@ -12,6 +12,7 @@ use crate::lint::meltano::tree::{Node, Scalar, Value};
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: true,
     id: "meltano-committed-hash-seed",
     severity: Severity::High,
     confidence: Confidence::High,
@@ -27,8 +28,7 @@ pub static RULE: Rule = Rule {
 /// Calls that hash their argument in Singer SDK stream-map expressions.
 const HASH_CALLS: &[&str] = &["md5(", "sha1(", "sha256(", "sha512(", "hashlib."];
 
-pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+pub fn check(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     let mut seen = BTreeSet::new();
     for leaf in leaves(ctx.project.root, "", "") {
         let key = leaf.setting.rsplit('.').next().unwrap_or_default();
@@ -87,7 +87,6 @@ pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
             }
         }
     }
-    findings
 }
 
 /// Mappings that hold `stream_maps:`, with the logical path prefix of their keys.

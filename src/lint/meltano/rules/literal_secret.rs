@@ -10,6 +10,7 @@ use crate::meltano::to_env_var;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: true,
     id: "meltano-literal-secret",
     severity: Severity::High,
     confidence: Confidence::High,
@@ -43,8 +44,7 @@ const NOT_SECRET_ENDINGS: &[&str] = &[
     "_EXPIRY",
 ];
 
-pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+pub fn check(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for block in &ctx.project.configs {
         for leaf in leaves(block.node, &block.logical, "") {
             let declared =
@@ -101,7 +101,6 @@ pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
             }
         }
     }
-    findings
 }
 
 /// Certain for a setting the plugin declares sensitive, likely for a name that only looks like one.

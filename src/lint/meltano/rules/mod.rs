@@ -1,16 +1,20 @@
-//! The `meltano.yml` rules, one file each, and what they share: the context they read, how a
+//! The `meltano.yml` rules, one file each, listed once in the [`registry`] below, and what they
+//! share: the context they read, how a
 //! finding points at a node, and what counts as a reference or a placeholder rather than a value.
-
-pub(crate) mod committed_hash_seed;
-pub(crate) mod literal_secret;
-pub(crate) mod uri_with_password;
 
 use std::path::Path;
 
 use super::project::Project;
 use super::tree::Node;
 use crate::credentials::Knowledge;
-use crate::findings::{FileLocation, Finding, Location, Rule};
+use crate::findings::{FileLocation, Finding, Location, Rule, registry};
+
+registry!(
+    Context;
+    literal_secret,
+    uri_with_password,
+    committed_hash_seed,
+);
 
 /// What a rule reads.
 #[derive(Debug)]

@@ -8,6 +8,7 @@ use crate::lint::meltano::project::leaves;
 
 /// The rule.
 pub static RULE: Rule = Rule {
+    points_at_value: true,
     id: "meltano-uri-with-password",
     severity: Severity::High,
     confidence: Confidence::High,
@@ -19,15 +20,13 @@ pub static RULE: Rule = Rule {
           or use the plugin's separate password setting",
 };
 
-pub(crate) fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    leaves(ctx.project.root, "", "")
-        .into_iter()
-        .filter(|leaf| leaf.node.as_string_scalar().is_some_and(has_password))
-        .map(|leaf| {
+pub fn check(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+    for leaf in leaves(ctx.project.root, "", "") {
+        if leaf.node.as_string_scalar().is_some_and(has_password) {
             let message = format!("`{}` holds a URI with a password", leaf.logical);
-            ctx.finding(&RULE, leaf.node, &leaf.logical, message)
-        })
-        .collect()
+            findings.push(ctx.finding(&RULE, leaf.node, &leaf.logical, message));
+        }
+    }
 }
 
 /// Whether `text` holds `scheme://user:password@` with a password in clear.
