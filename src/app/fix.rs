@@ -2,7 +2,7 @@
 //! through the API one variable at a time; a refusal is reported and the others go on. Messages
 //! name keys and scopes, never values.
 
-use super::audit::{client, runtime};
+use super::connection::{client, runtime};
 use crate::audit::AuditData;
 use crate::audit::fix::{self, Step};
 use crate::cli::AuditArgs;
@@ -40,8 +40,8 @@ pub fn fix(args: &AuditArgs, data: &[AuditData], knowledge: &Knowledge) -> bool 
     let applied = client(&args.connection).and_then(|client| Ok((client, runtime()?)));
     let (client, runtime) = match applied {
         Ok(connected) => connected,
-        Err(message) => {
-            note(format_args!("--fix: nothing changed: {message}"));
+        Err(err) => {
+            note(format_args!("--fix: nothing changed: {err:#}"));
             return false;
         }
     };

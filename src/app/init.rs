@@ -7,9 +7,11 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use anyhow::{Context as _, bail};
+
 use super::init_apply;
-use super::output::EXIT_FAILED;
 use crate::cli::InitArgs;
+use crate::diagnostic::FileError;
 use crate::generate::component::{self, InputValue};
 use crate::generate::diff;
 use crate::generate::meltano::MeltanoProject;
@@ -22,12 +24,10 @@ use crate::notice::note;
 const PRODUCTION_ENVIRONMENT: &str = "production";
 
 /// Runs `ciguard init`; returns its exit status.
-pub fn init(args: InitArgs) -> u8 {
-    let done = generate(&args).and_then(|generated| {
-        deliver(&args, &generated)?;
-        if !args.apply.apply {
-            return Ok(());
-        }
+pub fn init(args: InitArgs) -> anyhow::Result<u8> {
+    let generated = generate(&args)?;
+    deliver(&args, &generated)?;
+    if args.apply.apply {
         if args.dry_run && args.apply.yes {
             note("--dry-run: nothing is changed in GitLab (--yes is ignored)");
         }
@@ -35,15 +35,9 @@ pub fn init(args: InitArgs) -> u8 {
             to_stderr: args.stdout,
             dry_run: args.dry_run,
         };
-        init_apply::apply(&args.apply, &generated.plan, mode)
-    });
-    match done {
-        Ok(()) => 0,
-        Err(message) => {
-            note(message);
-            EXIT_FAILED
-        }
+        init_apply::apply(&args.apply, &generated.plan, mode)?;
     }
+    Ok(0)
 }
 
 /// The files `init` writes and the plan behind them.
@@ -53,7 +47,7 @@ struct Generated {
     plan_markdown: String,
 }
 
-fn generate(args: &InitArgs) -> Result<Generated, String> {
+fn generate(args: &InitArgs) -> anyhow::Result<Generated> {
     let (_, knowledge) = super::output::configure(None)?;
     if !args.image.contains("@sha256:") {
         note(format_args!(
@@ -63,7 +57,7 @@ fn generate(args: &InitArgs) -> Result<Generated, String> {
         ));
     }
     let (elt, needs, header) = match &args.command {
-        Some(command) => command_jobs(args, command)?,
+        Some(command) => command_jobs(args, command),
         None => meltano_jobs(args, &knowledge.credential_names)?,
     };
     let mut needs = needs;
@@ -106,7 +100,7 @@ fn generate(args: &InitArgs) -> Result<Generated, String> {
         audit: !args.no_audit,
         elt,
     })
-    .map_err(|err| format!("internal error: {err}"))?;
+    .context("internal error")?;
     let pipeline_name = args.output.file_name().map_or_else(
         || ".gitlab-ci.yml".to_owned(),
         |name| name.to_string_lossy().into_owned(),
@@ -120,21 +114,21 @@ fn generate(args: &InitArgs) -> Result<Generated, String> {
 }
 
 /// The variable the audit component reads its token from (its input's default).
-fn audit_token_variable() -> Result<String, String> {
+fn audit_token_variable() -> anyhow::Result<String> {
     component::inputs(component::AUDIT)
-        .map_err(|err| format!("internal error: {err}"))?
+        .context("internal error")?
         .into_iter()
         .find(|input| input.name == "token_variable")
         .and_then(|input| match input.default {
             Some(InputValue::String(name)) => Some(name),
             _ => None,
         })
-        .ok_or_else(|| "internal error: the audit component has no token_variable".to_owned())
+        .context("internal error: the audit component has no token_variable")
 }
 
 type Jobs = (Vec<EltJob>, Vec<Need>, Vec<String>);
 
-fn command_jobs(args: &InitArgs, command: &str) -> Result<Jobs, String> {
+fn command_jobs(args: &InitArgs, command: &str) -> Jobs {
     let job = EltJob {
         name: "elt-production".to_owned(),
         command: command.to_owned(),
@@ -147,33 +141,29 @@ fn command_jobs(args: &InitArgs, command: &str) -> Result<Jobs, String> {
         schedule: None,
     };
     let header = header_lines(&format!("for the command `{command}`"));
-    Ok((vec![job], Vec::new(), header))
+    (vec![job], Vec::new(), header)
 }
 
 fn meltano_jobs(
     args: &InitArgs,
     credential_names: &[crate::credentials::NamePattern],
-) -> Result<Jobs, String> {
+) -> anyhow::Result<Jobs> {
     let path = args
         .meltano
         .clone()
         .unwrap_or_else(|| Path::new(PROJECT_FILE).to_owned());
-    let text = fs::read_to_string(&path).map_err(|err| {
-        if err.kind() == io::ErrorKind::NotFound && args.meltano.is_none() {
-            format!(
-                "no {PROJECT_FILE} in the working directory: run ciguard init in a Meltano \
-                 project, give --meltano PATH, or --command COMMAND (with --image) for another \
-                 tool"
-            )
-        } else {
-            format!("{}: cannot read it: {err}", path.display())
-        }
-    })?;
-    let project =
-        MeltanoProject::read(&path, &text, credential_names).map_err(|e| e.to_string())?;
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound && args.meltano.is_none() => bail!(
+            "no {PROJECT_FILE} in the working directory: run ciguard init in a Meltano \
+             project, give --meltano PATH, or --command COMMAND (with --image) for another tool"
+        ),
+        Err(err) => return Err(err).with_context(|| format!("{}: cannot read it", path.display())),
+    };
+    let project = MeltanoProject::read(&path, &text, credential_names)?;
     let production = project
         .production_environment(args.production_env.as_deref())
-        .map_err(|message| format!("{}: {message}", path.display()))?;
+        .map_err(|message| FileError::new(&path, message))?;
     if production.is_none() {
         note(format_args!(
             "{}: no environment named prod, production or prd: production jobs run Meltano's \
@@ -188,7 +178,7 @@ fn meltano_jobs(
         Some(run) => Some(run.split_whitespace().map(str::to_owned).collect()),
         None => project
             .default_run()
-            .map_err(|message| format!("{}: {message}", path.display()))?,
+            .map_err(|message| FileError::new(&path, message))?,
     };
     let job = |name: String, run: &[String], schedule: Option<&str>, review: Option<&str>| {
         let meltano_environment = review.or(production);
@@ -219,10 +209,10 @@ fn meltano_jobs(
     let mut jobs = Vec::new();
     if project.schedules.is_empty() {
         let run = default_run.as_ref().ok_or_else(|| {
-            format!(
-                "{}: nothing to run: the project has no job, no schedule, and not both an \
+            FileError::new(
+                &path,
+                "nothing to run: the project has no job, no schedule, and not both an \
                  extractor and a loader",
-                path.display()
             )
         })?;
         jobs.push(job("elt-production".to_owned(), run, None, None));
@@ -266,13 +256,13 @@ fn header_lines(from: &str) -> Vec<String> {
 }
 
 /// Writes (or prints) what was generated, then applies the plan when asked.
-fn deliver(args: &InitArgs, generated: &Generated) -> Result<(), String> {
+fn deliver(args: &InitArgs, generated: &Generated) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();
     let mut say = |text: &str| {
         stdout
             .write_all(text.as_bytes())
             .and_then(|()| stdout.flush())
-            .map_err(|err| format!("cannot write to stdout: {err}"))
+            .context("cannot write to stdout")
     };
     if args.stdout {
         return say(&generated.pipeline);
@@ -304,7 +294,7 @@ fn deliver(args: &InitArgs, generated: &Generated) -> Result<(), String> {
                 }
                 to_write.push((path, content));
             }
-            Err(err) => return Err(format!("{shown}: cannot read it: {err}")),
+            Err(err) => return Err(err).with_context(|| format!("{shown}: cannot read it")),
         }
     }
     if !refused.is_empty() && !args.dry_run {
@@ -313,16 +303,16 @@ fn deliver(args: &InitArgs, generated: &Generated) -> Result<(), String> {
         } else {
             ("them", "exist and differ")
         };
-        return Err(format!(
+        bail!(
             "{} {verb} (shown above): nothing was written; give --force to replace {them}, \
              or --dry-run to only compare",
             refused.join(" and "),
-        ));
+        );
     }
     if !args.dry_run {
         for (path, content) in to_write {
             let shown = path.display();
-            fs::write(path, content).map_err(|err| format!("{shown}: cannot write it: {err}"))?;
+            fs::write(path, content).with_context(|| format!("{shown}: cannot write it"))?;
             say(&format!("{shown}: written\n"))?;
         }
     }

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::env;
 use std::io::{self, Write};
 
-use super::audit::{client, runtime};
+use anyhow::{Context as _, anyhow, bail};
+
+use super::connection::{client, runtime};
 use crate::cli::InitApplyArgs;
 use crate::env::CI_PROJECT_ID;
 use crate::generate::plan::SetupPlan;
@@ -36,23 +38,23 @@ struct Fetched {
 
 /// Shows the steps and, with `--yes`, performs them; an error when the project could not be
 /// read or a change failed (each failure is shown first).
-pub fn apply(args: &InitApplyArgs, plan: &SetupPlan, mode: Mode) -> Result<(), String> {
+pub fn apply(args: &InitApplyArgs, plan: &SetupPlan, mode: Mode) -> anyhow::Result<()> {
     let project = args
         .project
         .clone()
         .filter(|project| !project.is_empty())
         .or_else(|| env::var(CI_PROJECT_ID).ok().filter(|id| !id.is_empty()))
-        .ok_or(
+        .context(
             "--apply: no project: give --project ID|PATH (or set CI_PROJECT_ID); nothing was \
              changed in GitLab",
         )?;
     let client = client(&args.connection).map_err(|err| {
-        format!("--apply: {err} (to make changes, the token needs the api scope)")
+        anyhow!("--apply: {err:#} (to make changes, the token needs the api scope)")
     })?;
     let runtime = runtime()?;
     let fetched = runtime
         .block_on(fetch(&client, &project))
-        .map_err(|err| format!("--apply: cannot read project {project}: {err}"))?;
+        .with_context(|| format!("--apply: cannot read project {project}"))?;
     let by_key = if args.values_from_env {
         values_from_env(plan)
     } else {
@@ -81,7 +83,7 @@ pub fn apply(args: &InitApplyArgs, plan: &SetupPlan, mode: Mode) -> Result<(), S
     let mut say = |text: String| {
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|err| format!("cannot write the --apply plan: {err}"))
+            .context("cannot write the --apply plan")
     };
     say(format!("\nGitLab project {project}: what --apply does\n"))?;
     for step in &steps {
@@ -92,7 +94,8 @@ pub fn apply(args: &InitApplyArgs, plan: &SetupPlan, mode: Mode) -> Result<(), S
         .filter(|step| step.change().is_some())
         .collect();
     if changes.is_empty() {
-        return say("nothing to change: the project matches the plan\n".to_owned());
+        say("nothing to change: the project matches the plan\n".to_owned())?;
+        return Ok(());
     }
     if mode.dry_run || !args.yes {
         let how = if mode.dry_run {
@@ -100,10 +103,11 @@ pub fn apply(args: &InitApplyArgs, plan: &SetupPlan, mode: Mode) -> Result<(), S
         } else {
             "run again with --yes to make them"
         };
-        return say(format!(
+        say(format!(
             "{} change(s) planned; nothing changed: {how}\n",
             changes.len()
-        ));
+        ))?;
+        return Ok(());
     }
     let mut failed = 0;
     for step in &changes {
@@ -126,14 +130,13 @@ pub fn apply(args: &InitApplyArgs, plan: &SetupPlan, mode: Mode) -> Result<(), S
         "{} change(s) made, {failed} failed\n",
         changes.len() - failed
     ))?;
-    if failed == 0 {
-        Ok(())
-    } else {
-        Err(format!(
+    if failed > 0 {
+        bail!(
             "--apply: {failed} of {} change(s) failed (shown above); the others were made",
             changes.len()
-        ))
+        );
     }
+    Ok(())
 }
 
 /// Reads what the steps compare with the plan; protected environments unreadable (Premium) is

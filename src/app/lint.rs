@@ -3,15 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use super::output::{self, EXIT_FAILED};
+use anyhow::{Context as _, bail};
+
+use super::connection::{client, runtime};
+use super::output;
 use crate::cli::LintArgs;
 use crate::credentials::KnownVariable;
-use crate::diagnostic::FileError;
 use crate::env::CI_PROJECT_ID;
 use crate::findings::{FileLocation, Finding, FindingSet, Location};
 use crate::gitlab;
 use crate::lint::{self, SourceFile};
-use crate::notice::note;
+use crate::notice;
 use crate::scrub::MatcherBuilder;
 
 /// What a path is linted as.
@@ -38,31 +40,13 @@ impl Kind {
 }
 
 /// Runs `ciguard lint`; returns its exit status.
-pub fn lint(args: LintArgs) -> u8 {
+pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
     let rules = lint::rules();
-    let (config, mut knowledge) = match output::configure(args.config.as_deref()) {
-        Ok(configured) => configured,
-        Err(message) => {
-            note(message);
-            return EXIT_FAILED;
-        }
-    };
+    let (config, mut knowledge) = output::configure(args.config.as_deref())?;
     if args.gitlab {
-        match project_variables(&args) {
-            Ok(variables) => knowledge.project_variables = variables,
-            Err(message) => {
-                note(message);
-                return EXIT_FAILED;
-            }
-        }
+        knowledge.project_variables = project_variables(&args)?;
     }
-    let paths = match lint_paths(args.paths) {
-        Ok(paths) => paths,
-        Err(message) => {
-            note(message);
-            return EXIT_FAILED;
-        }
-    };
+    let paths = lint_paths(args.paths)?;
 
     let mut findings = Vec::new();
     let mut sources: Vec<SourceFile> = Vec::new();
@@ -80,7 +64,8 @@ pub fn lint(args: LintArgs) -> u8 {
                 sources.extend(read);
             }
             Err(err) => {
-                report_load_error(&err);
+                // The other files are still linted; the exit status says one was not.
+                notice::error(err);
                 failed = true;
             }
         }
@@ -95,7 +80,7 @@ pub fn lint(args: LintArgs) -> u8 {
 }
 
 /// The paths given, or `.gitlab-ci.yml` and `meltano.yml` in the working directory.
-fn lint_paths(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, String> {
+fn lint_paths(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
     if !given.is_empty() {
         return Ok(given);
     }
@@ -105,10 +90,9 @@ fn lint_paths(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, String> {
         .filter(|p| p.is_file())
         .collect();
     if found.is_empty() {
-        return Err(
+        bail!(
             "no .gitlab-ci.yml or meltano.yml in the working directory: \
-                    give the files to lint as arguments"
-                .into(),
+             give the files to lint as arguments"
         );
     }
     Ok(found)
@@ -116,7 +100,7 @@ fn lint_paths(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, String> {
 
 /// The flags of every variable that reaches the project (its own and its groups'), read
 /// through the GitLab API. Values are dropped here: the rules never see them.
-fn project_variables(args: &LintArgs) -> Result<Vec<KnownVariable>, String> {
+fn project_variables(args: &LintArgs) -> anyhow::Result<Vec<KnownVariable>> {
     let project = args
         .project
         .clone()
@@ -125,15 +109,13 @@ fn project_variables(args: &LintArgs) -> Result<Vec<KnownVariable>, String> {
                 .ok()
                 .filter(|id| !id.is_empty())
         })
-        .ok_or("--gitlab needs the project: give --project ID|PATH (or set CI_PROJECT_ID)")?;
-    let client = super::audit::client(&args.connection)?;
-    let data = super::audit::runtime()?
-        .block_on(gitlab::fetch_project(
-            &client,
-            &gitlab::GroupVariables::default(),
-            &project,
-        ))
-        .map_err(|err| err.to_string())?;
+        .context("--gitlab needs the project: give --project ID|PATH (or set CI_PROJECT_ID)")?;
+    let client = client(&args.connection)?;
+    let data = runtime()?.block_on(gitlab::fetch_project(
+        &client,
+        &gitlab::GroupVariables::default(),
+        &project,
+    ))?;
     Ok(data
         .variable_sets
         .iter()
@@ -148,10 +130,6 @@ fn project_variables(args: &LintArgs) -> Result<Vec<KnownVariable>, String> {
                 .unwrap_or_else(|| "*".to_owned()),
         })
         .collect())
-}
-
-fn report_load_error(err: &FileError) {
-    note(err);
 }
 
 /// The sources as the text report may show them: every credential value starred out, column for

@@ -5,11 +5,12 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+
 use crate::cli::OutputArgs;
 use crate::config::{self, Config};
 use crate::credentials::Knowledge;
 use crate::findings::{FindingSet, Rule};
-use crate::notice::note;
 use crate::report::{self, Format};
 
 /// No finding at or above `--fail-on`.
@@ -22,21 +23,16 @@ pub const EXIT_FAILED: u8 = super::EXIT_USAGE;
 /// The configuration named by `--config`, else the one discovered from the working directory
 /// (`None` when there is none), with its rule ids checked against every rule ciguard has (one
 /// file serves both `audit` and `lint`), and the knowledge it gives (the defaults when none).
-pub fn configure(explicit: Option<&Path>) -> Result<(Option<Config>, Knowledge), String> {
+pub fn configure(explicit: Option<&Path>) -> anyhow::Result<(Option<Config>, Knowledge)> {
     let config = match explicit {
-        Some(path) => config::load(path).map(Some).map_err(|e| e.to_string())?,
+        Some(path) => Some(config::load(path)?),
         None => {
-            let here = std::env::current_dir()
-                .map_err(|e| format!("cannot read the working directory: {e}"))?;
-            config::discover(&here)
-                .map(|found| found.map(|(_, c)| c))
-                .map_err(|e| e.to_string())?
+            let here = std::env::current_dir().context("cannot read the working directory")?;
+            config::discover(&here)?.map(|(_, config)| config)
         }
     };
     if let Some(config) = &config {
-        config
-            .check_rules(&every_rule())
-            .map_err(|e| e.to_string())?;
+        config.check_rules(&every_rule())?;
     }
     let knowledge = config
         .as_ref()
@@ -61,18 +57,15 @@ pub fn finish(
     sources: &[(PathBuf, String)],
     rules: &[&'static Rule],
     failed: bool,
-) -> u8 {
-    if let Err(message) = write_reports(tool, output, set, sources, rules) {
-        note(message);
-        return EXIT_FAILED;
-    }
-    if failed {
+) -> anyhow::Result<u8> {
+    write_reports(tool, output, set, sources, rules)?;
+    Ok(if failed {
         EXIT_FAILED
     } else if set.fails(output.fail_on.0) {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
-    }
+    })
 }
 
 /// Writes the main report (stdout or `--output`) and every `--report FORMAT=PATH`.
@@ -82,7 +75,7 @@ fn write_reports(
     set: &FindingSet,
     sources: &[(PathBuf, String)],
     rules: &[&'static Rule],
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let sources: Vec<(&Path, &str)> = sources
         .iter()
         .map(|(path, text)| (path.as_path(), text.as_str()))
@@ -103,7 +96,7 @@ fn write_reports(
             let mut lock = stdout.lock();
             report::write(output.format, set, &context(color), &mut lock)
                 .and_then(|()| lock.flush())
-                .map_err(|e| format!("cannot write the report to stdout: {e}"))?;
+                .context("cannot write the report to stdout")?;
         }
         Some(path) => write_file(output.format, path, set, &context(false))?,
     }
@@ -118,17 +111,20 @@ fn write_file(
     path: &Path,
     set: &FindingSet,
     context: &report::Context<'_>,
-) -> Result<(), String> {
-    let fail = |e: io::Error| {
+) -> anyhow::Result<()> {
+    let written = File::create(path)
+        .map(io::BufWriter::new)
+        .and_then(|mut file| {
+            report::write(format, set, context, &mut file)?;
+            file.flush()
+        });
+    written.with_context(|| {
         format!(
-            "cannot write the {} report to {}: {e}",
+            "cannot write the {} report to {}",
             format.as_str(),
             path.display()
         )
-    };
-    let mut file = io::BufWriter::new(File::create(path).map_err(fail)?);
-    report::write(format, set, context, &mut file).map_err(fail)?;
-    file.flush().map_err(fail)
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 use std::io::{self, BufWriter, ErrorKind};
 use std::os::unix::ffi::OsStringExt;
 
-use super::EXIT_USAGE;
+use anyhow::bail;
+
 use crate::cli::PseudonymizeArgs;
 use crate::notice::note;
 use crate::pseudonymize::{self, FilterError, Hasher, KeyError, MIN_KEY_BYTES};
@@ -17,25 +18,16 @@ const EXIT_DONE: u8 = 0;
 const BUFFER_BYTES: usize = 256 * 1024;
 
 /// Runs `ciguard pseudonymize`; returns its exit status.
-pub fn pseudonymize(args: &PseudonymizeArgs) -> u8 {
-    let config = match pseudonymize::config::load(&args.config) {
-        Ok(config) => config,
-        Err(err) => {
-            note(err);
-            return EXIT_USAGE;
-        }
-    };
+pub fn pseudonymize(args: &PseudonymizeArgs) -> anyhow::Result<u8> {
+    let config = pseudonymize::config::load(&args.config)?;
     let hasher = key(&config.key_env).and_then(|key| Hasher::new(&key, config.key_id.as_deref()));
     let hasher = match hasher {
         Ok(hasher) => hasher,
-        Err(err) => {
-            note(format_args!(
-                "the key variable {} {err}: set it (a masked, protected CI/CD variable) to at \
-                 least {MIN_KEY_BYTES} random bytes, e.g. the output of `openssl rand -base64 48`",
-                config.key_env
-            ));
-            return EXIT_USAGE;
-        }
+        Err(err) => bail!(
+            "the key variable {} {err}: set it (a masked, protected CI/CD variable) to at \
+             least {MIN_KEY_BYTES} random bytes, e.g. the output of `openssl rand -base64 48`",
+            config.key_env
+        ),
     };
     let output = BufWriter::with_capacity(BUFFER_BYTES, io::stdout().lock());
     match pseudonymize::filter(&config, &hasher, io::stdin(), output) {
@@ -44,14 +36,12 @@ pub fn pseudonymize(args: &PseudonymizeArgs) -> u8 {
                 "pseudonymize: {} messages, {} records rewritten",
                 counts.messages, counts.records_rewritten
             ));
-            EXIT_DONE
+            Ok(EXIT_DONE)
         }
         // The reader went away (the target stopped): nothing left to say to it.
-        Err(FilterError::Write(err)) if err.kind() == ErrorKind::BrokenPipe => EXIT_DONE,
-        Err(err) => {
-            note(format_args!("pseudonymize: {err}"));
-            EXIT_USAGE
-        }
+        Err(FilterError::Write(err)) if err.kind() == ErrorKind::BrokenPipe => Ok(EXIT_DONE),
+        // Its message already says what its source does.
+        Err(err) => bail!("pseudonymize: {err}"),
     }
 }
 
