@@ -16,6 +16,8 @@ pub mod env;
 pub mod findings;
 pub mod generate;
 pub mod gitlab;
+#[cfg(test)]
+mod layering;
 pub mod lint;
 pub mod meltano;
 pub mod notice;

@@ -106,7 +106,7 @@ pub struct Rule {
 /// checks run. Expands to the modules, `Check` (the checks' type), `RULES` and `CHECKS` (in the
 /// same order).
 ///
-/// ```ignore
+/// ```text
 /// registry!(Context; debug_trace, env_dump);
 /// ```
 macro_rules! registry {

@@ -1,0 +1,418 @@
+//! The import rules of `docs/development.md` ("Who may import whom"), checked on the source: every
+//! `crate::` path in a file's code (tests left out) against what its module may not reach. A
+//! path counts whether it is in a `use` or written out, and `use crate::{a, b::c}` groups are
+//! read in full.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+/// A rule: the modules `importer` (and everything under it) may not reach, apart from `except`.
+/// `*` stands for every other module of the crate.
+struct ImportRule {
+    importer: &'static str,
+    may_not: &'static [&'static str],
+    except: &'static [&'static str],
+}
+
+/// What turns input into findings, output or a child process: the commands and their parts.
+const COMMANDS: &[&str] = &[
+    "app",
+    "cli",
+    "run",
+    "lint",
+    "audit",
+    "generate",
+    "pseudonymize",
+    "report",
+];
+
+/// Everything of `gitlab` but what analysers may read: the API's types and GitLab's masking rules.
+const GITLAB_PURE: &[&str] = &["gitlab::types", "gitlab::maskable"];
+
+const RULES: &[ImportRule] = &[
+    // Leaves: nothing of the crate.
+    leaf("findings"),
+    leaf("scrub"),
+    leaf("notice"),
+    leaf("diagnostic"),
+    leaf("secret"),
+    leaf("env"),
+    // The ground floor: no command module, no client, no configuration.
+    ImportRule {
+        importer: "credentials",
+        may_not: &[
+            "app",
+            "cli",
+            "run",
+            "lint",
+            "audit",
+            "generate",
+            "pseudonymize",
+            "report",
+            "gitlab",
+            "config",
+        ],
+        except: &[],
+    },
+    ImportRule {
+        importer: "yaml",
+        may_not: &[
+            "app",
+            "cli",
+            "run",
+            "lint",
+            "audit",
+            "generate",
+            "pseudonymize",
+            "report",
+            "gitlab",
+            "config",
+        ],
+        except: &[],
+    },
+    ImportRule {
+        importer: "meltano",
+        may_not: &[
+            "app",
+            "cli",
+            "run",
+            "lint",
+            "audit",
+            "generate",
+            "pseudonymize",
+            "report",
+            "gitlab",
+            "config",
+        ],
+        except: &[],
+    },
+    ImportRule {
+        importer: "gitlab",
+        may_not: &[
+            "app",
+            "cli",
+            "run",
+            "lint",
+            "audit",
+            "generate",
+            "pseudonymize",
+            "report",
+            "findings",
+            "config",
+        ],
+        except: &[],
+    },
+    ImportRule {
+        importer: "config",
+        may_not: COMMANDS,
+        except: &[],
+    },
+    // The analysers: the ground floor and the API's types, never the client or each other.
+    ImportRule {
+        importer: "audit",
+        may_not: &[
+            "app",
+            "cli",
+            "run",
+            "lint",
+            "generate",
+            "pseudonymize",
+            "report",
+            "gitlab",
+        ],
+        except: GITLAB_PURE,
+    },
+    ImportRule {
+        importer: "lint",
+        may_not: &[
+            "app",
+            "cli",
+            "run",
+            "audit",
+            "generate",
+            "pseudonymize",
+            "report",
+            "gitlab",
+        ],
+        except: GITLAB_PURE,
+    },
+    ImportRule {
+        importer: "generate",
+        may_not: &[
+            "app",
+            "cli",
+            "run",
+            "lint",
+            "audit",
+            "pseudonymize",
+            "report",
+            "gitlab",
+        ],
+        except: GITLAB_PURE,
+    },
+    // `run` receives a built scrubber; `pseudonymize` filters a stream; `report` renders findings.
+    ImportRule {
+        importer: "run",
+        may_not: &[
+            "app",
+            "cli",
+            "lint",
+            "audit",
+            "generate",
+            "pseudonymize",
+            "report",
+            "gitlab",
+            "config",
+        ],
+        except: &[],
+    },
+    ImportRule {
+        importer: "pseudonymize",
+        may_not: &[
+            "app", "cli", "run", "lint", "audit", "generate", "report", "gitlab", "config",
+        ],
+        except: &[],
+    },
+    ImportRule {
+        importer: "report",
+        may_not: &["*"],
+        except: &["findings"],
+    },
+];
+
+const fn leaf(importer: &'static str) -> ImportRule {
+    ImportRule {
+        importer,
+        may_not: &["*"],
+        except: &[],
+    }
+}
+
+/// Whether `path` is `module` or inside it.
+fn within(path: &str, module: &str) -> bool {
+    path == module
+        || path
+            .strip_prefix(module)
+            .is_some_and(|rest| rest.starts_with("::"))
+}
+
+/// The rules `importer` breaks by reaching `target` (both module paths from the crate root).
+fn broken(importer: &str, target: &str) -> Vec<String> {
+    let own = importer.split("::").next().unwrap_or_default();
+    if within(target, own) {
+        return Vec::new();
+    }
+    RULES
+        .iter()
+        .filter(|rule| within(importer, rule.importer))
+        .filter(|rule| {
+            rule.may_not
+                .iter()
+                .any(|&module| module == "*" || within(target, module))
+        })
+        .filter(|rule| !rule.except.iter().any(|&module| within(target, module)))
+        .map(|rule| format!("{importer} imports {target} (rule for {})", rule.importer))
+        .collect()
+}
+
+/// The code of a file without comments and without what follows its first `#[cfg(test)]`
+/// (test modules sit at the end of a file).
+fn code_of(source: &str) -> String {
+    let mut code = String::new();
+    for line in source.lines() {
+        if line.trim_start() == "#[cfg(test)]" {
+            break;
+        }
+        let line = line.split("//").next().unwrap_or_default();
+        code.push_str(line);
+        code.push('\n');
+    }
+    code
+}
+
+/// Every `crate::` path in `code`, expanded out of `{...}` groups, as `a::b::c`.
+fn crate_paths(code: &str) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    let bytes = code.as_bytes();
+    let mut from = 0;
+    while let Some(found) = code[from..].find("crate::") {
+        let at = from + found;
+        from = at + "crate::".len();
+        let preceded = at
+            .checked_sub(1)
+            .map(|i| bytes[i])
+            .is_some_and(|b| b == b'$' || b == b'_' || b.is_ascii_alphanumeric());
+        if !preceded {
+            expand(&code[from..], String::new(), &mut paths);
+        }
+    }
+    paths
+}
+
+/// Reads one path (or group) at the start of `rest`, below `prefix`, into `paths`.
+fn expand(rest: &str, prefix: String, paths: &mut BTreeSet<String>) {
+    let rest = rest.trim_start();
+    if let Some(group) = rest.strip_prefix('{') {
+        for item in split_group(group) {
+            expand(item, prefix.clone(), paths);
+        }
+        return;
+    }
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let (name, after) = rest.split_at(end);
+    if name.is_empty() || name == "self" {
+        if !prefix.is_empty() {
+            paths.insert(prefix);
+        }
+        return;
+    }
+    let path = if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}::{name}")
+    };
+    match after.strip_prefix("::") {
+        Some(after) => expand(after, path, paths),
+        None => {
+            paths.insert(path);
+        }
+    }
+}
+
+/// The items of a `{...}` group whose opening brace is already consumed.
+fn split_group(group: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0_usize, 0);
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(&group[start..i]);
+                return items;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&group[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
+/// Every source file of `dir` with its module path (`lint::ci::rules::env_dump`), test-only
+/// files (declared under `#[cfg(test)]`) left out.
+fn modules(root: &Path, dir: &Path, module: &str, out: &mut Vec<(String, String)>) {
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .expect("read src")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if path.is_dir() {
+            let below = join(module, &name);
+            modules(root, &path, &below, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let source = fs::read_to_string(&path).expect("read a source file");
+            let own = match name.as_str() {
+                "lib" | "main" => String::new(),
+                "mod" => module.to_owned(),
+                _ => join(module, &name),
+            };
+            if !is_test_only(root, &own) {
+                out.push((own, source));
+            }
+        }
+    }
+}
+
+fn join(module: &str, name: &str) -> String {
+    if module.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{module}::{name}")
+    }
+}
+
+/// Whether `module` is declared under `#[cfg(test)]` in its parent.
+fn is_test_only(root: &Path, module: &str) -> bool {
+    let (parent, name) = module.rsplit_once("::").unwrap_or(("", module));
+    let parent_dir = root.join(parent.replace("::", "/"));
+    let candidates = if parent.is_empty() {
+        vec![root.join("lib.rs")]
+    } else {
+        vec![parent_dir.join("mod.rs"), parent_dir.with_extension("rs")]
+    };
+    candidates
+        .iter()
+        .filter_map(|file| fs::read_to_string(file).ok())
+        .any(|source| {
+            let lines: Vec<&str> = source.lines().map(str::trim).collect();
+            lines.windows(2).any(|pair| {
+                pair[0] == "#[cfg(test)]"
+                    && (pair[1] == format!("mod {name};") || pair[1] == format!("pub mod {name};"))
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_keeps_the_import_rules() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        modules(&root, &root, "", &mut files);
+        assert!(files.len() > 50, "found only {} files", files.len());
+        let broken: Vec<String> = files
+            .iter()
+            .flat_map(|(module, source)| {
+                crate_paths(&code_of(source))
+                    .into_iter()
+                    .flat_map(|target| broken(module, &target))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(broken.is_empty(), "{}", broken.join("\n"));
+    }
+
+    #[test]
+    fn the_checker_sees_groups_written_paths_and_breaches() {
+        let code = code_of(
+            "use crate::{findings::Finding, lint::{self, ci::Pos}};\n\
+             // use crate::report;\n\
+             fn f() { crate::gitlab::types::Level::Group; $crate::x; }\n\
+             #[cfg(test)]\nmod tests { use crate::app; }\n",
+        );
+        let paths: Vec<String> = crate_paths(&code).into_iter().collect();
+        assert_eq!(
+            paths,
+            [
+                "findings::Finding",
+                "gitlab::types::Level::Group",
+                "lint",
+                "lint::ci::Pos"
+            ]
+        );
+        assert!(broken("audit::checks", "gitlab::types::Level").is_empty());
+        assert_eq!(broken("audit::checks", "gitlab::Client").len(), 1);
+        assert_eq!(broken("audit", "lint::ci").len(), 1);
+        assert_eq!(broken("scrub::detectors", "secret").len(), 1);
+        assert!(broken("scrub::detectors", "scrub::encodings").is_empty());
+        assert_eq!(broken("report::sarif", "lint").len(), 1);
+        assert!(broken("report::sarif", "findings::Rule").is_empty());
+        assert_eq!(broken("config", "lint::ci").len(), 1);
+        assert!(broken("app::lint", "lint").is_empty());
+    }
+}
