@@ -2,6 +2,7 @@
 //! Only `main` and `app` choose exit statuses and what ciguard itself says on stderr.
 
 mod audit;
+mod companions;
 mod connection;
 mod fix;
 mod init;
@@ -13,6 +14,7 @@ mod run;
 mod selection;
 
 use std::env;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -32,6 +34,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Audit(args) => audit::audit(args),
         Command::Init(args) => init::init(args),
         Command::Pseudonymize(args) => pseudonymize::pseudonymize(&args),
+        Command::Completions(args) => companions::completions(&args),
+        Command::Man(args) => companions::man(&args),
     };
     match finished {
         Ok(status) => ExitCode::from(status),
@@ -45,33 +49,81 @@ pub fn main(cli: Cli) -> ExitCode {
 
 /// Reports a command line clap rejected (or prints the help or version it asked for).
 pub fn usage_error(err: &clap::Error) -> ExitCode {
-    use clap::error::{ContextKind, ErrorKind};
-    // A rejected value may be a secret typed where its name belongs (`--variable NAME=value`):
-    // say which option refused it and why, never the value.
-    let refused_option = (err.kind() == ErrorKind::ValueValidation)
-        .then(|| err.get(ContextKind::InvalidArg))
-        .flatten();
-    if let Some(option) = refused_option {
-        let why = std::error::Error::source(err)
-            .map(|source| format!(": {source}"))
-            .unwrap_or_default();
-        note(format_args!(
-            "invalid value for '{option}'{why} (the value is not repeated: it may be a secret)"
-        ));
-    } else {
-        // Nothing sensible is left to do when the terminal is gone.
-        let _ = err.print();
-    }
     if !err.use_stderr() {
+        // Help and version go to stdout; nothing sensible is left to do when it is gone.
+        let _ = err.print();
         return ExitCode::SUCCESS;
     }
+    let args: Vec<OsString> = env::args_os().skip(1).collect();
     // `run` must not answer with a status its command could have returned.
-    let is_run = env::args_os().nth(1).is_some_and(|arg| arg == "run");
+    let is_run = args.first().is_some_and(|arg| arg == "run");
+    match withheld_refusal(err, is_run, &args) {
+        Some(message) => notice::error(message),
+        None => {
+            let rendered = err.render().to_string();
+            note(rendered.trim_end());
+        }
+    }
     ExitCode::from(if is_run {
         EXIT_CIGUARD_FAILED
     } else {
         EXIT_USAGE
     })
+}
+
+/// What to say instead of clap's message when clap would repeat what was typed: a refused
+/// value, or a word that is not an option, may be a secret typed where its name belongs
+/// (`--variable NAME=value`, `ciguard run psql postgres://user:password@host`). Says which
+/// option refused it, why and what it takes; for `run` without `--`, where the command goes.
+fn withheld_refusal(err: &clap::Error, is_run: bool, args: &[OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let not_repeated = "(the value is not repeated: it may be a secret)";
+    let no_separator = !args.iter().any(|arg| arg == "--");
+    match err.kind() {
+        ErrorKind::UnknownArgument | ErrorKind::MissingRequiredArgument
+            if is_run && no_separator =>
+        {
+            Some(
+                "the command to run goes after `--`: ciguard run [OPTIONS] -- COMMAND \
+                 [ARGS...], e.g. `ciguard run -- meltano run tap-x target-y`"
+                    .to_owned(),
+            )
+        }
+        ErrorKind::UnknownArgument => {
+            let given = match err.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(given)) => given.as_str(),
+                _ => "",
+            };
+            // An option's name is safe to repeat; a value glued to it or a bare word may not be.
+            let name = given.split('=').next().filter(|name| name.starts_with('-'));
+            let suggestion = match err.get(ContextKind::SuggestedArg) {
+                Some(ContextValue::String(suggested)) => format!(" (did you mean '{suggested}'?)"),
+                _ => String::new(),
+            };
+            Some(match name {
+                Some(name) => format!("unexpected argument '{name}'{suggestion}; see --help"),
+                None => format!("unexpected argument {not_repeated}; see --help"),
+            })
+        }
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let option = err
+                .get(ContextKind::InvalidArg)
+                .map_or_else(|| "an option".to_owned(), |option| format!("'{option}'"));
+            let why = std::error::Error::source(err)
+                .map(|source| format!(": {source}"))
+                .unwrap_or_default();
+            let possible = match err.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(values)) => {
+                    format!("; possible values: {}", values.join(", "))
+                }
+                _ => String::new(),
+            };
+            Some(format!(
+                "invalid value for {option}{why}{possible} {not_repeated}"
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// A panic message may hold a value (a secret in a slice, say): print only where it happened.

@@ -41,7 +41,30 @@ pub enum Command {
     Init(InitArgs),
     /// Hash or drop personal fields in a Singer stream (stdin to stdout): a Meltano mapper.
     Pseudonymize(PseudonymizeArgs),
+    /// Print a shell completion script, e.g. `ciguard completions bash > ~/.local/share/bash-completion/completions/ciguard`.
+    Completions(CompletionsArgs),
+    /// Print ciguard's manual page (roff), e.g. `ciguard man | man -l -`.
+    Man(ManArgs),
 }
+
+/// `ciguard completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `ciguard man [COMMAND]`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The page of one command (`ciguard-run(1)`, ...) instead of ciguard's own.
+    #[arg(value_name = "COMMAND", value_parser = PossibleValuesParser::new(COMMAND_NAMES))]
+    pub command: Option<String>,
+}
+
+/// The commands that have a manual page of their own.
+const COMMAND_NAMES: [&str; 5] = ["run", "lint", "audit", "init", "pseudonymize"];
 
 /// `ciguard pseudonymize --config FILE`.
 #[derive(Debug, Args)]
@@ -148,16 +171,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => 60.0,
         "h" => 3600.0,
         _ => {
-            return Err(format!(
-                "unknown unit `{unit}`: use ms, s, m or h (e.g. 10s)"
-            ));
+            return Err("not a duration: use a number with ms, s, m or h (e.g. 10s)".to_owned());
         }
     };
     let number: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration: use e.g. 10s, 500ms or 2m"))?;
+        .map_err(|_| "not a duration: use e.g. 10s, 500ms or 2m".to_owned())?;
     Duration::try_from_secs_f64(number * seconds_per_unit)
-        .map_err(|_| format!("`{text}` is out of range"))
+        .map_err(|_| "a duration out of range".to_owned())
 }
 
 /// `ciguard lint [PATH...]`.
@@ -419,11 +440,16 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 
     /// Also write a report in FORMAT to PATH (repeatable), e.g. `codequality=gl-code-quality.json`.
-    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
+    #[arg(
+        long = "report",
+        value_name = "FORMAT=PATH",
+        value_parser = parse_report,
+        long_help = report_help()
+    )]
     pub reports: Vec<(Format, PathBuf)>,
 
     /// Exit 1 when a finding is at or above this severity (`never`: always exit 0).
-    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_fail_on)]
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = fail_on_parser())]
     pub fail_on: FailOn,
 }
 
@@ -439,23 +465,26 @@ fn format_parser() -> impl TypedValueParser<Value = Format> {
 fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
     let (format, path) = text
         .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not FORMAT=PATH (e.g. sarif=ciguard.sarif)"))?;
+        .ok_or("not FORMAT=PATH (e.g. sarif=ciguard.sarif)")?;
     let format = format.parse::<Format>().map_err(|e| e.to_string())?;
     if path.is_empty() {
-        return Err(format!("`{text}` has no path after `=`"));
+        return Err("no path after `=`: give FORMAT=PATH".to_owned());
     }
     Ok((format, PathBuf::from(path)))
 }
 
-fn parse_fail_on(text: &str) -> Result<FailOn, String> {
-    if text == "never" {
-        return Ok(FailOn(None));
-    }
-    Severity::from_name(text)
-        .map(|s| FailOn(Some(s)))
-        .ok_or_else(|| {
-            format!("`{text}` is not a severity: use info, low, medium, high, critical or never")
-        })
+fn report_help() -> String {
+    let formats: Vec<&str> = Format::ALL.iter().map(|format| format.as_str()).collect();
+    format!(
+        "Also write a report in FORMAT to PATH (repeatable), e.g. \
+         `codequality=gl-code-quality.json`.\n\n[possible formats: {}]",
+        formats.join(", ")
+    )
+}
+
+fn fail_on_parser() -> impl TypedValueParser<Value = FailOn> {
+    let names = Severity::ALL.iter().map(|severity| severity.as_str());
+    PossibleValuesParser::new(names.chain(["never"])).map(|name| FailOn(Severity::from_name(&name)))
 }
 
 #[cfg(test)]
@@ -573,6 +602,43 @@ mod tests {
         assert_eq!(args.command, ["sh", "-c", "exit 3"]);
         assert_eq!(args.secret_env.len(), 1);
         assert!(Cli::try_parse_from(["ciguard", "run"]).is_err());
+    }
+
+    #[test]
+    fn help_lists_the_values_of_every_enumerated_option() {
+        let mut root = Cli::command();
+        root.build();
+        let mut listed = 0;
+        for command in root.get_subcommands() {
+            // Long lists wrap: compare with the whitespace folded.
+            let help = command.clone().render_long_help().to_string();
+            let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            for arg in command.get_arguments() {
+                let values: Vec<String> = arg
+                    .get_possible_values()
+                    .iter()
+                    .filter(|value| !value.is_hide_set())
+                    .map(|value| value.get_name().to_owned())
+                    .collect();
+                if values.is_empty() {
+                    continue;
+                }
+                let line = format!("[possible values: {}]", values.join(", "));
+                assert!(
+                    help.contains(&line),
+                    "`ciguard {} --help` does not list {line}",
+                    command.get_name()
+                );
+                listed += 1;
+            }
+        }
+        assert!(listed >= 7, "only {listed} enumerated options");
+        let lint = root.find_subcommand("lint").expect("lint");
+        let help = lint.clone().render_long_help().to_string();
+        assert!(
+            help.contains("[possible formats: text, json, sarif, codequality, junit]"),
+            "--report FORMAT=PATH lists the formats"
+        );
     }
 
     #[test]

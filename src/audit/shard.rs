@@ -19,7 +19,7 @@ impl FromStr for Shard {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("{text:?} is not a shard: {SYNTAX}");
+        let bad = || format!("not a shard: {SYNTAX}");
         let (index, total) = text.split_once('/').ok_or_else(bad)?;
         let number = |n: &str| n.trim().parse::<usize>().map_err(|_| bad());
         let (index, total) = (number(index)?, number(total)?);

@@ -92,9 +92,12 @@ pub fn resolve_token(
 /// An API failure: the request, the status and what to do. Never holds the token.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The base URL is not an http(s) URL.
-    #[error("the GitLab URL {0:?} is not an http:// or https:// URL")]
-    BadUrl(String),
+    /// The base URL is not an http(s) URL (not repeated: it may carry a token as its user info).
+    #[error(
+        "the GitLab URL (--gitlab-url, GITLAB_URL or CI_SERVER_URL) is not an http:// or https:// \
+         URL, e.g. https://gitlab.example.com"
+    )]
+    BadUrl,
     /// The token cannot be sent.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -216,7 +219,7 @@ impl Client {
 
     /// A client for the instance at `url` (e.g. `https://gitlab.com`); sends nothing yet.
     pub fn new(url: &str, token: &Token) -> Result<Self, Error> {
-        let bad_url = || Error::BadUrl(url.to_owned());
+        let bad_url = || Error::BadUrl;
         let mut api = Url::parse(url).map_err(|_| bad_url())?;
         if !matches!(api.scheme(), "http" | "https") || api.cannot_be_a_base() {
             return Err(bad_url());
@@ -676,7 +679,7 @@ mod tests {
         );
         for bad in ["gitlab.com", "ftp://gitlab.com", "mailto:x@y"] {
             let err = Client::new(bad, &token).expect_err(bad);
-            assert!(matches!(err, Error::BadUrl(_)), "{bad}");
+            assert!(matches!(err, Error::BadUrl), "{bad}");
         }
     }
 }

@@ -58,10 +58,10 @@ impl fmt::Display for Format {
     }
 }
 
-/// A name that is not a format.
+/// A name that is not a format (not repeated: it may be anything a user typed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format `{0}` (expected text, json, sarif, codequality or junit)")]
-pub struct UnknownFormat(String);
+#[error("unknown format (expected text, json, sarif, codequality or junit)")]
+pub struct UnknownFormat;
 
 impl FromStr for Format {
     type Err = UnknownFormat;
@@ -70,7 +70,7 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.as_str() == name)
-            .ok_or_else(|| UnknownFormat(name.to_owned()))
+            .ok_or(UnknownFormat)
     }
 }
 

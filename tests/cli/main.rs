@@ -4,6 +4,7 @@ mod audit;
 mod audit_api;
 mod audit_fix;
 mod audit_group;
+mod command_line;
 mod common;
 mod fake_gitlab;
 mod gitlab_ci_local;
