@@ -223,7 +223,7 @@ Rules: docs/rules.md.";
 /// Where the GitLab API is and how to authenticate (audit, lint --gitlab).
 #[derive(Debug, Args)]
 pub struct GitlabArgs {
-    /// The GitLab instance. Default: $CI_SERVER_URL, else https://gitlab.com.
+    /// The GitLab instance. Default: $CI_SERVER_URL, else `https://gitlab.com`.
     #[arg(long, value_name = "URL", env = GITLAB_URL, hide_env_values = true)]
     pub gitlab_url: Option<String>,
 

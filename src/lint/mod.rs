@@ -2,7 +2,7 @@
 //! `meltano.yml` for credential-exposure risks.
 //!
 //! [`ci`] models a pipeline with source positions and runs the CI rules over it; [`meltano`]
-//! does the same for a Meltano project file; both read files into [`yaml`]'s positioned tree.
+//! does the same for a Meltano project file; both read files into [`crate::yaml`]'s positioned tree.
 //! [`suppress`] applies inline `# ciguard: ignore[rule-id] reason` comments. Every rule is
 //! listed by [`rules`], documented in `docs/rules.md`. Nothing here does I/O beyond reading the files it is given, and nothing
 //! prints.

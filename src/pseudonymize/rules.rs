@@ -1,6 +1,6 @@
 //! What happens to each field of one stream: a tree of field paths (`address.street`,
 //! `items[].email`), each ending in hash, drop or keep, and what happens to the fields no path
-//! names. The same tree rewrites records ([`StreamRules::apply`]) and the stream's JSON schema
+//! names. The same tree rewrites records ([`StreamRules::write_record`]) and the stream's JSON schema
 //! ([`StreamRules::rewrite_schema`]), so the two always agree.
 //!
 //! Paths: field names joined by `.`; a name followed by `[]` means each element of that array.
@@ -284,7 +284,7 @@ impl StreamRules {
         }
     }
 
-    /// Rewrites a stream's JSON schema to match the records [`Self::apply`] writes: dropped
+    /// Rewrites a stream's JSON schema to match the records [`Self::write_record`] writes: dropped
     /// fields leave `properties` and `required`, hashed fields become strings (nullable when
     /// they were).
     pub fn rewrite_schema(&self, schema: &mut Value) {

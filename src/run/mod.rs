@@ -1,9 +1,9 @@
 //! `ciguard run`: runs a command with its stdout and stderr scrubbed of secrets.
 //!
-//! [`secrets`] and [`meltano`] find the values to mask before the child starts; [`supervise`]
+//! [`secrets`] and [`crate::meltano`] find the values to mask before the child starts; [`supervise`]
 //! gets a ready [`MatcherBuilder`] and never learns where they came from. It starts the child
 //! ([`child`]) in its own process group, pumps each pipe through its own scrubber on its own
-//! thread ([`pump`]), takes `::add-mask::` lines out of the stream ([`addmask`]), forwards
+//! thread ([`mod@pump`]), takes `::add-mask::` lines out of the stream ([`addmask`]), forwards
 //! SIGINT, SIGTERM and SIGHUP, and reports the child's exit status.
 
 pub mod addmask;

@@ -1,5 +1,5 @@
 //! The GitLab CI half of `ciguard lint`: loads a `.gitlab-ci.yml` and its local includes with
-//! source positions ([`document`], [`pipeline`]), judges where each job can run ([`reach`]),
+//! source positions ([`crate::yaml::ci`], [`pipeline`]), judges where each job can run ([`reach`]),
 //! scans its scripts ([`shell`]) and runs every rule under [`rules`], one file per rule.
 
 pub mod pipeline;
