@@ -39,17 +39,12 @@ fn every_option_that_checks_its_value_refuses_without_repeating_it() {
                 .current_dir(dir.path())
                 .output()
                 .expect("run ciguard");
-            let expected = if name == "run" { 125 } else { 2 };
-            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-            if !stderr.contains("invalid value") {
+            if !text(&out.stderr).contains("invalid value") {
                 // Taken as given: a name, or a path that error messages name.
                 continue;
             }
-            assert_eq!(out.status.code(), Some(expected), "{words:?}: {stderr}");
-            assert!(
-                !stdout.contains("hunter2") && !stderr.contains("hunter2"),
-                "{words:?} repeated the value: {stderr}"
-            );
+            let expected = if name == "run" { 125 } else { 2 };
+            let stderr = refused(ciguard().args(&words).current_dir(dir.path()), expected);
             assert!(
                 stderr.starts_with("ciguard: error: ") && stderr.contains("not repeated"),
                 "{words:?}: {stderr}"
@@ -78,59 +73,58 @@ fn every_option_that_checks_its_value_refuses_without_repeating_it() {
     );
 }
 
+/// Runs `command`; checks it ends with `status` and that nothing it printed holds `hunter2` (part
+/// of every secret these tests type); its stderr.
+fn refused(command: &mut Command, status: i32) -> String {
+    let out = command.output().expect("run ciguard");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(status), "{command:?}: {stderr}");
+    assert!(
+        !stdout.contains("hunter2") && !stderr.contains("hunter2"),
+        "{command:?} repeated the value: {stderr}"
+    );
+    stderr
+}
+
 #[test]
 fn a_gitlab_url_that_is_refused_is_not_repeated() {
     let url = "ftp://oauth2:glpat-hunter2typedsecret@gitlab.example.com";
-    let out = ciguard()
-        .args(["audit", "--project", "7", "--gitlab-url", url])
-        .env("GITLAB_TOKEN", "glpat-abcdefghij0123456789")
-        .output()
-        .expect("run ciguard");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused(
+        ciguard()
+            .args(["audit", "--project", "7", "--gitlab-url", url])
+            .env("GITLAB_TOKEN", "glpat-abcdefghij0123456789"),
+        2,
+    );
     assert!(
         stderr.contains("not an http:// or https:// URL"),
         "{stderr}"
     );
-    assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
 #[test]
 fn a_value_set_in_the_environment_is_refused_without_repeating_it() {
-    let out = ciguard()
-        .args(["run", "--", "true"])
-        .env("CIGUARD_MIN_SECRET_LENGTH", TYPED_SECRET)
-        .output()
-        .expect("run ciguard");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(125), "{stderr}");
-    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let stderr = refused(
+        ciguard()
+            .args(["run", "--", "true"])
+            .env("CIGUARD_MIN_SECRET_LENGTH", TYPED_SECRET),
+        125,
+    );
     assert!(stderr.contains("--min-secret-length"), "{stderr}");
 }
 
 #[test]
 fn words_that_are_not_options_are_not_repeated() {
-    let out = ciguard()
-        .args(["completions", "bash", TYPED_SECRET])
-        .output()
-        .expect("run ciguard");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused(ciguard().args(["completions", "bash", TYPED_SECRET]), 2);
     assert!(
         stderr.starts_with("ciguard: error: unexpected argument"),
         "{stderr}"
     );
-    assert!(!stderr.contains("hunter2"), "{stderr}");
-    let out = ciguard()
-        .args(["audit", &format!("--token={TYPED_SECRET}")])
-        .output()
-        .expect("run ciguard");
-    let stderr = text(&out.stderr);
+    let token = format!("--token={TYPED_SECRET}");
+    let stderr = refused(ciguard().args(["audit", &token]), 2);
     assert!(
         stderr.contains("'--token'") && stderr.contains("--token-file"),
         "{stderr}"
     );
-    assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
 #[test]
@@ -140,14 +134,11 @@ fn run_without_double_dash_says_where_the_command_goes() {
         &["run", "--secret-env", "X_*", "meltano", "run", "tap-x"],
         &["run"],
     ] {
-        let out = ciguard().args(words).output().expect("run ciguard");
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(125), "{words:?}: {stderr}");
+        let stderr = refused(ciguard().args(words), 125);
         assert!(
             stderr.contains("goes after `--`") && stderr.contains("ciguard run -- meltano"),
             "{words:?}: {stderr}"
         );
-        assert!(!stderr.contains("hunter2"), "{stderr}");
     }
 }
 
