@@ -1,7 +1,7 @@
 //! The import rules of `docs/development.md` ("Who may import whom"), checked on the source: every
-//! `crate::` path in a file's code (tests left out) against what its module may not reach. A
-//! path counts whether it is in a `use` or written out, and `use crate::{a, b::c}` groups are
-//! read in full.
+//! `crate::` and `super::` path in a file's code (tests left out) against what its module may not
+//! reach, and no circle among sibling modules. A path counts whether it is in a `use` or written
+//! out, and `use crate::{a, b::c}` groups are read in full.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -113,23 +113,82 @@ fn code_of(source: &str) -> String {
     code
 }
 
-/// Every `crate::` path in `code`, expanded out of `{...}` groups, as `a::b::c`.
-fn crate_paths(code: &str) -> BTreeSet<String> {
+/// Every path in the code of `module` that starts at `crate::` or climbs with `super::`,
+/// expanded out of `{...}` groups, from the crate root (`a::b::c`).
+fn paths_in(module: &str, code: &str) -> BTreeSet<String> {
     let mut paths = BTreeSet::new();
     let bytes = code.as_bytes();
-    let mut from = 0;
-    while let Some(found) = code[from..].find("crate::") {
-        let at = from + found;
-        from = at + "crate::".len();
+    for (at, _) in code
+        .match_indices("crate::")
+        .chain(code.match_indices("super::"))
+    {
         let preceded = at
             .checked_sub(1)
             .map(|i| bytes[i])
-            .is_some_and(|b| b == b'$' || b == b'_' || b.is_ascii_alphanumeric());
-        if !preceded {
-            expand(&code[from..], String::new(), &mut paths);
+            .is_some_and(|b| b == b'$' || b == b'_' || b == b':' || b.is_ascii_alphanumeric());
+        if preceded {
+            continue;
         }
+        let mut rest = &code[at..];
+        let mut base: Vec<&str> = Vec::new();
+        if let Some(after) = rest.strip_prefix("crate::") {
+            rest = after;
+        } else {
+            base = module.split("::").collect();
+            while let Some(after) = rest.strip_prefix("super::") {
+                base.pop();
+                rest = after;
+            }
+        }
+        expand(rest, base.join("::"), &mut paths);
     }
     paths
+}
+
+/// Where `module` reaching `target` makes one sibling depend on another: below their deepest
+/// common module, the part each is in (`app::audit` -> `app::selection` for
+/// `app::audit` reaching `app::selection::fetch_selected`); `None` within one module.
+fn sibling_edge(
+    module: &str,
+    target: &str,
+    modules: &BTreeSet<String>,
+) -> Option<(String, String)> {
+    let from: Vec<&str> = module.split("::").collect();
+    let to: Vec<&str> = target.split("::").collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let (Some(a), Some(b)) = (from.get(common), to.get(common)) else {
+        return None;
+    };
+    let parent = from[..common].join("::");
+    let (a, b) = (join(&parent, a), join(&parent, b));
+    modules.contains(&b).then_some((a, b))
+}
+
+/// The cycles among sibling modules: each as `a -> b -> ... -> a`.
+fn sibling_cycles(edges: &BTreeSet<(String, String)>) -> Vec<String> {
+    let mut cycles = Vec::new();
+    for (start, _) in edges {
+        // Depth-first from `start`, reporting a path back to it once (from its smallest member).
+        let mut stack = vec![vec![start.clone()]];
+        while let Some(path) = stack.pop() {
+            let last = path.last().expect("a path is never empty");
+            for (_, next) in edges.range((last.clone(), String::new())..) {
+                if !edges.contains(&(last.clone(), next.clone())) {
+                    break;
+                }
+                if next == start {
+                    cycles.push(format!("{} -> {start}", path.join(" -> ")));
+                } else if next > start && !path.contains(next) {
+                    let mut longer = path.clone();
+                    longer.push(next.clone());
+                    stack.push(longer);
+                }
+            }
+        }
+    }
+    cycles.sort();
+    cycles.dedup();
+    cycles
 }
 
 /// Reads one path (or group) at the start of `rest`, below `prefix`, into `paths`.
@@ -260,13 +319,57 @@ mod tests {
         let broken: Vec<String> = files
             .iter()
             .flat_map(|(module, source)| {
-                crate_paths(&code_of(source))
+                paths_in(module, &code_of(source))
                     .into_iter()
                     .flat_map(|target| broken(module, &target))
                     .collect::<Vec<_>>()
             })
             .collect();
         assert!(broken.is_empty(), "{}", broken.join("\n"));
+    }
+
+    #[test]
+    fn no_two_sibling_modules_import_each_other() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        modules(&root, &root, "", &mut files);
+        let names: BTreeSet<String> = files.iter().map(|(module, _)| module.clone()).collect();
+        let edges: BTreeSet<(String, String)> = files
+            .iter()
+            .flat_map(|(module, source)| {
+                paths_in(module, &code_of(source))
+                    .into_iter()
+                    .filter_map(|target| sibling_edge(module, &target, &names))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(edges.len() > 20, "found only {} edges", edges.len());
+        let cycles = sibling_cycles(&edges);
+        assert!(cycles.is_empty(), "import circles:\n{}", cycles.join("\n"));
+    }
+
+    #[test]
+    fn circles_and_super_paths_are_seen() {
+        let code = code_of("use super::selection::fetch;\nuse super::super::cli::Args;\n");
+        let paths: Vec<String> = paths_in("app::audit", &code).into_iter().collect();
+        assert_eq!(paths, ["app::selection::fetch", "cli::Args"]);
+        let names: BTreeSet<String> = ["app", "app::audit", "app::selection", "cli"]
+            .map(str::to_owned)
+            .into();
+        assert_eq!(
+            sibling_edge("app::audit", "app::selection::fetch", &names),
+            Some(("app::audit".to_owned(), "app::selection".to_owned()))
+        );
+        assert_eq!(sibling_edge("app::audit", "app::EXIT_USAGE", &names), None);
+        let edge = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        let edges: BTreeSet<_> = [
+            edge("a::x", "a::y"),
+            edge("a::y", "a::z"),
+            edge("a::z", "a::x"),
+            edge("b", "c"),
+        ]
+        .into();
+        assert_eq!(sibling_cycles(&edges), ["a::x -> a::y -> a::z -> a::x"]);
     }
 
     #[test]
@@ -277,7 +380,7 @@ mod tests {
              fn f() { crate::gitlab::types::Level::Group; $crate::x; }\n\
              #[cfg(test)]\nmod tests { use crate::app; }\n",
         );
-        let paths: Vec<String> = crate_paths(&code).into_iter().collect();
+        let paths: Vec<String> = paths_in("x", &code).into_iter().collect();
         assert_eq!(
             paths,
             [
