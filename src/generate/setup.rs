@@ -482,25 +482,25 @@ fn update_steps(
         }
     }
     let known = value.as_ref().or(existing.value.as_ref());
-    if !existing.masked {
-        if let Some(known) = known {
-            match assess(known.expose(), existing.raw) {
-                Maskability::Maskable => {
-                    set.push(Flag::Masked);
-                    why.push("not masked: a job that prints it shows it in the log");
-                }
-                Maskability::OnlyRaw => {
-                    set.extend([Flag::Raw, Flag::Masked]);
-                    why.push(
-                        "not masked: a job that prints it shows it in the log; GitLab masks \
-                         its value only as a raw variable",
-                    );
-                }
-                other => left.push((
-                    "cannot mask it".to_owned(),
-                    unmaskable(other, planned.storage).to_owned(),
-                )),
+    if !existing.masked
+        && let Some(known) = known
+    {
+        match assess(known.expose(), existing.raw) {
+            Maskability::Maskable => {
+                set.push(Flag::Masked);
+                why.push("not masked: a job that prints it shows it in the log");
             }
+            Maskability::OnlyRaw => {
+                set.extend([Flag::Raw, Flag::Masked]);
+                why.push(
+                    "not masked: a job that prints it shows it in the log; GitLab masks \
+                     its value only as a raw variable",
+                );
+            }
+            other => left.push((
+                "cannot mask it".to_owned(),
+                unmaskable(other, planned.storage).to_owned(),
+            )),
         }
     }
     let maskable = existing.masked || set.contains(&Flag::Masked);

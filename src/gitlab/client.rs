@@ -379,11 +379,12 @@ impl Client {
                 Ok((status, _, _)) if !last && idempotent && status.is_server_error() => backoff,
                 Ok((status, _, body)) => {
                     let mut err = failure(path, status, &body, needs, what);
-                    if let Error::Status { advice, .. } = &mut err {
-                        if !idempotent && status.is_server_error() {
-                            *advice = "; a POST is not retried (GitLab may have performed it): \
-                                       run again to see whether it did";
-                        }
+                    if let Error::Status { advice, .. } = &mut err
+                        && !idempotent
+                        && status.is_server_error()
+                    {
+                        *advice = "; a POST is not retried (GitLab may have performed it): \
+                                   run again to see whether it did";
                     }
                     return Err(err);
                 }

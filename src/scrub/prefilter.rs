@@ -152,10 +152,10 @@ impl Flags {
         limit: usize,
     ) -> usize {
         let long = loop {
-            if let Some(block) = self.long_hit {
-                if block >= from {
-                    break block.saturating_sub(STRIDE - 1).max(from);
-                }
+            if let Some(block) = self.long_hit
+                && block >= from
+            {
+                break block.saturating_sub(STRIDE - 1).max(from);
             }
             match prefilter.next_long_hit(haystack, self.next_block, limit) {
                 Some(block) => {
