@@ -228,7 +228,7 @@ impl MeltanoProject {
                 .map(|e| Some(e.as_str()))
                 .ok_or_else(|| {
                     format!(
-                        "meltano.yml has no environment `{name}` (it has: {})",
+                        "meltano.yml has no environment of the name --production-env gives (it has: {})",
                         self.environments.join(", ")
                     )
                 }),

@@ -2,12 +2,13 @@
 //! hint of `run`, one prefix on every message, shell completions and the manual pages.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use clap::CommandFactory;
 use clap::builder::ValueRange;
 
-use crate::common::{ciguard, text};
+use crate::common::{REPO, ciguard, text};
 
 /// Looks like a secret and is refused by every option that checks its value (`=`, `@` and `:`
 /// are in no name, number, duration, shard, format or shell).
@@ -99,6 +100,25 @@ fn a_gitlab_url_that_is_refused_is_not_repeated() {
         stderr.contains("not an http:// or https:// URL"),
         "{stderr}"
     );
+}
+
+#[test]
+fn an_environment_name_meltano_yml_lacks_is_not_repeated() {
+    let project = Path::new(REPO).join("tests/fixtures/init/environments/meltano.yml");
+    let stderr = refused(
+        ciguard().args([
+            "init",
+            "--stdout",
+            "--image",
+            "registry.example.com/elt@sha256:0",
+            "--meltano",
+            project.to_str().expect("UTF-8 path"),
+            "--production-env",
+            "glpat-hunter2typedsecret",
+        ]),
+        2,
+    );
+    assert!(stderr.contains("has no environment"), "{stderr}");
 }
 
 #[test]
