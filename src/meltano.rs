@@ -609,9 +609,10 @@ plugins:
 
     #[test]
     fn real_world_projects_parse() {
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/meltano");
+        let corpus =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/external/corpus/meltano");
         let files: Vec<PathBuf> = fs::read_dir(&corpus)
-            .expect("the shared corpus at ../shared/corpus/meltano")
+            .expect("the corpus at tests/fixtures/external/corpus/meltano")
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|path| path.extension().is_some_and(|ext| ext == "yml"))

@@ -99,7 +99,7 @@ mod tests {
     /// A shared fixture (a real API body), deserialized.
     fn api_body<T: serde::de::DeserializeOwned>(name: &str) -> T {
         let path = format!(
-            "{}/../shared/gitlab/fixtures/{name}",
+            "{}/tests/fixtures/external/gitlab-api/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect(name)

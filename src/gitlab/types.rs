@@ -241,10 +241,13 @@ impl AccessLevel {
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/gitlab/fixtures");
+    const FIXTURES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/external/gitlab-api"
+    );
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("shared fixture")
+        std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("a GitLab API fixture")
     }
 
     #[test]

@@ -103,7 +103,7 @@ mod tests {
 
     const ITEM_SCHEMA: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/report-formats/gitlab-codeclimate.json"
+        "/tests/fixtures/external/report-formats/gitlab-codeclimate.json"
     ));
 
     fn render(findings: &FindingSet) -> Vec<Value> {

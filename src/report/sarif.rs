@@ -159,7 +159,7 @@ mod tests {
 
     const SARIF_SCHEMA: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/report-formats/sarif-schema-2.1.0.json"
+        "/tests/fixtures/external/report-formats/sarif-schema-2.1.0.json"
     ));
 
     fn render() -> Value {

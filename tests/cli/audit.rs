@@ -173,7 +173,7 @@ fn no_variable_value_appears_in_any_format_report_or_error() {
 fn the_sarif_report_of_an_audit_validates() {
     const SCHEMA: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/report-formats/sarif-schema-2.1.0.json"
+        "/tests/fixtures/external/report-formats/sarif-schema-2.1.0.json"
     );
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(SCHEMA).expect("SARIF schema"))

@@ -22,11 +22,14 @@ use serde_json::Value;
 /// The token the fake server accepts.
 pub const TOKEN: &str = "glpat-FakeServerToken-7f3a9c21";
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/gitlab/fixtures");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/external/gitlab-api"
+);
 
-/// A shared fixture's body.
+/// A GitLab API fixture's body.
 pub fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("shared GitLab fixture")
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("a GitLab API fixture")
 }
 
 /// What a route answers.

@@ -12,7 +12,7 @@ use crate::common::{REPO, assert_snapshot, ciguard, text};
 
 const SCHEMA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/gitlab/gitlab-ci.schema.json"
+    "/tests/fixtures/external/gitlab-ci.schema.json"
 );
 
 /// An ELT image pinned by digest, as production jobs should have.
@@ -450,7 +450,7 @@ fn component_inputs_are_checked_like_gitlab_checks_them() {
 
 #[test]
 fn every_corpus_meltano_project_gets_a_valid_clean_pipeline_or_a_clear_error() {
-    let corpus = Path::new(REPO).join("../shared/corpus/meltano");
+    let corpus = Path::new(REPO).join("tests/fixtures/external/corpus/meltano");
     let mut generated = 0;
     for entry in std::fs::read_dir(&corpus).expect("corpus") {
         let path = entry.expect("entry").path();

@@ -6,7 +6,7 @@ use std::process::Output;
 
 use crate::common::{REPO, assert_snapshot, ciguard, text};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
+const EXTERNAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/external");
 
 fn lint_in(dir: &Path, args: &[&str]) -> Output {
     ciguard()
@@ -17,9 +17,9 @@ fn lint_in(dir: &Path, args: &[&str]) -> Output {
         .expect("run ciguard lint")
 }
 
-/// The YAML files of `../shared/corpus/<kind>`, sorted.
+/// The YAML files of `tests/fixtures/external/corpus/<kind>`, sorted.
 fn corpus_files(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(SHARED).join("corpus").join(kind);
+    let dir = Path::new(EXTERNAL).join("corpus").join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("dir entry").path())

@@ -14,4 +14,5 @@ mod init_pipelines;
 mod lint;
 mod meltano;
 mod pseudonymize;
+mod repository;
 mod run;

@@ -11,7 +11,10 @@ use crate::diagnostic::FileError;
 use crate::findings::Location;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lint/ci");
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/pipelines");
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/external/corpus/pipelines"
+);
 
 /// (file, line, rule id) of each finding.
 fn fired(analysis: &Analysis) -> BTreeSet<(PathBuf, u32, String)> {

@@ -341,10 +341,10 @@ plugins:
     fn real_world_projects_analyse() {
         let corpus = Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus/meltano"
+            "/tests/fixtures/external/corpus/meltano"
         ));
         let mut files: Vec<PathBuf> = fs::read_dir(corpus)
-            .expect("the shared corpus")
+            .expect("the corpus in tests/fixtures/external")
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|path| path.extension().is_some_and(|ext| ext == "yml"))
