@@ -13,9 +13,10 @@ mod pseudonymize;
 mod run;
 mod selection;
 
-use std::env;
 use std::ffi::OsString;
 use std::process::ExitCode;
+
+use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::notice::{self, note};
@@ -23,6 +24,15 @@ use crate::run::EXIT_CIGUARD_FAILED;
 
 /// Exit status for bad usage of every command but `run` (which uses 125).
 pub const EXIT_USAGE: u8 = 2;
+
+/// Parses `args` (the program's name first) and runs what they ask for.
+pub fn main_from(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => main(cli),
+        Err(err) => usage_error(&err, &args[1.min(args.len())..]),
+    }
+}
 
 /// Runs what the command line asks for.
 pub fn main(cli: Cli) -> ExitCode {
@@ -47,17 +57,17 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-/// Reports a command line clap rejected (or prints the help or version it asked for).
-pub fn usage_error(err: &clap::Error) -> ExitCode {
+/// Reports a command line clap rejected (or prints the help or version it asked for); `args` are
+/// the words after the program's name.
+fn usage_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
     if !err.use_stderr() {
         // Help and version go to stdout; nothing sensible is left to do when it is gone.
         let _ = err.print();
         return ExitCode::SUCCESS;
     }
-    let args: Vec<OsString> = env::args_os().skip(1).collect();
     // `run` must not answer with a status its command could have returned.
     let is_run = args.first().is_some_and(|arg| arg == "run");
-    match withheld_refusal(err, is_run, &args) {
+    match withheld_refusal(err, is_run, args) {
         Some(message) => notice::error(message),
         None => {
             let rendered = err.render().to_string();

@@ -1,12 +1,7 @@
-//! The `ciguard` binary: parses the command line and hands it to [`ciguard::app`].
+//! The `ciguard` binary: hands its command line to [`ciguard::app`].
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    match ciguard::cli::Cli::try_parse() {
-        Ok(cli) => ciguard::app::main(cli),
-        Err(err) => ciguard::app::usage_error(&err),
-    }
+    ciguard::app::main_from(std::env::args_os())
 }

@@ -69,7 +69,7 @@ fn generated(name: &str) -> String {
 }
 
 /// Errors of `yaml` (one document) against GitLab's CI schema.
-fn schema_errors(yaml: &str) -> Vec<String> {
+pub fn schema_errors(yaml: &str) -> Vec<String> {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     let validator = VALIDATOR.get_or_init(|| {
         let schema: serde_json::Value =
@@ -85,7 +85,7 @@ fn schema_errors(yaml: &str) -> Vec<String> {
 }
 
 /// The findings `ciguard lint` reports for `yaml` as a `.gitlab-ci.yml`, as `rule: message`.
-fn lint_findings(yaml: &str) -> Vec<String> {
+pub fn lint_findings(yaml: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join(".gitlab-ci.yml"), yaml).expect("write");
     let out = ciguard()

@@ -347,6 +347,89 @@ fn pseudonymize_as_a_meltano_mapper_lands_keyed_hashes_and_no_dropped_field() {
     );
 }
 
+/// ciguard installed the way a Meltano user installs it, from the wheel with `pip_url`: the
+/// mapper as its own executable (no wrapper, no ciguard on `PATH`), and ciguard as a utility whose
+/// `ciguard run` masks an ELT step.
+#[test]
+fn the_wheel_installs_ciguard_as_a_meltano_mapper_and_utility() {
+    let wheel = crate::wheel::dist().wheel;
+    let project = Project::new();
+    let file = project.root().join("meltano.yml");
+    let yaml = fs::read_to_string(&file).expect("read meltano.yml");
+    let (plugins, rest) = yaml
+        .split_once("project_id:")
+        .expect("project_id ends the file");
+    let wheel = wheel.display();
+    let declared = format!(
+        "{plugins}  - name: ciguard-wheel\n    namespace: ciguard_wheel\n    pip_url: {wheel}\n    \
+         executable: ciguard-pseudonymize\n    mappings:\n    - name: pseudonymize-wheel\n      \
+         config:\n        key_env: {key_env}\n        streams:\n          customers:\n            \
+         hash: [email]\n            drop: [ssn, phone, address]\n  utilities:\n  - name: ciguard\n    \
+         namespace: ciguard\n    pip_url: {wheel}\n    executable: ciguard\nproject_id:{rest}",
+        key_env = pseudonymize::KEY_ENV,
+    );
+    write_file(&file, &declared);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = crate::wheel::path_without_rust(&project.tools.venv_bin);
+    let meltano = |args: &[&str], extra: &[(&str, &str)]| -> Output {
+        let mut cmd = project.meltano_without_ciguard(args);
+        cmd.env("PATH", &path)
+            .env("HOME", dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in extra {
+            cmd.env(name, value);
+        }
+        cmd.output().expect("run meltano")
+    };
+    for (kind, name) in [("mapper", "ciguard-wheel"), ("utility", "ciguard")] {
+        let out = meltano(&["install", "--plugin-type", kind, name], &[]);
+        assert_eq!(out.status.code(), Some(0), "install {name}: {}", show(&out));
+    }
+
+    let out = meltano(
+        &["run", "tap-leaky", "pseudonymize-wheel", "target-jsonl"],
+        &[
+            ("TAP_LEAKY_CUSTOMERS", "true"),
+            ("TAP_LEAKY_ROWS", "2"),
+            (pseudonymize::KEY_ENV, pseudonymize::KEY),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let customers = project.landed("customers");
+    assert_eq!(customers.len(), 2, "{}", show(&out));
+    for customer in &customers {
+        let email = customer["email"].as_str().expect("a hashed email");
+        assert!(
+            email.len() == 64 && email.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{email}"
+        );
+        assert!(customer.get("ssn").is_none() && customer.get("phone").is_none());
+    }
+
+    // The ELT step under the utility's `ciguard run`: the tap prints its password, the log must not.
+    let out = meltano(
+        &[
+            "invoke",
+            "ciguard",
+            "run",
+            "--",
+            "meltano",
+            "run",
+            "tap-leaky",
+            "target-jsonl",
+        ],
+        &[("TAP_LEAKY_ECHO_PASSWORD", "true")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_no_secret(&out);
+    assert!(
+        text(&out.stderr).contains("ciguard: masked"),
+        "the installed ciguard ran the step: {}",
+        show(&out)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
