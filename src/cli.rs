@@ -341,8 +341,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "COMMAND")]
     pub setup: Vec<String>,
 
-    /// The image of the lint and audit jobs.
-    #[arg(long, value_name = "IMAGE", default_value = "ciguard/ciguard:0.1.0")]
+    /// The image of the lint and audit jobs: this version's official one, or a mirror of it.
+    #[arg(long, value_name = "IMAGE", default_value_t = crate::generate::official_image())]
     pub ciguard_image: String,
 
     /// How the ELT image calls ciguard.

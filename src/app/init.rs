@@ -66,20 +66,26 @@ fn generate(args: &InitArgs) -> anyhow::Result<Generated> {
         source: "--variable".to_owned(),
         file: false,
     }));
-    let mut unscoped = Vec::new();
+    let mut audit_needs = Vec::new();
     if !args.no_audit {
-        unscoped.push(Need {
-            key: audit_token_variable()?,
+        audit_needs.push(Need {
+            key: audit_default("token_variable")?,
             source: "the ciguard-audit job: a project access token with read_api, Maintainer"
                 .to_owned(),
             file: false,
         });
     }
+    let audit_environment = audit_default("environment")?;
     let review = elt
         .iter()
         .find(|job| !job.production)
         .map(|job| job.environment.clone());
-    let plan = SetupPlan::new(&needs, &unscoped, PRODUCTION_ENVIRONMENT, review.as_deref());
+    let plan = SetupPlan::new(
+        &needs,
+        (&audit_environment, &audit_needs),
+        PRODUCTION_ENVIRONMENT,
+        review.as_deref(),
+    );
     let meltano_variables = args.command.is_none().then(|| {
         vec![
             (
@@ -113,17 +119,17 @@ fn generate(args: &InitArgs) -> anyhow::Result<Generated> {
     })
 }
 
-/// The variable the audit component reads its token from (its input's default).
-fn audit_token_variable() -> anyhow::Result<String> {
+/// The default of the audit component's input `name` (its token variable, its environment).
+fn audit_default(name: &str) -> anyhow::Result<String> {
     component::inputs(component::AUDIT)
         .context("internal error")?
         .into_iter()
-        .find(|input| input.name == "token_variable")
+        .find(|input| input.name == name)
         .and_then(|input| match input.default {
-            Some(InputValue::String(name)) => Some(name),
+            Some(InputValue::String(value)) => Some(value),
             _ => None,
         })
-        .context("internal error: the audit component has no token_variable")
+        .with_context(|| format!("internal error: the audit component has no {name} default"))
 }
 
 type Jobs = (Vec<EltJob>, Vec<Need>, Vec<String>);

@@ -80,12 +80,11 @@ impl Need {
 
 impl SetupPlan {
     /// Every ELT need in the production environment (protected) and, when there is one, in the
-    /// review environment (not protected: merge-request pipelines run on unprotected refs);
-    /// `unscoped` needs (of jobs without an environment, like the audit job) in every
-    /// environment (`*`), protected.
+    /// review environment (not protected: merge-request pipelines run on unprotected refs); the
+    /// audit job's needs in its own environment, protected.
     pub fn new(
         needs: &[Need],
-        unscoped: &[Need],
+        audit: (&str, &[Need]),
         production_environment: &str,
         review_environment: Option<&str>,
     ) -> Self {
@@ -93,7 +92,7 @@ impl SetupPlan {
         let mut variables: BTreeMap<(String, bool, String), PlannedVariable> = BTreeMap::new();
         let scopes = std::iter::once((production_environment, true, needs))
             .chain(review_environment.map(|review| (review, false, needs)))
-            .chain(std::iter::once(("*", true, unscoped)));
+            .chain(std::iter::once((audit.0, true, audit.1)));
         for (scope, protected, needs) in scopes {
             for need in needs {
                 let storage = if need.file {

@@ -606,7 +606,7 @@ mod tests {
                 file: true,
             },
         ];
-        SetupPlan::new(&needs, &[], "production", None)
+        SetupPlan::new(&needs, ("ciguard-audit", &[]), "production", None)
     }
 
     fn variable(key: &str, scope: &str, value: Option<&str>) -> Variable {
@@ -867,7 +867,12 @@ mod tests {
             source: "extractors tap: password (sensitive)".to_owned(),
             file: false,
         }];
-        let plan = SetupPlan::new(&needs, &[], "production", Some("staging"));
+        let plan = SetupPlan::new(
+            &needs,
+            ("ciguard-audit", &[]),
+            "production",
+            Some("staging"),
+        );
         let by_key = HashMap::from([(
             "TAP_PASSWORD".to_owned(),
             Secret::new("s3cret-Passw0rd".to_owned()),

@@ -138,7 +138,8 @@ fn production_jobs_are_protected_scoped_serialised_and_scrubbed() {
             assert_eq!(job["environment"]["deployment_tier"], "production");
             assert_eq!(job["resource_group"], "elt-production");
             assert_eq!(job["extends"], ".ciguard-elt-production-true");
-            let script = job["script"][0].as_str().expect("script");
+            let command = elt_command(job);
+            let script = command.as_str().expect("script");
             assert!(script.starts_with("ciguard run -- "), "{script}");
         }
         let template = &jobs[".ciguard-elt-production-true"];
@@ -167,7 +168,7 @@ fn merge_requests_run_the_staging_environment_and_schedules_get_one_job_each() {
     assert_eq!(staging["environment"]["name"], "staging");
     assert_eq!(staging["extends"], ".ciguard-elt-production-false");
     assert_eq!(
-        staging["script"][0],
+        elt_command(staging),
         "ciguard run -- meltano --environment=staging run github-to-warehouse"
     );
     assert_eq!(
@@ -181,7 +182,7 @@ fn merge_requests_run_the_staging_environment_and_schedules_get_one_job_each() {
         let job = &pipeline[format!("elt-production-{schedule}").as_str()];
         assert_eq!(job["variables"]["CIGUARD_ELT_SCHEDULE"], schedule);
         assert_eq!(
-            job["script"][0],
+            elt_command(job),
             format!("ciguard run -- meltano --environment=production run {run}")
         );
     }
@@ -198,7 +199,7 @@ fn declared_personal_fields_put_the_pseudonymizer_in_every_run_and_its_key_in_th
     .expect("YAML");
     for (job, environment) in [("elt-production", "prod"), ("elt-staging", "staging")] {
         assert_eq!(
-            pipeline[job]["script"][0],
+            elt_command(&pipeline[job]),
             format!(
                 "ciguard run -- meltano --environment={environment} run tap-shop \
                  pseudonymize-customers target-bigquery"
@@ -232,7 +233,9 @@ fn no_credential_value_reaches_the_generated_files() {
     );
     assert!(plan.contains("| `TAP_POSTGRES_PASSWORD` | `staging` | no | masked and hidden |"));
     assert!(plan.contains("| `TARGET_SNOWFLAKE_PRIVATE_KEY_PATH` | `production` | yes | file |"));
-    assert!(plan.contains("| `CIGUARD_GITLAB_TOKEN` | `*` | yes | masked and hidden |"));
+    assert!(
+        plan.contains("| `CIGUARD_GITLAB_TOKEN` | `ciguard-audit` | yes | masked and hidden |")
+    );
     assert!(
         !plan.contains("TAP_POSTGRES_HOST"),
         "a host is no credential"
@@ -306,7 +309,12 @@ fn bad_input_exits_2_saying_what_to_do() {
         &["--image", PINNED_IMAGE, "--production-env", "live"],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no environment `live`"));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("has no environment"), "{stderr}");
+    assert!(
+        !stderr.contains("`live`"),
+        "a refused value is not repeated: {stderr}"
+    );
 
     std::fs::write(
         dir.path().join("meltano.yml"),
@@ -342,6 +350,24 @@ fn bad_input_exits_2_saying_what_to_do() {
         !stderr.contains("hunter2-typed-secret"),
         "the value is never repeated: {stderr}"
     );
+}
+
+/// The command an ELT job runs: its last script line (the one before installs ciguard when the
+/// image lacks it).
+fn elt_command(job: &serde_json::Value) -> serde_json::Value {
+    let script = job["script"].as_array().expect("a script");
+    assert_eq!(
+        script.len(),
+        2,
+        "install ciguard, then run the step: {script:?}"
+    );
+    assert!(
+        script[0]
+            .as_str()
+            .is_some_and(|line| line.contains("pip install")),
+        "{script:?}"
+    );
+    script[1].clone()
 }
 
 /// The inputs each component needs beyond its defaults.

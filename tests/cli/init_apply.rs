@@ -230,7 +230,13 @@ fn yes_sends_exactly_the_planned_requests_and_a_second_run_changes_nothing() {
         json!({"name": "production", "deploy_access_levels": [{"access_level": 40}]})
     );
     let expected = [
-        ("CIGUARD_GITLAB_TOKEN", AUDIT_TOKEN, "*", true, false),
+        (
+            "CIGUARD_GITLAB_TOKEN",
+            AUDIT_TOKEN,
+            "ciguard-audit",
+            true,
+            false,
+        ),
         ("TAP_POSTGRES_PASSWORD", PASSWORD, "production", true, false),
         (
             "TAP_POSTGRES_SSL_KEYFILE",
@@ -327,7 +333,7 @@ fn values_gitlab_cannot_mask_are_created_protected_and_unmasked_with_why() {
          (missing; not masked: GitLab cannot mask it (shorter than 8 characters)",
         "create it protected, not masked, raw, with the value of $TAP_POSTGRES_PASSWORD \
          (missing; not masked: GitLab cannot mask it (it holds whitespace)",
-        "left   variable `CIGUARD_GITLAB_TOKEN` (environment `*`): missing, no value given \
+        "left   variable `CIGUARD_GITLAB_TOKEN` (environment `ciguard-audit`): missing, no value given \
          (CIGUARD_GITLAB_TOKEN is not set in ciguard's environment",
         "4 change(s) made, 0 failed",
     ] {

@@ -255,3 +255,60 @@ fn this_projects_pipeline_runs_its_own_lint_component() {
         "the project adds its cargo cache: {lint}"
     );
 }
+
+/// The generated ELT job on an image without ciguard: it installs ciguard with pip into the
+/// image's Python (here a fresh venv; the built wheel stands in for PyPI, where the release puts
+/// it) and runs the step under it, masking what the step prints.
+#[test]
+fn the_elt_job_installs_ciguard_with_pip_when_the_image_lacks_it() {
+    let dist = crate::wheel::dist();
+    let repo = Repo::empty();
+    let root = repo.root();
+    let out = init_in(
+        &root,
+        &[
+            "--image",
+            PINNED_IMAGE,
+            "--no-audit",
+            "--command",
+            "sh -c 'echo \"connecting with $WAREHOUSE_PASSWORD\"'",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.commit("ciguard init");
+
+    let venv = tempfile::tempdir().expect("temp dir");
+    let created = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(venv.path())
+        .status()
+        .expect("python3 -m venv");
+    assert!(created.success());
+    let bin = venv.path().join("bin");
+    assert!(!bin.join("ciguard").exists());
+    let run = repo
+        .job("elt-production")
+        .situation(&Situation::default_branch_push())
+        .env("PATH", crate::wheel::path_without_rust(&bin))
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", dist.dir.to_str().expect("UTF-8 path"))
+        .scoped_variable("WAREHOUSE_PASSWORD", &[("production", PRODUCTION_PASSWORD)])
+        .run();
+    assert_eq!(run.exit_code, Some(0), "{}", run.show());
+    assert!(
+        bin.join("ciguard").exists(),
+        "pip installed ciguard\n{}",
+        run.show()
+    );
+    assert!(
+        run.log.contains("connecting with [MASKED]"),
+        "{}",
+        run.show()
+    );
+    assert!(!run.log.contains(PRODUCTION_PASSWORD), "{}", run.show());
+}
