@@ -42,6 +42,12 @@ pub fn init_in(dir: &Path, args: &[&str]) -> Output {
         .expect("run ciguard init")
 }
 
+/// `ciguard init ARGS` in `dir`, which must succeed.
+pub fn init_ok(dir: &Path, args: &[&str]) {
+    let out = init_in(dir, args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 /// The pipeline `init --stdout` generates for fixture `name` (a Meltano one, or `command`).
 fn generated(name: &str) -> String {
     let out = if name == "command" {
@@ -85,9 +91,15 @@ pub fn schema_errors(yaml: &str) -> Vec<String> {
 }
 
 /// The findings `ciguard lint` reports for `yaml` as a `.gitlab-ci.yml`, as `rule: message`.
-pub fn lint_findings(yaml: &str) -> Vec<String> {
+fn lint_findings(yaml: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join(".gitlab-ci.yml"), yaml).expect("write");
+    lint_findings_in(dir.path())
+}
+
+/// The findings `ciguard lint` reports for the `.gitlab-ci.yml` of `dir` (and what it includes
+/// locally), at any severity, as `rule: message`.
+pub fn lint_findings_in(dir: &Path) -> Vec<String> {
     let out = ciguard()
         .args([
             "lint",
@@ -97,7 +109,7 @@ pub fn lint_findings(yaml: &str) -> Vec<String> {
             "never",
             ".gitlab-ci.yml",
         ])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .output()
         .expect("run ciguard lint");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

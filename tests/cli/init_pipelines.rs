@@ -7,19 +7,13 @@ use std::ffi::OsString;
 use std::fs;
 
 use crate::gitlab_ci_local::{Repo, Situation, jobs_that_run, list_jobs};
-use crate::init::{MELTANO_FIXTURES, PINNED_IMAGE, fixture_copy, init_in};
+use crate::init::{MELTANO_FIXTURES, PINNED_IMAGE, fixture_copy, init_ok};
 use crate::meltano::{copy_prepared_project, landed_records, printed_forms, tools};
 
 /// A repository holding fixture `name` and the pipeline `init` generated for it.
 fn generated_repo(name: &str) -> Repo {
     let dir = fixture_copy(name);
-    let out = init_in(dir.path(), &["--image", PINNED_IMAGE]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    init_ok(dir.path(), &["--image", PINNED_IMAGE]);
     let repo = Repo::empty();
     for file in [".gitlab-ci.yml", "meltano.yml"] {
         fs::copy(dir.path().join(file), repo.root().join(file)).expect("copy");
@@ -151,15 +145,9 @@ fn the_generated_production_job_runs_real_meltano_with_no_secret_in_its_log() {
     assert_ne!(with_prod, meltano_yml, "the fixture lists its environments");
     fs::write(root.join("meltano.yml"), with_prod).expect("write meltano.yml");
     fs::write(root.join(".gitignore"), ".meltano/\noutput/\n").expect(".gitignore");
-    let out = init_in(
+    init_ok(
         &root,
         &["--image", PINNED_IMAGE, "--setup", "meltano --version"],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     repo.commit("ciguard init");
 
@@ -264,7 +252,7 @@ fn the_elt_job_installs_ciguard_with_pip_when_the_image_lacks_it() {
     let dist = crate::wheel::dist();
     let repo = Repo::empty();
     let root = repo.root();
-    let out = init_in(
+    init_ok(
         &root,
         &[
             "--image",
@@ -273,12 +261,6 @@ fn the_elt_job_installs_ciguard_with_pip_when_the_image_lacks_it() {
             "--command",
             "sh -c 'echo \"connecting with $WAREHOUSE_PASSWORD\"'",
         ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     repo.commit("ciguard init");
 
