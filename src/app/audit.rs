@@ -34,14 +34,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         config.apply(&mut findings);
     }
     let set = FindingSet::new(findings);
-    let status = output::finish(
-        "ciguard audit",
-        &args.output,
-        &set,
-        &[],
-        audit::RULES,
-        false,
-    )?;
+    let status = output::finish("ciguard audit", &args.output, &set, &[], audit::RULES)?;
     Ok(if fixed { status } else { EXIT_FAILED })
 }
 

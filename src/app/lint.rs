@@ -10,7 +10,7 @@ use super::output;
 use crate::cli::LintArgs;
 use crate::credentials::KnownVariable;
 use crate::env::CI_PROJECT_ID;
-use crate::findings::{FileLocation, Finding, FindingSet, Location};
+use crate::findings::{FileLocation, Finding, FindingSet, Location, Unanalysed};
 use crate::gitlab;
 use crate::lint::{self, SourceFile};
 use crate::notice;
@@ -50,7 +50,7 @@ pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
 
     let mut findings = Vec::new();
     let mut sources: Vec<SourceFile> = Vec::new();
-    let mut failed = false;
+    let mut unanalysed = Vec::new();
     for path in &paths {
         let analysis = match Kind::of(path) {
             Kind::GitlabCi => lint::ci::analyse(path, &knowledge).map(|a| (a.findings, a.sources)),
@@ -64,9 +64,14 @@ pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
                 sources.extend(read);
             }
             Err(err) => {
-                // The other files are still linted; the exit status says one was not.
-                notice::error(err);
-                failed = true;
+                // The other files are still linted; the exit status and every report say this
+                // one was not.
+                notice::error(&err);
+                unanalysed.push(Unanalysed {
+                    path: err.path,
+                    position: err.position,
+                    reason: err.reason,
+                });
             }
         }
     }
@@ -75,8 +80,8 @@ pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
         config.apply(&mut findings);
     }
     let shown = redacted_sources(&sources, &findings);
-    let set = FindingSet::new(findings);
-    output::finish("ciguard lint", &args.output, &set, &shown, &rules, failed)
+    let set = FindingSet::new(findings).with_unanalysed(unanalysed);
+    output::finish("ciguard lint", &args.output, &set, &shown, &rules)
 }
 
 /// The paths given, or `.gitlab-ci.yml` and `meltano.yml` in the working directory.

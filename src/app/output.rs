@@ -48,18 +48,17 @@ fn every_rule() -> Vec<&'static Rule> {
         .collect()
 }
 
-/// Writes the reports and picks the exit status: 2 when writing failed or `failed` (some input
-/// could not be analysed), 1 when a finding is at or above `--fail-on`, else 0.
+/// Writes the reports and picks the exit status: 2 when writing failed or some input could not
+/// be analysed, 1 when a finding is at or above `--fail-on`, else 0.
 pub fn finish(
     tool: &str,
     output: &OutputArgs,
     set: &FindingSet,
     sources: &[(PathBuf, String)],
     rules: &[&'static Rule],
-    failed: bool,
 ) -> anyhow::Result<u8> {
     write_reports(tool, output, set, sources, rules)?;
-    Ok(if failed {
+    Ok(if !set.unanalysed().is_empty() {
         EXIT_FAILED
     } else if set.fails(output.fail_on.0) {
         EXIT_FINDINGS
@@ -141,6 +140,10 @@ mod tests {
             ids.len(),
             count,
             "a rule id is used twice (by lint and audit?)"
+        );
+        assert!(
+            !ids.contains(&crate::findings::NOT_ANALYSED),
+            "reports use that name for inputs not analysed"
         );
     }
 }

@@ -294,10 +294,37 @@ impl Fnv {
     }
 }
 
-/// The findings of one run, sorted by location then rule.
+/// The check name reports give an input that could not be analysed.
+pub const NOT_ANALYSED: &str = "not-analysed";
+
+/// An input that could not be analysed (unreadable, not valid YAML, over a limit). No finding
+/// about it means nothing, so every report format says it was not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanalysed {
+    /// The file, as given or as found by following includes.
+    pub path: PathBuf,
+    /// 1-based line and column of the problem, when known.
+    pub position: Option<(u32, u32)>,
+    /// What is wrong and what to do (never a value from the file).
+    pub reason: String,
+}
+
+impl Unanalysed {
+    /// Stable while the file stays unanalysable for the same reason.
+    pub fn fingerprint(&self) -> String {
+        let mut hash = Fnv::default();
+        hash.write(NOT_ANALYSED.as_bytes());
+        hash.write(self.path.to_string_lossy().as_bytes());
+        hash.write(self.reason.as_bytes());
+        format!("{:016x}", hash.0)
+    }
+}
+
+/// The findings of one run, sorted by location then rule, and the inputs it could not analyse.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingSet {
     findings: Vec<Finding>,
+    unanalysed: Vec<Unanalysed>,
 }
 
 impl FindingSet {
@@ -309,7 +336,22 @@ impl FindingSet {
         findings.dedup_by(|a, b| {
             a.rule.id == b.rule.id && a.location == b.location && a.message == b.message
         });
-        FindingSet { findings }
+        FindingSet {
+            findings,
+            unanalysed: Vec::new(),
+        }
+    }
+
+    /// The same findings, with the inputs that could not be analysed.
+    #[must_use]
+    pub fn with_unanalysed(mut self, unanalysed: Vec<Unanalysed>) -> Self {
+        self.unanalysed = unanalysed;
+        self
+    }
+
+    /// The inputs that could not be analysed.
+    pub fn unanalysed(&self) -> &[Unanalysed] {
+        &self.unanalysed
     }
 
     /// Every finding, suppressed ones included.

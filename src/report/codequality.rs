@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::findings::{Finding, FindingSet, Location, Severity};
+use crate::findings::{Finding, FindingSet, Location, NOT_ANALYSED, Severity, Unanalysed};
 
 #[derive(Serialize)]
 struct Issue {
@@ -41,11 +41,12 @@ struct Lines {
 pub(super) fn write(findings: &FindingSet, out: &mut dyn Write) -> io::Result<()> {
     let active: Vec<&Finding> = findings.active().collect();
     let fingerprints = super::unique(active.iter().map(|f| f.fingerprint()), "-");
-    let issues: Vec<Issue> = active
+    let mut issues: Vec<Issue> = active
         .into_iter()
         .zip(fingerprints)
         .map(|(finding, fingerprint)| issue(finding, fingerprint))
         .collect();
+    issues.extend(findings.unanalysed().iter().map(not_analysed));
     serde_json::to_writer_pretty(&mut *out, &issues)?;
     writeln!(out)
 }
@@ -91,6 +92,32 @@ fn issue(finding: &Finding, fingerprint: String) -> Issue {
         severity: severity(finding.severity),
         fingerprint,
         location: Place { path, lines },
+    }
+}
+
+/// An input that could not be analysed: a blocker at the file, so the merge request shows that
+/// it was not checked rather than nothing.
+fn not_analysed(input: &Unanalysed) -> Issue {
+    let line = input.position.map_or(1, |(line, _)| line);
+    Issue {
+        kind: "issue",
+        check_name: NOT_ANALYSED,
+        description: format!("ciguard could not analyse this file: {}", input.reason),
+        content: Content {
+            body: "No finding about this file means nothing: it was not checked. Fix what the \
+                   description says and run ciguard again."
+                .to_owned(),
+        },
+        categories: ["Security"],
+        severity: "blocker",
+        fingerprint: input.fingerprint(),
+        location: Place {
+            path: super::display_path(&input.path),
+            lines: Lines {
+                begin: line,
+                end: line,
+            },
+        },
     }
 }
 

@@ -1,5 +1,6 @@
 //! The JSON format: ciguard's own schema, version 1 (documented in `docs/output.md`). Every
-//! finding is listed, suppressed ones with their reason; the summary counts active findings.
+//! finding is listed, suppressed ones with their reason; `errors` lists the inputs that could
+//! not be analysed; the summary counts active findings.
 
 use std::io::{self, Write};
 
@@ -16,7 +17,17 @@ struct Report<'a> {
     version: u32,
     tool: Tool<'a>,
     findings: Vec<Item<'a>>,
+    /// The inputs that could not be analysed: no finding about them means nothing.
+    errors: Vec<Error<'a>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Error<'a> {
+    path: String,
+    line: Option<u32>,
+    column: Option<u32>,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -86,6 +97,16 @@ pub(super) fn write(
             version: context.version,
         },
         findings: findings.all().iter().map(item).collect(),
+        errors: findings
+            .unanalysed()
+            .iter()
+            .map(|input| Error {
+                path: super::display_path(&input.path),
+                line: input.position.map(|(line, _)| line),
+                column: input.position.map(|(_, column)| column),
+                message: &input.reason,
+            })
+            .collect(),
         summary: Summary {
             total: counts.iter().map(|(_, n)| n).sum(),
             by_severity: BySeverity(counts),
@@ -192,6 +213,7 @@ mod tests {
       "suppressed": null
     }
   ],
+  "errors": [],
   "summary": {
     "total": 1,
     "by_severity": {

@@ -1,11 +1,12 @@
 //! The JUnit XML format, for GitLab's Tests tab: one test suite named after the tool; a passing
 //! test case per rule that ran without an active finding; a failing one per active finding and
-//! a skipped one per suppressed finding, named after the rule and the finding's stable place.
+//! a skipped one per suppressed finding, named after the rule and the finding's stable place;
+//! an error test case per input that could not be analysed.
 
 use std::io::{self, Write};
 
 use super::Context;
-use crate::findings::{Finding, FindingSet, Location};
+use crate::findings::{Finding, FindingSet, Location, NOT_ANALYSED, Unanalysed};
 
 pub(super) fn write(
     findings: &FindingSet,
@@ -20,16 +21,17 @@ pub(super) fn write(
     let names = super::unique(findings.all().iter().map(name), " #");
     let failures = findings.active().count();
     let skipped = findings.suppressed_count();
-    let tests = passing.len() + failures + skipped;
+    let errors = findings.unanalysed().len();
+    let tests = passing.len() + failures + skipped + errors;
     let suite = escape(context.tool, true);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="{suite}" tests="{tests}" failures="{failures}" errors="0" skipped="{skipped}" time="0">"#
+        r#"<testsuites name="{suite}" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}" time="0">"#
     )?;
     writeln!(
         out,
-        r#"  <testsuite name="{suite}" tests="{tests}" failures="{failures}" errors="0" skipped="{skipped}" time="0">"#
+        r#"  <testsuite name="{suite}" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}" time="0">"#
     )?;
     for id in passing {
         let id = escape(id, true);
@@ -41,7 +43,33 @@ pub(super) fn write(
     for (finding, name) in findings.all().iter().zip(&names) {
         case(finding, name, out)?;
     }
+    for input in findings.unanalysed() {
+        error_case(input, out)?;
+    }
     writeln!(out, "  </testsuite>\n</testsuites>")
+}
+
+/// An input that could not be analysed: an error test case, so the Tests tab shows it was not
+/// checked.
+fn error_case(input: &Unanalysed, out: &mut dyn Write) -> io::Result<()> {
+    let path = super::display_path(&input.path);
+    let place = match input.position {
+        Some((line, column)) => format!("{path}:{line}:{column}"),
+        None => path.clone(),
+    };
+    writeln!(
+        out,
+        r#"    <testcase classname="{NOT_ANALYSED}" name="{NOT_ANALYSED} {}" file="{}" time="0">"#,
+        escape(&path, true),
+        escape(&path, true),
+    )?;
+    writeln!(
+        out,
+        r#"      <error message="{}" type="{NOT_ANALYSED}">{}</error>"#,
+        escape(&format!("not analysed: {}", input.reason), true),
+        escape(&format!("{place}: {}", input.reason), false),
+    )?;
+    writeln!(out, "    </testcase>")
 }
 
 /// `rule-id at path logical`: stable across edits elsewhere in the file, like a fingerprint.

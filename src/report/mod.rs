@@ -166,6 +166,43 @@ mod fixtures;
 mod tests {
     use super::*;
 
+    /// A file that could not be analysed shows in every format, and a report with nothing else
+    /// does not read as a clean result.
+    #[test]
+    fn every_format_says_which_input_was_not_analysed() {
+        let set = fixtures::with_unanalysed();
+        for format in Format::ALL {
+            let out = fixtures::render(format, &set, false);
+            assert!(out.contains("ci/broken.yml"), "{format}: {out}");
+            assert!(out.contains("unclosed bracket"), "{format}: {out}");
+        }
+        let empty = FindingSet::default().with_unanalysed(set.unanalysed().to_vec());
+        let json: serde_json::Value =
+            serde_json::from_str(&fixtures::render(Format::Json, &empty, false)).expect("JSON");
+        assert_eq!(json["errors"][0]["path"], "ci/broken.yml");
+        assert_eq!(json["errors"][0]["line"], 3);
+        let sarif: serde_json::Value =
+            serde_json::from_str(&fixtures::render(Format::Sarif, &empty, false)).expect("JSON");
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        assert_eq!(
+            invocation["toolExecutionNotifications"][0]["level"],
+            "error"
+        );
+        let quality: serde_json::Value =
+            serde_json::from_str(&fixtures::render(Format::Codequality, &empty, false))
+                .expect("JSON");
+        assert_eq!(quality[0]["check_name"], crate::findings::NOT_ANALYSED);
+        assert_eq!(quality[0]["location"]["lines"]["begin"], 3);
+        let junit = fixtures::render(Format::Junit, &empty, false);
+        assert!(
+            junit.contains(r#"errors="1""#) && junit.contains("<error "),
+            "{junit}"
+        );
+        let text = fixtures::render(Format::Text, &empty, false);
+        assert!(text.contains("NOT ANALYSED: ci/broken.yml"), "{text}");
+    }
+
     #[test]
     fn formats_round_trip_by_name() {
         for format in Format::ALL {

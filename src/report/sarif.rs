@@ -1,5 +1,6 @@
 //! The SARIF 2.1.0 format: one run, every rule that ran in `tool.driver.rules`, one result per
-//! finding. File findings have a physical location relative to `%SRCROOT%`; API findings a
+//! finding; an input that could not be analysed makes the invocation unsuccessful, with an error
+//! notification at the file. File findings have a physical location relative to `%SRCROOT%`; API findings a
 //! logical one. Suppressed findings carry an `inSource` suppression.
 
 use std::io::{self, Write};
@@ -8,7 +9,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::findings::{Finding, FindingSet, Location, Rule, Severity};
+use crate::findings::{Finding, FindingSet, Location, NOT_ANALYSED, Rule, Severity, Unanalysed};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -35,17 +36,44 @@ pub(super) fn write(
         .iter()
         .map(|f| result(f, rules.iter().position(|r| r.id == f.rule.id)))
         .collect();
+    let notifications: Vec<Value> = findings.unanalysed().iter().map(notification).collect();
     let sarif = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": driver },
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     writeln!(out)
+}
+
+/// An input that could not be analysed, as an error notification of the run (SARIF 3.58).
+fn notification(input: &Unanalysed) -> Value {
+    let mut location = json!({
+        "physicalLocation": {
+            "artifactLocation": {
+                "uri": super::display_path(&input.path),
+                "uriBaseId": "%SRCROOT%",
+            },
+        },
+    });
+    if let Some((line, column)) = input.position {
+        location["physicalLocation"]["region"] =
+            json!({ "startLine": line, "startColumn": column });
+    }
+    json!({
+        "level": "error",
+        "descriptor": { "id": NOT_ANALYSED },
+        "message": { "text": format!("not analysed: {}", input.reason) },
+        "locations": [location],
+    })
 }
 
 /// `error` for high and critical, `warning` for medium, `note` for low and info.
@@ -171,6 +199,13 @@ mod tests {
     fn validates_against_the_schema() {
         let schema: Value = serde_json::from_str(SARIF_SCHEMA).expect("schema");
         let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        let unanalysed = fixtures::render(Format::Sarif, &fixtures::with_unanalysed(), false);
+        let unanalysed: Value = serde_json::from_str(&unanalysed).expect("JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&unanalysed)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
         let mut sarif = render();
         let errors: Vec<String> = validator
             .iter_errors(&sarif)

@@ -1,13 +1,16 @@
 //! The text format, for people: each active finding as `severity[rule-id]: message`, where it
-//! is (with the source line and a caret when the file is known), why and how to fix; then one
-//! summary line. Suppressed findings are only counted.
+//! is (with the source line and a caret when the file is known), why and how to fix; each input
+//! that could not be analysed as an error; then one summary line. Suppressed findings are only
+//! counted.
 
 use std::io::{self, Write};
 
 use annotate_snippets::{AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet};
 
 use super::Context;
-use crate::findings::{FileLocation, Finding, FindingSet, Location, Severity};
+use crate::findings::{
+    FileLocation, Finding, FindingSet, Location, NOT_ANALYSED, Severity, Unanalysed,
+};
 
 pub(super) fn write(
     findings: &FindingSet,
@@ -22,7 +25,29 @@ pub(super) fn write(
     for finding in findings.active() {
         writeln!(out, "{}\n", renderer.render(&[group(finding, context)]))?;
     }
+    for input in findings.unanalysed() {
+        writeln!(out, "{}\n", renderer.render(&[not_analysed(input)]))?;
+    }
     writeln!(out, "{}", summary(findings, context.tool))
+}
+
+/// An input that could not be analysed: an error at the file (the text of the file is never
+/// shown: the parser stopped where a value may be).
+fn not_analysed(input: &Unanalysed) -> Group<'_> {
+    let (line, column) = input.position.unwrap_or((1, 1));
+    Level::ERROR
+        .primary_title(format!("not analysed: {}", input.reason))
+        .id(NOT_ANALYSED)
+        .element(
+            Origin::path(super::display_path(&input.path))
+                .line(line as usize)
+                .char_column(column as usize),
+        )
+        .element(
+            Level::NOTE
+                .with_name("why")
+                .message("No finding about this file means nothing: it was not checked."),
+        )
 }
 
 /// A finding's level: its severity's name, coloured like an error, a warning or a note.
@@ -101,13 +126,24 @@ fn summary(findings: &FindingSet, tool: &str) -> String {
         .map(|(severity, n)| format!("{n} {severity}"))
         .collect();
     let suppressed = findings.suppressed_count();
-    match total {
+    let line = match total {
         0 => format!("{tool}: no findings, {suppressed} suppressed"),
         _ => {
             let noun = if total == 1 { "finding" } else { "findings" };
             let counts = counts.join(", ");
             format!("{tool}: {total} {noun} ({counts}), {suppressed} suppressed")
         }
+    };
+    let unanalysed: Vec<String> = findings
+        .unanalysed()
+        .iter()
+        .map(|input| super::display_path(&input.path))
+        .collect();
+    if unanalysed.is_empty() {
+        line
+    } else {
+        // Findings or none, they say nothing of a file that was not checked.
+        format!("{line}; NOT ANALYSED: {}", unanalysed.join(", "))
     }
 }
 

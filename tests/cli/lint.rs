@@ -144,6 +144,63 @@ fn malformed_yaml_exits_2_with_file_line_and_column() {
     assert!(stderr.contains(".gitlab-ci.yml:"), "{stderr}");
 }
 
+/// A file that cannot be parsed is in every report, never a clean-looking empty one, and the
+/// other files are still linted.
+#[test]
+fn a_file_not_analysed_is_in_every_report_format() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "broken.yml", "job:\n  script: [unclosed\n");
+    write(dir.path(), "ok.yml", "dump:\n  script:\n    - env\n");
+    let out = lint_in(
+        dir.path(),
+        &[
+            "--report",
+            "codequality=cq.json",
+            "--report",
+            "sarif=out.sarif",
+            "--report",
+            "junit=junit.xml",
+            "--report",
+            "json=out.json",
+            "broken.yml",
+            "ok.yml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("NOT ANALYSED: broken.yml"));
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect(name);
+    let json = |name: &str| -> serde_json::Value { serde_json::from_str(&read(name)).expect(name) };
+
+    let quality = json("cq.json");
+    let checks: Vec<&str> = quality
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter_map(|issue| issue["check_name"].as_str())
+        .collect();
+    assert!(
+        checks.contains(&"not-analysed") && checks.contains(&"env-dump"),
+        "{checks:?}"
+    );
+    let sarif = json("out.sarif");
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+            ["uri"],
+        "broken.yml"
+    );
+    let junit = read("junit.xml");
+    assert!(
+        junit.contains(r#"errors="1""#) && junit.contains("not-analysed broken.yml"),
+        "{junit}"
+    );
+    let report = json("out.json");
+    assert_eq!(report["errors"][0]["path"], "broken.yml");
+    assert!(report["errors"][0]["line"].as_u64().is_some());
+    assert_eq!(report["findings"][0]["rule"], "env-dump");
+}
+
 #[test]
 fn no_file_to_lint_exits_2_saying_what_to_do() {
     let dir = tempfile::tempdir().expect("temp dir");
