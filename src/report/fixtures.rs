@@ -129,7 +129,7 @@ pub fn only(ids: &[&str]) -> FindingSet {
 /// The fixture findings, with one file that could not be analysed.
 pub fn with_unanalysed() -> FindingSet {
     findings().with_unanalysed(vec![crate::findings::Unanalysed {
-        path: std::path::PathBuf::from("ci/broken.yml"),
+        path: PathBuf::from("ci/broken.yml"),
         position: Some((3, 7)),
         reason: "invalid YAML: unclosed bracket".to_owned(),
     }])
