@@ -36,7 +36,10 @@ pub fn parse(text: &str, path: &Path, file: usize) -> Result<Vec<Node>, FileErro
         FileError {
             path: path.to_path_buf(),
             position,
-            reason: format!("invalid YAML: {}", first_line(&error.to_string())),
+            reason: match yaml::limit_hit(&error) {
+                Some(limit) => format!("{limit}; simplify the file or split it with `include:`"),
+                None => format!("invalid YAML: {}", yaml::describe_error(&error)),
+            },
         }
     })?;
     documents.iter_mut().for_each(|d| d.set_file(file));
@@ -69,10 +72,6 @@ fn options() -> Options {
     options.alias_limits = alias_limits;
     options.duplicate_keys = DuplicateKeyPolicy::LastWins;
     options
-}
-
-fn first_line(message: &str) -> &str {
-    message.lines().next().unwrap_or(message).trim()
 }
 
 #[cfg(test)]
@@ -122,6 +121,26 @@ mod tests {
         assert!(error.reason.contains("must be a scalar"), "{error}");
     }
 
+    /// Each limit in plain words with what to do, never the parser's internal names
+    /// (`Depth { depth: 101 }`, `MergeKeys { merge_keys: 10001 }`).
+    #[test]
+    fn limits_are_named_in_plain_words() {
+        let deep = format!("a: {}{}\n", "[".repeat(101), "]".repeat(101));
+        let mut merges = String::from("base: &b {x: 1}\n");
+        for key in 0..10_002 {
+            merges.push_str(&format!("k{key}:\n  <<: *b\n"));
+        }
+        for (text, words) in [
+            (deep, "nests 101 levels deep"),
+            (merges, "more than 10000 merge keys"),
+        ] {
+            let error = parse(&text, Path::new("big.yml"), 0).expect_err("over a limit");
+            assert!(error.reason.contains(words), "{error}");
+            assert!(error.reason.contains("split it with `include:`"), "{error}");
+            assert!(!error.reason.contains('{'), "{error}");
+        }
+    }
+
     #[test]
     fn alias_bombs_are_rejected() {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
@@ -132,7 +151,8 @@ mod tests {
             ));
         }
         let error = parse(&text, Path::new("bomb.yml"), 0).expect_err("a bomb is refused");
-        assert!(error.reason.starts_with("invalid YAML"), "{error}");
+        assert!(error.reason.contains("alias bomb"), "{error}");
+        assert!(error.reason.contains("analyse safely"), "{error}");
     }
 
     #[test]

@@ -20,16 +20,78 @@ pub fn deserialize<T: de::DeserializeOwned>(text: &str) -> Result<T, serde_saphy
     serde_saphyr::from_str_with_options(text, options)
 }
 
-/// What a parser error says (its first line), without the position it repeats: callers report
-/// the position apart, from [`serde_saphyr::Error::location`].
+/// What a parser error says, in a line for people, without the position it repeats (callers
+/// report the position apart, from [`serde_saphyr::Error::location`]). A limit the parser hit
+/// says which, in plain words (see [`limit_hit`]).
 pub fn describe_error(err: &serde_saphyr::Error) -> String {
+    if let Some(limit) = limit_hit(err) {
+        return limit;
+    }
     let message = err.to_string();
     let first_line = message.lines().next().unwrap_or_default();
     first_line
         .split(" at line ")
         .next()
         .unwrap_or_default()
+        .trim()
         .to_owned()
+}
+
+/// Which of the parser's limits `err` hit, in plain words, when it is one: the limits stop
+/// alias bombs and files that would use up memory or time, and a file that hits one was not
+/// analysed.
+pub fn limit_hit(err: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    // The error an alias or a snippet wraps is the one that says what happened.
+    let mut err = err;
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = err {
+        err = error;
+    }
+    let what = match err {
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { depth } => format!("the file nests {depth} levels deep"),
+            BudgetBreach::MergeKeys { merge_keys } => format!(
+                "the file has more than {} merge keys (`<<`)",
+                merge_keys.saturating_sub(1)
+            ),
+            BudgetBreach::Aliases { aliases } => format!(
+                "the file has more than {} aliases (`*name`)",
+                aliases.saturating_sub(1)
+            ),
+            BudgetBreach::Anchors { anchors } => format!(
+                "the file has more than {} anchors (`&name`)",
+                anchors.saturating_sub(1)
+            ),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => {
+                format!("the file has {aliases} aliases for {anchors} anchors")
+            }
+            BudgetBreach::Documents { documents } => format!(
+                "the file has more than {} YAML documents",
+                documents.saturating_sub(1)
+            ),
+            _ => "the file has more YAML nodes or text than ciguard parses in one file".to_owned(),
+        },
+        Error::AliasReplayLimitExceeded {
+            max_total_replayed_events,
+            ..
+        } => format!(
+            "the file's aliases expand to more than {max_total_replayed_events} YAML nodes (an \
+             alias bomb?)"
+        ),
+        Error::AliasExpansionLimitExceeded {
+            max_expansions_per_anchor,
+            ..
+        } => format!("the file uses one anchor more than {max_expansions_per_anchor} times"),
+        Error::AliasReplayStackDepthExceeded { max_depth, .. } => {
+            format!("the file's aliases nest more than {max_depth} levels deep")
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "{what}: more than ciguard can analyse safely (it stops there so that no file can \
+         exhaust its memory or time)"
+    ))
 }
 
 /// Stack of the parsing thread.

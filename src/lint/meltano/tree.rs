@@ -36,10 +36,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<(String, Node), FileErr
                 let at = Pos::of(at);
                 (at.line, at.column)
             }),
-            reason: explain(&format!(
-                "invalid Meltano project file: {}",
-                yaml::describe_error(&err)
-            )),
+            reason: explain(&err),
         })?;
     let start = Pos {
         line: 1,
@@ -60,19 +57,16 @@ impl KeyReading for MeltanoKeys {
 
 /// The parser's message with what to do, without advice meant for programmers (", set
 /// DuplicateKeyPolicy in Options if acceptable").
-fn explain(message: &str) -> String {
+fn explain(err: &serde_saphyr::Error) -> String {
+    if let Some(limit) = yaml::limit_hit(err) {
+        return format!("{limit}; split it into smaller files with `include_paths`");
+    }
+    let message = yaml::describe_error(err);
     let message = message
         .split(", set DuplicateKeyPolicy")
         .next()
-        .unwrap_or(message);
-    if message.contains("budget breached") {
-        format!(
-            "{message}: too large, too deeply nested or too many aliases to analyse safely; \
-             split it into smaller files with `include_paths`"
-        )
-    } else {
-        format!("{message}; fix it (Meltano cannot load it either)")
-    }
+        .unwrap_or(&message);
+    format!("invalid Meltano project file: {message}; fix it (Meltano cannot load it either)")
 }
 
 #[cfg(test)]
