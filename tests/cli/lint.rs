@@ -31,6 +31,7 @@ fn corpus_files(kind: &str) -> Vec<PathBuf> {
 
 fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("create its directory");
     std::fs::write(&path, content).expect("write fixture");
     path
 }
@@ -199,6 +200,47 @@ fn a_file_not_analysed_is_in_every_report_format() {
     assert_eq!(report["errors"][0]["path"], "broken.yml");
     assert!(report["errors"][0]["line"].as_u64().is_some());
     assert_eq!(report["findings"][0]["rule"], "env-dump");
+}
+
+/// `include: local` paths start at the repository root, as GitLab reads them, whichever file is
+/// linted and however its path is written; globs too.
+#[test]
+fn local_includes_resolve_from_the_repository_root() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect("a repository");
+    write(
+        dir.path(),
+        ".gitlab-ci.yml",
+        "include:\n  - local: ci/*.yml\n",
+    );
+    write(dir.path(), "ci/jobs.yml", "dump:\n  script:\n    - env\n");
+    write(
+        dir.path(),
+        "pipelines/nightly.yml",
+        "include:\n  - local: /ci/jobs.yml\n",
+    );
+    for args in [
+        &[][..],
+        &[".gitlab-ci.yml"],
+        &["./.gitlab-ci.yml"],
+        &["pipelines/nightly.yml"],
+    ] {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let out = lint_in(dir.path(), &all);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let rules: Vec<&str> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert_eq!(rules, ["env-dump"], "lint {args:?}: {}", text(&out.stdout));
+        assert_eq!(
+            report["findings"][0]["location"]["path"], "ci/jobs.yml",
+            "lint {args:?}"
+        );
+    }
 }
 
 #[test]

@@ -283,9 +283,9 @@ fn flatten_scalars<'a>(node: &'a Node, depth: usize, out: &mut Vec<&'a Node>) {
     }
 }
 
-/// Loads `path` and the local files it includes.
+/// Loads `path` and the local files it includes (from the repository root, as GitLab does).
 pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
-    let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let root_dir = repository_root(path);
     let mut loader = Loader {
         root_dir,
         sources: Vec::new(),
@@ -317,7 +317,43 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
     ))
 }
 
+/// Where `include: local` paths start: the repository the linted file is in (the nearest
+/// directory up from it that holds `.git`), as a path relative to the linted file's so that the
+/// reports name files as the user would; the file's own directory outside a repository. Empty
+/// for the working directory.
+fn repository_root(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let here = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(absolute) = here.canonicalize() else {
+        return dir.to_path_buf();
+    };
+    let Some(levels) = absolute
+        .ancestors()
+        .position(|ancestor| ancestor.join(".git").exists())
+    else {
+        return dir.to_path_buf();
+    };
+    let mut parts: Vec<std::path::Component<'_>> = dir
+        .components()
+        .filter(|part| *part != std::path::Component::CurDir)
+        .collect();
+    let mut root = PathBuf::new();
+    for _ in 0..levels {
+        if matches!(parts.last(), Some(std::path::Component::Normal(_))) {
+            parts.pop();
+        } else {
+            root.push("..");
+        }
+    }
+    parts.iter().collect::<PathBuf>().join(root)
+}
+
 struct Loader {
+    /// Where `include: local` paths start (empty: the working directory).
     root_dir: PathBuf,
     sources: Vec<SourceFile>,
     includes: Vec<Include>,
@@ -397,9 +433,15 @@ impl Loader {
             return Vec::new();
         };
         let mut found = Vec::new();
-        walk(&self.root_dir, &self.root_dir, 0, &mut |candidate, rel| {
+        // `read_dir("")` fails: the working directory is `.`, left out of the paths found.
+        let start = if self.root_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &self.root_dir
+        };
+        walk(start, start, 0, &mut |rel| {
             if matcher.is_match(rel) {
-                found.push(candidate.to_path_buf());
+                found.push(self.root_dir.join(rel));
             }
         });
         found.sort();
@@ -773,7 +815,7 @@ fn glob_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
 
 /// Visits the files under `dir` (not hidden directories but `.gitlab`, 8 levels deep at most),
 /// with their path relative to `root` in `/` form.
-fn walk(root: &Path, dir: &Path, depth: usize, visit: &mut dyn FnMut(&Path, &str)) {
+fn walk(root: &Path, dir: &Path, depth: usize, visit: &mut dyn FnMut(&str)) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -795,7 +837,7 @@ fn walk(root: &Path, dir: &Path, depth: usize, visit: &mut dyn FnMut(&Path, &str
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            visit(&path, &relative.join("/"));
+            visit(&relative.join("/"));
         }
     }
 }
