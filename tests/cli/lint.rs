@@ -243,6 +243,62 @@ fn local_includes_resolve_from_the_repository_root() {
     }
 }
 
+/// What GitLab rejects is an error at file:line:col, never a silent pass: `extends:` and
+/// `!reference` to nowhere, circular, or deeper than 10 levels.
+#[test]
+fn broken_extends_and_references_are_errors_with_positions() {
+    let mut deep = String::from("job:\n  extends: .t1\n  script: [make]\n");
+    for level in 1..=11 {
+        deep.push_str(&format!(".t{level}:\n  extends: .t{}\n", level + 1));
+    }
+    deep.push_str(".t12:\n  image: alpine\n");
+    let cases = [
+        (
+            "job:\n  extends: .missing\n  script: [make]\n".to_owned(),
+            "2:12",
+            "`extends: .missing` names no job",
+        ),
+        (
+            ".a:\n  extends: .b\n.b:\n  extends: .a\njob:\n  extends: .a\n  script: [make]\n"
+                .to_owned(),
+            "4:12",
+            "circular `extends:`: job -> .a -> .b -> .a",
+        ),
+        (deep, "23:12", "nests more than 10 levels deep"),
+        (
+            "job:\n  script:\n    - !reference [.setup, script]\n".to_owned(),
+            "3:18",
+            "`!reference [.setup, script]` names nothing",
+        ),
+    ];
+    for (pipeline, position, words) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), ".gitlab-ci.yml", &pipeline);
+        let out = lint_in(dir.path(), &["--format", "json", ".gitlab-ci.yml"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{pipeline}\n{stderr}");
+        assert!(
+            stderr.contains(&format!(".gitlab-ci.yml:{position}")) && stderr.contains(words),
+            "{pipeline}\n{stderr}"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert!(
+            report["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(words))
+        );
+    }
+    // A name an unread include may define is no error: the include is reported instead.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        ".gitlab-ci.yml",
+        "include:\n  - template: Jobs/SAST.gitlab-ci.yml\njob:\n  extends: .sast-analyzer\n  script: [make]\n",
+    );
+    let out = lint_in(dir.path(), &[".gitlab-ci.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 #[test]
 fn no_file_to_lint_exits_2_saying_what_to_do() {
     let dir = tempfile::tempdir().expect("temp dir");

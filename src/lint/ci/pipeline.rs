@@ -2,7 +2,7 @@
 //! `extends:` and `default:` applied, so each job holds its effective configuration, and every
 //! node still points at the file and line it came from.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::FileError;
@@ -52,6 +52,15 @@ const LEGACY_DEFAULT_KEYWORDS: &[&str] = &[
 
 /// GitLab stops following `extends:` and `!reference` this deep.
 const MAX_NESTING: usize = 11;
+
+/// GitLab rejects a pipeline whose `extends:` or `!reference` chains are deeper than this.
+const MAX_CHAIN: usize = 10;
+
+/// A pipeline GitLab itself rejects: where, and why in GitLab's terms.
+struct Rejected {
+    at: Pos,
+    reason: String,
+}
 
 /// GitLab allows at most this many included files.
 const MAX_INCLUDED_FILES: usize = 150;
@@ -294,18 +303,46 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
         stack: Vec::new(),
     };
     let merged = loader.load_file(path)?;
+    // A name missing here may be defined by an include that was not read, or, in a file other
+    // than the project's `.gitlab-ci.yml` (a fragment, a template library), by the files that
+    // include it: only a whole pipeline can name nothing.
+    let is_root = path
+        .file_name()
+        .is_some_and(|name| name == ".gitlab-ci.yml" || name == ".gitlab-ci.yaml");
+    let complete = is_root
+        && loader.missing_includes.is_empty()
+        && loader
+            .includes
+            .iter()
+            .all(|include| matches!(include.kind, IncludeKind::Local(_)));
+    let rejected = |rejected: Rejected| {
+        let file = loader
+            .sources
+            .get(rejected.at.file)
+            .map_or(path, |source| source.path.as_path());
+        FileError::new(
+            file,
+            format!("{}; GitLab rejects this pipeline", rejected.reason),
+        )
+        .at(rejected.at.line, rejected.at.column)
+    };
     let mut resolver = ReferenceResolver {
         root: &merged,
         nodes_left: MAX_RESOLVED_NODES,
+        complete,
     };
-    let resolved = resolver.resolve(&merged, 0).map_err(|TooLarge| FileError {
-        path: path.to_path_buf(),
-        position: None,
-        reason: format!(
-            "`!reference` tags expand the pipeline to more than {MAX_RESOLVED_NODES} nodes"
-        ),
-    })?;
-    let jobs = jobs_of(&resolved);
+    let resolved = resolver
+        .resolve(&merged, 0)
+        .map_err(|refused| match refused {
+            Refused::TooLarge => FileError::new(
+                path,
+                format!(
+                    "`!reference` tags expand the pipeline to more than {MAX_RESOLVED_NODES} nodes"
+                ),
+            ),
+            Refused::Rejected(why) => rejected(why),
+        })?;
+    let jobs = jobs_of(&resolved, complete).map_err(rejected)?;
     Ok((
         Pipeline {
             root: resolved,
@@ -598,25 +635,42 @@ fn without_key(node: &Node, key: &str) -> Node {
 struct ReferenceResolver<'a> {
     root: &'a Node,
     nodes_left: usize,
+    /// Every include was read: a reference to nothing is an error, not a gap.
+    complete: bool,
 }
 
 /// `!reference` tags may expand the pipeline to at most this many nodes.
 const MAX_RESOLVED_NODES: usize = 2_000_000;
 
-/// The node budget ran out.
-struct TooLarge;
+/// Why references could not be resolved.
+enum Refused {
+    /// The node budget ran out.
+    TooLarge,
+    /// GitLab would reject the pipeline.
+    Rejected(Rejected),
+}
 
 impl ReferenceResolver<'_> {
     /// `node` with every reference replaced by what it names; a reference inside a sequence
     /// that names a sequence is spliced in.
-    fn resolve(&mut self, node: &Node, depth: usize) -> Result<Node, TooLarge> {
-        self.nodes_left = self.nodes_left.checked_sub(1).ok_or(TooLarge)?;
-        if depth > MAX_NESTING {
-            return Ok(Node::new(Value::Null, node.at));
-        }
+    fn resolve(&mut self, node: &Node, depth: usize) -> Result<Node, Refused> {
+        self.nodes_left = self.nodes_left.checked_sub(1).ok_or(Refused::TooLarge)?;
         if node.tag.as_deref() == Some("!reference") {
+            if depth >= MAX_CHAIN {
+                return Err(Refused::Rejected(Rejected {
+                    at: node.at,
+                    reason: format!("`!reference` tags nest more than {MAX_CHAIN} levels deep"),
+                }));
+            }
             return match lookup_reference(node, self.root) {
                 Some(target) => self.resolve(target, depth + 1),
+                None if self.complete => Err(Refused::Rejected(Rejected {
+                    at: node.at,
+                    reason: format!(
+                        "`!reference [{}]` names nothing in the pipeline",
+                        reference_path(node)
+                    ),
+                })),
                 None => Ok(Node::new(Value::Null, node.at)),
             };
         }
@@ -650,6 +704,17 @@ impl ReferenceResolver<'_> {
     }
 }
 
+/// `a, b` for `!reference [a, b]`.
+fn reference_path(reference: &Node) -> String {
+    reference
+        .items()
+        .unwrap_or_default()
+        .iter()
+        .map(|key| key.as_str().unwrap_or("?"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn lookup_reference<'a>(reference: &Node, root: &'a Node) -> Option<&'a Node> {
     let mut target = root;
     for key in reference.items()? {
@@ -658,10 +723,11 @@ fn lookup_reference<'a>(reference: &Node, root: &'a Node) -> Option<&'a Node> {
     Some(target)
 }
 
-/// The visible jobs of a resolved pipeline, with `extends:` and `default:` applied.
-fn jobs_of(root: &Node) -> Vec<Job> {
+/// The visible jobs of a resolved pipeline, with `extends:` and `default:` applied; an
+/// `extends:` GitLab rejects is an error when every include was read (`complete`).
+fn jobs_of(root: &Node, complete: bool) -> Result<Vec<Job>, Rejected> {
     let defaults = defaults_of(root);
-    let mut extender = Extender::new(root);
+    let mut extender = Extender::new(root, complete);
     let global_variables = root.get("variables").map(variables_of).unwrap_or_default();
     root.entries()
         .unwrap_or_default()
@@ -669,19 +735,19 @@ fn jobs_of(root: &Node) -> Vec<Job> {
         .filter(|e| !e.key.starts_with('.') && !GLOBAL_KEYWORDS.contains(&e.key.as_str()))
         .filter(|e| e.value.entries().is_some())
         .map(|entry| {
-            let extended = extender.extend(&entry.value, 0);
+            let extended = extender.extend(&entry.key, &entry.value, 0)?;
             let body = apply_defaults(&extended, &defaults);
             let global_variables = if inherits(&body, "variables", None) {
                 global_variables.clone()
             } else {
                 Vec::new()
             };
-            Job {
+            Ok(Job {
                 name: entry.key.clone(),
                 at: entry.key_at,
                 body,
                 global_variables,
-            }
+            })
         })
         .collect()
 }
@@ -711,11 +777,14 @@ fn defaults_of(root: &Node) -> Vec<Entry> {
 struct Extender<'a> {
     by_name: HashMap<&'a str, &'a Node>,
     extended: HashMap<String, Node>,
-    in_progress: HashSet<String>,
+    /// The chain being extended, to name a cycle.
+    in_progress: Vec<String>,
+    /// Every include was read: a parent that is nowhere is an error, not a gap.
+    complete: bool,
 }
 
 impl<'a> Extender<'a> {
-    fn new(root: &'a Node) -> Self {
+    fn new(root: &'a Node, complete: bool) -> Self {
         let by_name = root
             .entries()
             .unwrap_or_default()
@@ -726,40 +795,66 @@ impl<'a> Extender<'a> {
         Extender {
             by_name,
             extended: HashMap::new(),
-            in_progress: HashSet::new(),
+            in_progress: Vec::new(),
+            complete,
         }
     }
 
-    /// `body` with its `extends:` parents merged underneath it (in order, later parents
-    /// winning); a cycle or a missing parent contributes nothing.
-    fn extend(&mut self, body: &Node, depth: usize) -> Node {
+    /// `body` (of job `name`) with its `extends:` parents merged underneath it (in order,
+    /// later parents winning). A cycle, a chain deeper than GitLab follows, or (when every
+    /// include was read) a parent that is nowhere is what GitLab rejects.
+    fn extend(&mut self, name: &str, body: &Node, depth: usize) -> Result<Node, Rejected> {
         let Some(parents) = body.get("extends") else {
-            return body.clone();
+            return Ok(body.clone());
         };
+        if depth >= MAX_CHAIN {
+            return Err(Rejected {
+                at: parents.at,
+                reason: format!("`extends:` of `{name}` nests more than {MAX_CHAIN} levels deep"),
+            });
+        }
+        self.in_progress.push(name.to_owned());
         let mut merged = Node::new(Value::Map(Vec::new()), body.at);
-        if depth < MAX_NESTING {
-            for parent in parents.scalars() {
-                let name = parent.as_str().unwrap_or_default();
-                if let Some(parent_extended) = self.extended_parent(name, depth + 1) {
-                    merged = deep_merge(&merged, &parent_extended);
-                }
+        for parent in parents.scalars() {
+            let parent_name = parent.as_str().unwrap_or_default();
+            if let Some(parent_extended) = self.extended_parent(parent, parent_name, depth + 1)? {
+                merged = deep_merge(&merged, &parent_extended);
             }
         }
-        without_key(&deep_merge(&merged, body), "extends")
+        self.in_progress.pop();
+        Ok(without_key(&deep_merge(&merged, body), "extends"))
     }
 
-    fn extended_parent(&mut self, name: &str, depth: usize) -> Option<Node> {
+    fn extended_parent(
+        &mut self,
+        at: &Node,
+        name: &str,
+        depth: usize,
+    ) -> Result<Option<Node>, Rejected> {
         if let Some(done) = self.extended.get(name) {
-            return Some(done.clone());
+            return Ok(Some(done.clone()));
         }
-        let body = *self.by_name.get(name)?;
-        if !self.in_progress.insert(name.to_owned()) {
-            return None;
+        if self.in_progress.iter().any(|seen| seen == name) {
+            let mut chain = self.in_progress.clone();
+            chain.push(name.to_owned());
+            return Err(Rejected {
+                at: at.at,
+                reason: format!("circular `extends:`: {}", chain.join(" -> ")),
+            });
         }
-        let extended = self.extend(body, depth);
-        self.in_progress.remove(name);
+        let Some(body) = self.by_name.get(name).copied() else {
+            return if self.complete {
+                Err(Rejected {
+                    at: at.at,
+                    reason: format!("`extends: {name}` names no job or template of the pipeline"),
+                })
+            } else {
+                Ok(None)
+            };
+        };
+        let extended = self.extend(name, body, depth)?;
         self.extended.insert(name.to_owned(), extended.clone());
-        Some(extended)
+        Ok(Some(extended))
     }
 }
 
