@@ -9,6 +9,7 @@ pub mod shell;
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::rc::Rc;
 
 use crate::credentials::Knowledge;
 use crate::diagnostic::FileError;
@@ -97,8 +98,9 @@ pub struct Context<'a> {
 pub struct ScriptCommand<'a> {
     /// The job.
     pub job: &'a Job,
-    /// The script line it is on.
-    pub line: ScriptLine,
+    /// The script line it is on, shared by every command of that line: a block scalar of
+    /// thousands of commands is held once, not once per command.
+    pub line: Rc<ScriptLine>,
     /// The command.
     pub command: Command,
 }
@@ -138,11 +140,12 @@ impl<'a> Context<'a> {
         job.script_lines()
             .into_iter()
             .flat_map(|line| {
+                let line = Rc::new(line);
                 shell::commands(&line.text)
                     .into_iter()
                     .map(move |command| ScriptCommand {
                         job,
-                        line: line.clone(),
+                        line: Rc::clone(&line),
                         command,
                     })
             })
