@@ -10,6 +10,8 @@
 
 use crate::findings::{Finding, Location};
 use crate::lint::SourceFile;
+use std::collections::HashMap;
+use std::path::Path;
 
 /// The reason recorded when a suppression gives none.
 pub const NO_REASON: &str = "no reason given";
@@ -17,16 +19,20 @@ pub const NO_REASON: &str = "no reason given";
 /// Marks the findings that a `# ciguard: ignore[...]` comment in `sources` covers: sets
 /// `suppressed` to the comment's reason. Findings already suppressed keep their reason.
 pub fn apply(findings: &mut [Finding], sources: &[SourceFile]) {
+    // Each file split once: thousands of findings in one file must not re-read it each time.
+    let by_path: HashMap<&Path, Vec<&str>> = sources
+        .iter()
+        .map(|source| (source.path.as_path(), source.text.lines().collect()))
+        .collect();
     for finding in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
         let Location::File(at) = &finding.location else {
             continue;
         };
-        let Some(source) = sources.iter().find(|s| s.path == at.path) else {
+        let Some(lines) = by_path.get(at.path.as_path()) else {
             continue;
         };
-        let lines: Vec<&str> = source.text.lines().collect();
         let line = usize::try_from(at.line).unwrap_or(usize::MAX);
-        finding.suppressed = covering_lines(&lines, line)
+        finding.suppressed = covering_lines(lines, line)
             .into_iter()
             .find_map(|index| directive(lines[index], finding.rule.id));
     }

@@ -22,8 +22,19 @@ pub(super) fn write(
     } else {
         Renderer::plain()
     };
+    // Each file split into lines once: thousands of findings must not re-read it each time.
+    let sources: Vec<(String, Vec<&str>)> = context
+        .sources
+        .iter()
+        .map(|(path, text)| {
+            (
+                super::display_path(path),
+                text.split_inclusive('\n').collect(),
+            )
+        })
+        .collect();
     for finding in findings.active() {
-        writeln!(out, "{}\n", renderer.render(&[group(finding, context)]))?;
+        writeln!(out, "{}\n", renderer.render(&[group(finding, &sources)]))?;
     }
     for input in findings.unanalysed() {
         writeln!(out, "{}\n", renderer.render(&[not_analysed(input)]))?;
@@ -61,9 +72,12 @@ fn level(severity: Severity) -> Level<'static> {
     level.with_name(severity.as_str())
 }
 
-fn group<'a>(finding: &'a Finding, context: &Context<'a>) -> Group<'a> {
+/// The files findings point into, by displayed path, as lines (with their line breaks).
+type SourceLines<'a> = [(String, Vec<&'a str>)];
+
+fn group<'a>(finding: &'a Finding, sources: &SourceLines<'a>) -> Group<'a> {
     let place: Element<'a> = match &finding.location {
-        Location::File(at) => match snippet(at, context) {
+        Location::File(at) => match snippet(at, sources) {
             Some(snippet) => snippet.into(),
             None => Origin::path(super::display_path(&at.path))
                 .line(at.line as usize)
@@ -83,15 +97,13 @@ fn group<'a>(finding: &'a Finding, context: &Context<'a>) -> Group<'a> {
 /// The flagged lines of a known file, with the flagged text underlined.
 fn snippet<'a>(
     at: &FileLocation,
-    context: &Context<'a>,
+    sources: &SourceLines<'a>,
 ) -> Option<Snippet<'a, annotate_snippets::Annotation<'a>>> {
-    let (_, text) = context
-        .sources
-        .iter()
-        .find(|(path, _)| super::display_path(path) == super::display_path(&at.path))?;
+    let shown = super::display_path(&at.path);
+    let (_, all) = sources.iter().find(|(path, _)| *path == shown)?;
     let first = usize::try_from(at.line).ok()?.checked_sub(1)?;
     let count = at.end_line.checked_sub(at.line)? as usize + 1;
-    let lines: Vec<&str> = text.split_inclusive('\n').skip(first).take(count).collect();
+    let lines: Vec<&str> = all.get(first..)?.iter().take(count).copied().collect();
     if lines.len() != count {
         return None;
     }

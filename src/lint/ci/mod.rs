@@ -64,6 +64,10 @@ pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError
         pipeline: &pipeline,
         knowledge,
         sources: &sources,
+        lines: sources
+            .iter()
+            .map(|source| source.text.lines().collect())
+            .collect(),
         reaches,
     };
     let mut findings = Vec::new();
@@ -89,6 +93,8 @@ pub struct Context<'a> {
     pub knowledge: &'a Knowledge,
     /// The files, indexed by [`Pos::file`].
     pub sources: &'a [SourceFile],
+    /// The lines of each file, split once (findings are located by line).
+    lines: Vec<Vec<&'a str>>,
     /// Where each job of `pipeline.jobs` can run, by index.
     reaches: Vec<Reach>,
 }
@@ -235,14 +241,15 @@ impl<'a> Context<'a> {
     /// Where `needle` is, searching from `at` over the following lines of a block scalar.
     fn locate(&self, at: Pos, needle: &str) -> Pos {
         let needle = needle.lines().next().unwrap_or_default().trim();
-        let Some(source) = self.sources.get(at.file) else {
+        let Some(lines) = self.lines.get(at.file) else {
             return at;
         };
         if needle.is_empty() || at.line == 0 {
             return at;
         }
         let first = usize::try_from(at.line - 1).unwrap_or(usize::MAX);
-        for (index, line) in source.text.lines().enumerate().skip(first).take(200) {
+        let following = lines.get(first..).unwrap_or_default().iter().take(200);
+        for (index, line) in (first..).zip(following) {
             let from = if index == first {
                 line.char_indices()
                     .nth(usize::try_from(at.column.saturating_sub(1)).unwrap_or(0))
