@@ -99,6 +99,18 @@ fn withheld_refusal(err: &clap::Error, is_run: bool, args: &[OsString]) -> Optio
                     .to_owned(),
             )
         }
+        ErrorKind::InvalidSubcommand => {
+            let suggestion = match err.get(ContextKind::SuggestedSubcommand) {
+                Some(ContextValue::String(known)) => format!(" (did you mean '{known}'?)"),
+                Some(ContextValue::Strings(known)) => {
+                    format!(" (did you mean one of '{}'?)", known.join("', '"))
+                }
+                _ => String::new(),
+            };
+            Some(format!(
+                "unrecognized command{suggestion} {not_repeated}; see --help"
+            ))
+        }
         ErrorKind::UnknownArgument => {
             let given = match err.get(ContextKind::InvalidArg) {
                 Some(ContextValue::String(given)) => given.as_str(),

@@ -139,6 +139,16 @@ fn words_that_are_not_options_are_not_repeated() {
         stderr.starts_with("ciguard: error: unexpected argument"),
         "{stderr}"
     );
+    let stderr = refused(ciguard().arg(TYPED_SECRET), 2);
+    assert!(
+        stderr.starts_with("ciguard: error: unrecognized command"),
+        "{stderr}"
+    );
+    let stderr = refused(ciguard().arg("lnit"), 2);
+    assert!(
+        stderr.contains("did you mean") && stderr.contains("'lint'"),
+        "{stderr}"
+    );
     let token = format!("--token={TYPED_SECRET}");
     let stderr = refused(ciguard().args(["audit", &token]), 2);
     assert!(
