@@ -218,7 +218,14 @@ pub struct Finding {
     pub location: Location,
     /// Why it was suppressed (`# ciguard: ignore[rule] reason`, or configuration), if it was.
     pub suppressed: Option<String>,
+    /// The other jobs that run the line it is on (through `extends:`, `!reference`, `default:`
+    /// or an anchor): reported once, at the line, naming them. Not part of the fingerprint, so
+    /// one more job using a template does not make its findings new.
+    pub shared_by: Vec<String>,
 }
+
+/// How many of [`Finding::shared_by`] a message names before it counts the rest.
+const SHARED_NAMED: usize = 5;
 
 impl Finding {
     /// A finding of `rule` at `location`, with the rule's severity and confidence.
@@ -230,7 +237,31 @@ impl Finding {
             message: message.into(),
             location,
             suppressed: None,
+            shared_by: Vec::new(),
         }
+    }
+
+    /// The message as reports show it: with the jobs that share its line, if any.
+    pub fn text(&self) -> String {
+        let Some((last, named)) = self.shared_by.split_last() else {
+            return self.message.clone();
+        };
+        let quote = |names: &[String]| {
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let jobs = if self.shared_by.len() > SHARED_NAMED {
+            let rest = self.shared_by.len() - SHARED_NAMED;
+            format!("{} and {rest} more", quote(&self.shared_by[..SHARED_NAMED]))
+        } else if named.is_empty() {
+            format!("`{last}`")
+        } else {
+            format!("{} and `{last}`", quote(named))
+        };
+        format!("{} (also in {jobs})", self.message)
     }
 
     /// The same finding with another confidence.

@@ -69,7 +69,7 @@ fn issue(finding: &Finding, fingerprint: String) -> Issue {
     let (path, description, lines) = match &finding.location {
         Location::File(at) => (
             super::display_path(&at.path),
-            finding.message.clone(),
+            finding.text(),
             Lines {
                 begin: at.line,
                 end: at.end_line,
@@ -77,7 +77,7 @@ fn issue(finding: &Finding, fingerprint: String) -> Issue {
         ),
         Location::Api(_) => (
             CI_CONFIG_PATH.to_owned(),
-            format!("{}: {}", finding.location, finding.message),
+            format!("{}: {}", finding.location, finding.text()),
             Lines { begin: 1, end: 1 },
         ),
     };

@@ -41,7 +41,10 @@ struct Item<'a> {
     rule: &'static str,
     severity: Severity,
     confidence: Confidence,
-    message: &'a str,
+    message: String,
+    /// The other jobs that run the finding's line.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    shared_by: &'a [String],
     location: Place<'a>,
     why: &'static str,
     fix: &'static str,
@@ -138,7 +141,8 @@ fn item(finding: &Finding) -> Item<'_> {
         rule: finding.rule.id,
         severity: finding.severity,
         confidence: finding.confidence,
-        message: &finding.message,
+        message: finding.text(),
+        shared_by: &finding.shared_by,
         location,
         why: finding.rule.why,
         fix: finding.rule.fix,

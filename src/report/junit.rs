@@ -111,7 +111,7 @@ fn case(finding: &Finding, name: &str, out: &mut dyn Write) -> io::Result<()> {
     };
     let body = format!(
         "{}\nat {place}\nseverity {}, confidence {}\n\nWhy: {}\nFix: {}",
-        finding.message,
+        finding.text(),
         finding.severity,
         finding.confidence.as_str(),
         finding.rule.why,
@@ -121,7 +121,7 @@ fn case(finding: &Finding, name: &str, out: &mut dyn Write) -> io::Result<()> {
         None => writeln!(
             out,
             r#"      <failure message="{}">{}</failure>"#,
-            escape(&finding.message, true),
+            escape(&finding.text(), true),
             escape(&body, false),
         )?,
         Some(reason) => writeln!(

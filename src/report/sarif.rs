@@ -140,7 +140,7 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
     let mut result = json!({
         "ruleId": finding.rule.id,
         "level": level(finding.severity),
-        "message": { "text": finding.message },
+        "message": { "text": finding.text() },
         "locations": [location],
         "partialFingerprints": { "ciguard/v1": finding.fingerprint() },
         "properties": {

@@ -87,7 +87,7 @@ fn group<'a>(finding: &'a Finding, sources: &SourceLines<'a>) -> Group<'a> {
         Location::Api(_) => Origin::path(finding.location.to_string()).into(),
     };
     level(finding.severity)
-        .primary_title(finding.message.as_str())
+        .primary_title(finding.text())
         .id(finding.rule.id)
         .element(place)
         .element(Level::NOTE.with_name("why").message(finding.rule.why))

@@ -262,7 +262,7 @@ fn broken_extends_and_references_are_errors_with_positions() {
             ".a:\n  extends: .b\n.b:\n  extends: .a\njob:\n  extends: .a\n  script: [make]\n"
                 .to_owned(),
             "4:12",
-            "circular `extends:`: job -> .a -> .b -> .a",
+            "circular `extends:`: .a -> .b -> .a",
         ),
         (deep, "23:12", "nests more than 10 levels deep"),
         (

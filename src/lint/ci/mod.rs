@@ -7,8 +7,8 @@ pub mod reach;
 pub mod rules;
 pub mod shell;
 
-use std::collections::HashSet;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::credentials::Knowledge;
@@ -74,14 +74,59 @@ pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError
     for check in rules::CHECKS {
         check(&context, &mut findings);
     }
-    // A line shared through `extends:`, `default:` or an anchor is reported once.
-    let mut seen = HashSet::new();
-    findings.retain(|f: &Finding| match &f.location {
-        Location::File(at) => seen.insert((f.rule.id, at.path.clone(), at.line, at.column)),
-        Location::Api(_) => true,
-    });
+    let mut findings = report_shared_lines_once(findings, &pipeline);
     findings.sort_by(|a, b| (&a.location, a.rule.id).cmp(&(&b.location, b.rule.id)));
     Ok(Analysis { findings, sources })
+}
+
+/// A line shared through `extends:`, `!reference`, `default:` or an anchor is reported once: the
+/// first finding at it (a template's, since templates are checked first) names the other jobs
+/// that run it.
+fn report_shared_lines_once(findings: Vec<Finding>, pipeline: &Pipeline) -> Vec<Finding> {
+    let names: Vec<&str> = pipeline
+        .templates
+        .iter()
+        .chain(&pipeline.jobs)
+        .map(|job| job.name.as_str())
+        .collect();
+    // The job a finding is in: the longest name its logical path starts with.
+    let job_of = |logical: &str| {
+        names
+            .iter()
+            .filter(|name| {
+                logical
+                    .strip_prefix(**name)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+            .max_by_key(|name| name.len())
+            .copied()
+    };
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut first_at: HashMap<(&str, PathBuf, u32, u32), usize> = HashMap::new();
+    for finding in findings {
+        let Location::File(at) = &finding.location else {
+            kept.push(finding);
+            continue;
+        };
+        let key = (finding.rule.id, at.path.clone(), at.line, at.column);
+        let Some(&index) = first_at.get(&key) else {
+            first_at.insert(key, kept.len());
+            kept.push(finding);
+            continue;
+        };
+        let first = &mut kept[index];
+        let Location::File(first_at) = &first.location else {
+            continue;
+        };
+        let (Some(owner), Some(other)) = (job_of(&first_at.logical), job_of(&at.logical)) else {
+            continue;
+        };
+        let other = other.to_owned();
+        if other != owner && !other.starts_with('.') && !first.shared_by.contains(&other) {
+            first.shared_by.push(other);
+        }
+    }
+    kept
 }
 
 /// What a rule's check sees.
@@ -136,9 +181,15 @@ impl<'a> Context<'a> {
         self.pipeline.jobs.iter().zip(&self.reaches)
     }
 
-    /// Every command of every job's scripts.
+    /// Every job and every template (hidden job): what rules about a job's content check. A
+    /// template is checked once, at its own lines, not again in each job that uses it.
+    pub fn all_jobs(&self) -> impl Iterator<Item = &'a Job> {
+        self.pipeline.templates.iter().chain(&self.pipeline.jobs)
+    }
+
+    /// Every command of every job's and template's scripts.
     pub fn script_commands(&self) -> impl Iterator<Item = ScriptCommand<'a>> {
-        self.pipeline.jobs.iter().flat_map(Self::commands_of)
+        self.all_jobs().flat_map(Self::commands_of)
     }
 
     /// Every command of one job's scripts.

@@ -72,6 +72,9 @@ pub struct Pipeline {
     pub root: Node,
     /// The jobs (not hidden ones), with `extends:` and `default:` applied.
     pub jobs: Vec<Job>,
+    /// The hidden jobs (`.name`), templates for others, with `extends:` applied: they never
+    /// run themselves, but what they hold runs in every job that uses them.
+    pub templates: Vec<Job>,
     /// Every `include:` entry found, local ones included.
     pub includes: Vec<Include>,
     /// Local includes that matched no file.
@@ -89,6 +92,8 @@ pub struct Job {
     pub body: Node,
     /// Global variables it inherits.
     pub global_variables: Vec<Variable>,
+    /// A hidden job (`.name`): a template that never runs itself.
+    pub hidden: bool,
 }
 
 /// An `include:` entry.
@@ -253,6 +258,12 @@ impl Job {
         self.body.get(key)
     }
 
+    /// How messages name it: ``job `deploy` `` or ``template `.deploy` ``.
+    pub fn title(&self) -> String {
+        let kind = if self.hidden { "template" } else { "job" };
+        format!("{kind} `{}`", self.name)
+    }
+
     /// `logical` path of a node inside this job, e.g. `deploy.script[2]`.
     pub fn logical(&self, what: &str) -> String {
         format!("{}.{what}", self.name)
@@ -342,11 +353,15 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
             ),
             Refused::Rejected(why) => rejected(why),
         })?;
-    let jobs = jobs_of(&resolved, complete).map_err(rejected)?;
+    let (templates, jobs) = jobs_of(&resolved, complete)
+        .map_err(rejected)?
+        .into_iter()
+        .partition(|job| job.hidden);
     Ok((
         Pipeline {
             root: resolved,
             jobs,
+            templates,
             includes: loader.includes,
             missing_includes: loader.missing_includes,
         },
@@ -723,8 +738,10 @@ fn lookup_reference<'a>(reference: &Node, root: &'a Node) -> Option<&'a Node> {
     Some(target)
 }
 
-/// The visible jobs of a resolved pipeline, with `extends:` and `default:` applied; an
-/// `extends:` GitLab rejects is an error when every include was read (`complete`).
+/// The jobs of a resolved pipeline, hidden ones included, with `extends:` applied, and
+/// `default:` and global variables to the visible ones (a template receives them only through
+/// the jobs that use it); an `extends:` GitLab rejects is an error when every include was read
+/// (`complete`).
 fn jobs_of(root: &Node, complete: bool) -> Result<Vec<Job>, Rejected> {
     let defaults = defaults_of(root);
     let mut extender = Extender::new(root, complete);
@@ -732,21 +749,28 @@ fn jobs_of(root: &Node, complete: bool) -> Result<Vec<Job>, Rejected> {
     root.entries()
         .unwrap_or_default()
         .iter()
-        .filter(|e| !e.key.starts_with('.') && !GLOBAL_KEYWORDS.contains(&e.key.as_str()))
+        .filter(|e| !GLOBAL_KEYWORDS.contains(&e.key.as_str()))
         .filter(|e| e.value.entries().is_some())
         .map(|entry| {
+            let hidden = entry.key.starts_with('.');
             let extended = extender.extend(&entry.key, &entry.value, 0)?;
-            let body = apply_defaults(&extended, &defaults);
-            let global_variables = if inherits(&body, "variables", None) {
-                global_variables.clone()
+            let (body, global_variables) = if hidden {
+                (extended, Vec::new())
             } else {
-                Vec::new()
+                let body = apply_defaults(&extended, &defaults);
+                let inherited = if inherits(&body, "variables", None) {
+                    global_variables.clone()
+                } else {
+                    Vec::new()
+                };
+                (body, inherited)
             };
             Ok(Job {
                 name: entry.key.clone(),
                 at: entry.key_at,
                 body,
                 global_variables,
+                hidden,
             })
         })
         .collect()

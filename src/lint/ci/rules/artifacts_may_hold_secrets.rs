@@ -47,7 +47,7 @@ fn risky_path(path: &str) -> Option<&'static str> {
 
 /// Reports risky artifact paths, `untracked: true` and `dotenv` reports from env dumps.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for job in &cx.pipeline.jobs {
+    for job in cx.all_jobs() {
         let Some(artifacts) = job.get("artifacts") else {
             continue;
         };
@@ -58,7 +58,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         {
             let text = path.as_str().unwrap_or_default();
             if let Some(why) = risky_path(text) {
-                let message = format!("job `{}` keeps `{text}` as an artifact: {why}", job.name);
+                let message = format!("{} keeps `{text}` as an artifact: {why}", job.title());
                 out.push(cx.finding(
                     &RULE,
                     path.at,
@@ -72,8 +72,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             && untracked.value.as_str() == Some("true")
         {
             let message = format!(
-                "job `{}` keeps every untracked file as an artifact, generated configuration and `.env` files included",
-                job.name
+                "{} keeps every untracked file as an artifact, generated configuration and `.env` files included",
+                job.title()
             );
             let logical = job.logical("artifacts.untracked");
             out.push(cx.finding(&RULE, untracked.key_at, "untracked", logical, message));
@@ -98,8 +98,8 @@ fn check_dotenv(cx: &Context<'_>, job: &Job, artifacts: &Node, out: &mut Vec<Fin
         });
         if dumped {
             let message = format!(
-                "job `{}` writes an environment dump into its dotenv report `{file}`",
-                job.name
+                "{} writes an environment dump into its dotenv report `{file}`",
+                job.title()
             );
             let logical = job.logical("artifacts.reports.dotenv");
             out.push(

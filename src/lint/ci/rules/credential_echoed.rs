@@ -83,8 +83,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 fn finding(cx: &Context<'_>, command: &ScriptCommand<'_>, what: &str) -> Finding {
     let program = command.command.program().unwrap_or_default();
     let message = format!(
-        "job `{}`: `{program}` prints {what} to the job log",
-        command.job.name
+        "{}: `{program}` prints {what} to the job log",
+        command.job.title()
     );
     cx.command_finding(&RULE, command, message)
 }

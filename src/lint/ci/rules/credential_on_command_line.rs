@@ -99,7 +99,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for command in cx.script_commands() {
         if let Some(how) = exposure(cx, &command.command) {
             let program = command.command.program().unwrap_or_default();
-            let message = format!("job `{}`: `{program}` gets {how}", command.job.name);
+            let message = format!("{}: `{program}` gets {how}", command.job.title());
             out.push(cx.command_finding(&RULE, &command, message));
         }
     }

@@ -27,8 +27,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let message = format!(
-            "job `{}`: `{elt}` runs without `ciguard run --`",
-            command.job.name
+            "{}: `{elt}` runs without `ciguard run --`",
+            command.job.title()
         );
         out.push(cx.command_finding(&RULE, &command, message));
     }

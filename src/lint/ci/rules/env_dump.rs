@@ -97,8 +97,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if let Some(kind) = dump_kind(&command.command) {
             let program = command.command.program().unwrap_or_default();
             let message = format!(
-                "job `{}`: `{program}` {kind} to the job log",
-                command.job.name
+                "{}: `{program}` {kind} to the job log",
+                command.job.title()
             );
             let finding = cx.command_finding(&RULE, &command, message);
             out.push(if command.command.piped {

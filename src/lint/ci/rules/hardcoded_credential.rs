@@ -182,14 +182,14 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .with_confidence(confidence),
         );
     }
-    for job in &cx.pipeline.jobs {
+    for job in cx.all_jobs() {
         for line in job.script_lines() {
             if let Some((line_index, confidence)) = script_secret(cx, &line.text) {
                 let needle = line.text.lines().nth(line_index).unwrap_or_default();
                 let logical = line.logical(&job.name);
                 let message = format!(
-                    "job `{}`: a script line holds a literal credential",
-                    job.name
+                    "{}: a script line holds a literal credential",
+                    job.title()
                 );
                 out.push(script_finding(
                     cx, line.at, needle, logical, message, confidence,

@@ -42,8 +42,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let args: Vec<&str> = call.args.iter().map(|w| w.text.as_str()).collect();
         if let Some(flag) = dump_flag(call.subcommand, &args) {
             let message = format!(
-                "job `{}`: `meltano` with `{flag}` prints plugin configuration, secrets included",
-                command.job.name
+                "{}: `meltano` with `{flag}` prints plugin configuration, secrets included",
+                command.job.title()
             );
             out.push(cx.command_finding(&RULE, &command, message));
         }

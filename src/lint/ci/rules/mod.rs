@@ -42,7 +42,7 @@ pub fn all_variables(cx: &Context<'_>) -> Vec<(Variable, String)> {
     for rule in workflow_rules.and_then(|r| r.items()).unwrap_or_default() {
         add(rule.get("variables"), "workflow.rules.");
     }
-    for job in &cx.pipeline.jobs {
+    for job in cx.all_jobs() {
         add(job.get("variables"), &format!("{}.", job.name));
         for rule in job.get("rules").and_then(|r| r.items()).unwrap_or_default() {
             add(rule.get("variables"), &format!("{}.rules.", job.name));

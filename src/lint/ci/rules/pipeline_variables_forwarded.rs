@@ -17,15 +17,15 @@ pub static RULE: Rule = Rule {
 
 /// Reports each trigger job that forwards pipeline variables.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for job in &cx.pipeline.jobs {
+    for job in cx.all_jobs() {
         let forward = job.get("trigger").and_then(|t| t.get("forward"));
         let Some(entry) = forward.and_then(|f| f.entry("pipeline_variables")) else {
             continue;
         };
         if entry.value.as_str() == Some("true") {
             let message = format!(
-                "trigger job `{}` forwards pipeline variables downstream",
-                job.name
+                "trigger {} forwards pipeline variables downstream",
+                job.title()
             );
             let logical = job.logical("trigger.forward.pipeline_variables");
             out.push(cx.finding(&RULE, entry.key_at, &entry.key, logical, message));

@@ -39,7 +39,7 @@ fn traces(command: &Command) -> bool {
 
 /// Reports tracing in jobs that use credential variables.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for job in &cx.pipeline.jobs {
+    for job in cx.all_jobs() {
         let credentials = cx.credentials_used(job);
         if credentials.is_empty() {
             continue;
@@ -49,8 +49,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .filter(|c| traces(&c.command))
         {
             let message = format!(
-                "job `{}` traces its commands and uses credentials {}",
-                job.name,
+                "{} traces its commands and uses credentials {}",
+                job.title(),
                 name_list(&credentials)
             );
             out.push(cx.command_finding(&RULE, command, message));
