@@ -2,7 +2,7 @@
 //! `declare -p`, `/proc/*/environ`, or a Python, Node or Ruby one-liner).
 
 use crate::findings::{Confidence, Finding, Rule, Severity};
-use crate::lint::ci::Context;
+use crate::lint::ci::{Context, ScriptCommand};
 use crate::lint::ci::shell::Command;
 
 /// The rule.
@@ -90,17 +90,21 @@ fn whole_object(text: &str, object: &str) -> bool {
 
 /// Reports each command that dumps the environment into the log.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for command in cx.script_commands() {
-        if command.command.redirected_to_file.is_some() {
-            continue;
-        }
-        if let Some(kind) = dump_kind(&command.command) {
+    for job in cx.all_jobs() {
+        let commands = Context::commands_of(job);
+        for (index, command) in commands.iter().enumerate() {
+            let Some(kind) = dump_kind(&command.command) else {
+                continue;
+            };
+            let downstream = pipe_stages_after(&commands, index);
+            if command.command.redirected_to_file.is_some()
+                || downstream.iter().any(|stage| keeps_values_out_of_log(cx, stage))
+            {
+                continue;
+            }
             let program = command.command.program().unwrap_or_default();
-            let message = format!(
-                "{}: `{program}` {kind} to the job log",
-                command.job.title()
-            );
-            let finding = cx.command_finding(&RULE, &command, message);
+            let message = format!("{}: `{program}` {kind} to the job log", job.title());
+            let finding = cx.command_finding(&RULE, command, message);
             out.push(if command.command.piped {
                 finding.with_confidence(Confidence::Medium)
             } else {
@@ -108,6 +112,55 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             });
         }
     }
+}
+
+/// The commands that read the output of `commands[index]` through pipes.
+fn pipe_stages_after<'c>(commands: &'c [ScriptCommand<'_>], index: usize) -> Vec<&'c Command> {
+    let mut stages = Vec::new();
+    let mut piped = commands[index].command.piped;
+    for next in &commands[index + 1..] {
+        if !piped {
+            break;
+        }
+        stages.push(&next.command);
+        piped = next.command.piped;
+    }
+    stages
+}
+
+/// Whether a pipe stage keeps the dump's values out of the log: it writes to a file, selects
+/// named variables that are not credentials (`grep NAME`, `sed -n 's/^PREFIX_//p'`), or keeps
+/// the names only (`cut -d= -f1`).
+fn keeps_values_out_of_log(cx: &Context<'_>, stage: &Command) -> bool {
+    let args: Vec<&str> = stage.args().iter().map(|w| w.text.as_str()).collect();
+    let operands: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-')).collect();
+    let names_a_credential = |pattern: &str| {
+        pattern
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|word| word.len() > 2 && cx.is_credential(word))
+    };
+    if stage.redirected_to_file.is_some() {
+        return true;
+    }
+    if stage.is(&["grep", "egrep", "fgrep"]) {
+        let inverted = args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('v'));
+        return !inverted
+            && operands.first().is_some_and(|pattern| {
+                pattern.chars().any(|c| c.is_ascii_alphabetic()) && !names_a_credential(pattern)
+            });
+    }
+    if stage.is(&["sed"]) {
+        let quiet = args.iter().any(|a| *a == "-n" || *a == "--quiet" || *a == "--silent");
+        return quiet && operands.first().is_some_and(|script| !names_a_credential(script));
+    }
+    if stage.is(&["cut"]) {
+        let fields = args.iter().zip(args.iter().skip(1).chain([&""])).find_map(|(a, next)| {
+            a.strip_prefix("--fields=")
+                .or_else(|| a.strip_prefix("-f").map(|f| if f.is_empty() { *next } else { f }))
+        });
+        return fields == Some("1");
+    }
+    false
 }
 
 #[cfg(test)]

@@ -72,6 +72,22 @@ fn looks_like_test_value(value: &str) -> bool {
             .any(|word| lower.contains(word))
 }
 
+/// How secret managers' references start (`vault:path/to#KEY`, `op://vault/item/field`,
+/// `ref+awssecrets://...`, an AWS ARN): a pointer to a credential, not one.
+const SECRET_REFERENCES: &[&str] = &[
+    "vault:",
+    "op://",
+    "ref+",
+    "arn:aws:secretsmanager:",
+    "arn:aws:ssm:",
+    "gcpsm://",
+    "awssm://",
+    "akv://",
+    "azurekv://",
+    "doppler://",
+    "infisical://",
+];
+
 /// Whether `value` is a placeholder, a reference or not a credential at all.
 fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
@@ -87,14 +103,16 @@ fn is_placeholder(value: &str) -> bool {
         || lower.starts_with("your")
         || lower.contains("changeme")
         || lower.contains("xxxx")
+        || SECRET_REFERENCES.iter().any(|r| lower.starts_with(r))
         || value.starts_with('/')
         || value.starts_with("./")
         || value.starts_with("~/")
 }
 
-/// The 0-based line of `text` where a detector recognises a secret, `$VAR` references aside.
-fn detected_secret(text: &str) -> Option<usize> {
-    let literal = without_references(text);
+/// The 0-based line of `text` where a detector recognises a secret, `$VAR` references and the
+/// passwords of throwaway hosts aside.
+fn detected_secret(text: &str, services: &[String]) -> Option<usize> {
+    let literal = without_throwaway_userinfo(&without_references(text), services);
     let scrubbed = DETECTORS.scrub_all(literal.as_bytes());
     if scrubbed == literal.as_bytes() {
         return None;
@@ -145,27 +163,119 @@ fn without_references(text: &str) -> String {
     out
 }
 
-/// Whether a URL in `text` carries a literal password.
-fn literal_url_password(text: &str) -> bool {
-    url_userinfo(text)
-        .and_then(|userinfo| userinfo.split_once(':'))
-        .is_some_and(|(_, password)| !is_placeholder(password))
+/// `text` with the userinfo of each URL to a throwaway host (see [`literal_url_password`])
+/// replaced by the stand-in the detectors take for a placeholder.
+fn without_throwaway_userinfo(text: &str, services: &[String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, url) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = url.find(['/', '?', '#', ' ', '"', '\'', '\n']).unwrap_or(url.len());
+        let authority = &url[..authority_end];
+        match authority.rsplit_once('@') {
+            Some((_, host)) if is_throwaway_host(host, services) => {
+                out.push_str(REFERENCE_STAND_IN);
+                out.push('@');
+                out.push_str(host);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &url[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `host_port` is a service container of the pipeline or the runner's own machine.
+fn is_throwaway_host(host_port: &str, services: &[String]) -> bool {
+    let host = match host_port.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => host_port,
+    }
+    .to_ascii_lowercase();
+    LOCAL_HOSTS.contains(&host.as_str()) || services.contains(&host)
+}
+
+/// Whether a URL in `text` carries a literal password for a host that is not a throwaway
+/// container of the job (`services:`) or the runner's own machine.
+fn literal_url_password(text: &str, services: &[String]) -> bool {
+    !is_throwaway_host(url_host(text).unwrap_or_default(), services)
+        && url_userinfo(text)
+            .and_then(|userinfo| userinfo.split_once(':'))
+            .is_some_and(|(_, password)| !is_placeholder(password))
+}
+
+/// Hosts that are the runner's own machine.
+const LOCAL_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"];
+
+/// The host (and port) of the first URL in `text`.
+fn url_host(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host))
+}
+
+/// The host names of every service container in the pipeline, as GitLab names them: the alias,
+/// and the image's path with `/` as `-` and as `__`, and its last part.
+fn service_hosts(cx: &Context<'_>) -> Vec<String> {
+    let mut hosts = Vec::new();
+    let default_services = cx.pipeline.root.get("default").and_then(|d| d.get("services"));
+    let job_services = cx.all_jobs().filter_map(|job| job.get("services"));
+    for services in [cx.pipeline.root.get("services"), default_services]
+        .into_iter()
+        .flatten()
+        .chain(job_services)
+    {
+        for service in services.items().unwrap_or_default() {
+            let image = service.as_str().or_else(|| service.get_str("name"));
+            if let Some(image) = image {
+                let untagged = image.split('@').next().unwrap_or(image);
+                // A tag follows the last `:` after the last `/`; a registry's port comes before.
+                let path = match untagged.rsplit_once(':') {
+                    Some((path, tag)) if !tag.contains('/') => path,
+                    _ => untagged,
+                };
+                let name = path.rsplit('/').next().unwrap_or(path);
+                hosts.extend([name.to_owned(), path.replace('/', "-"), path.replace('/', "__")]);
+            }
+            let aliases = service.get_str("alias").unwrap_or_default();
+            hosts.extend(aliases.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned));
+        }
+    }
+    hosts.iter_mut().for_each(|h| h.make_ascii_lowercase());
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+/// Whether variable `name` configures a service container (`POSTGRES_PASSWORD` with a
+/// `postgres` service): the container is created for the job and thrown away with it.
+fn configures_service(name: &str, services: &[String]) -> bool {
+    let prefix = name.split('_').next().unwrap_or_default().to_ascii_lowercase();
+    services.iter().any(|host| {
+        host.rsplit(['-', '_']).next().unwrap_or(host) == prefix || host == &prefix
+    })
 }
 
 /// Reports literal credentials in `variables:` and in scripts.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let services = service_hosts(cx);
     for (variable, logical) in all_variables(cx) {
         let Some(value) = variable.value.as_deref() else {
             continue;
         };
-        let named = cx.is_credential(&variable.name) && !is_placeholder(value);
+        let named = cx.is_credential(&variable.name)
+            && !is_placeholder(value)
+            && !looks_like_test_value(value)
+            && !configures_service(&variable.name, &services);
         let is_url = value.contains("://");
-        let confidence = if detected_secret(value).is_some() {
+        let confidence = if detected_secret(value, &services).is_some() {
             Confidence::High
-        } else if is_url && literal_url_password(value) {
+        } else if is_url && literal_url_password(value, &services) {
             Confidence::Medium
         } else if named && !is_url {
-            if value.len() < 8 || looks_like_test_value(value) {
+            if value.len() < 8 {
                 Confidence::Low
             } else {
                 Confidence::Medium
@@ -184,7 +294,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     for job in cx.all_jobs() {
         for line in job.script_lines() {
-            if let Some((line_index, confidence)) = script_secret(cx, &line.text) {
+            if let Some((line_index, confidence)) = script_secret(cx, &line.text, &services) {
                 let needle = line.text.lines().nth(line_index).unwrap_or_default();
                 let logical = line.logical(&job.name);
                 let message = format!(
@@ -200,8 +310,12 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 /// The 0-based line of a script that holds a literal credential, and how sure that is.
-fn script_secret(cx: &Context<'_>, text: &str) -> Option<(usize, Confidence)> {
-    if let Some(line) = detected_secret(text) {
+fn script_secret(
+    cx: &Context<'_>,
+    text: &str,
+    services: &[String],
+) -> Option<(usize, Confidence)> {
+    if let Some(line) = detected_secret(text, services) {
         return Some((line, Confidence::High));
     }
     for command in shell::commands(text) {
@@ -215,11 +329,13 @@ fn script_secret(cx: &Context<'_>, text: &str) -> Option<(usize, Confidence)> {
             if let Some((name, value)) = word.text.split_once('=')
                 && cx.is_credential(name)
                 && !is_placeholder(value)
+                && !looks_like_test_value(value)
+                && !configures_service(name, services)
             {
                 return Some((line_of(text, word.offset), Confidence::Medium));
             }
         }
-        if let Some(word) = command.words.iter().find(|w| literal_url_password(&w.text)) {
+        if let Some(word) = command.words.iter().find(|w| literal_url_password(&w.text, services)) {
             return Some((line_of(text, word.offset), Confidence::Medium));
         }
     }
@@ -266,10 +382,10 @@ mod tests {
 
     #[test]
     fn detectors_find_known_token_shapes() {
-        assert!(detected_secret("token glpat-abcdefghijklmnopqrst").is_some());
-        assert!(detected_secret("nothing here").is_none());
-        assert!(detected_secret("git clone https://u:${CI_PW}@host/x").is_none());
-        assert_eq!(detected_secret("a\nb https://u:hunter22@db/x"), Some(1));
-        assert!(detected_secret(r#"echo \"password=${CI_JOB_TOKEN}\""#).is_none());
+        assert!(detected_secret("token glpat-abcdefghijklmnopqrst", &[]).is_some());
+        assert!(detected_secret("nothing here", &[]).is_none());
+        assert!(detected_secret("git clone https://u:${CI_PW}@host/x", &[]).is_none());
+        assert_eq!(detected_secret("a\nb https://u:hunter22@db/x", &[]), Some(1));
+        assert!(detected_secret(r#"echo \"password=${CI_JOB_TOKEN}\""#, &[]).is_none());
     }
 }

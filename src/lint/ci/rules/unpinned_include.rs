@@ -18,6 +18,9 @@ pub static RULE: Rule = Rule {
 
 /// Whether `git_ref` names a fixed commit: a full SHA or a full version tag.
 fn is_pinned(git_ref: &str) -> bool {
+    if THIS_COMMIT.contains(&git_ref) {
+        return true;
+    }
     let is_sha = git_ref.len() == 40 && git_ref.chars().all(|c| c.is_ascii_hexdigit());
     let version = git_ref.strip_prefix('v').unwrap_or(git_ref);
     let parts: Vec<&str> = version.split(['.', '-', '+']).collect();
@@ -28,9 +31,24 @@ fn is_pinned(git_ref: &str) -> bool {
     is_sha || is_full_version
 }
 
+/// The commit the pipeline runs for: GitLab's documented way to test a component in its own
+/// project (`component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/name@$CI_COMMIT_SHA`).
+const THIS_COMMIT: &[&str] = &["$CI_COMMIT_SHA", "${CI_COMMIT_SHA}"];
+
+/// The project the pipeline runs in: its files are reviewed like the pipeline's own.
+const THIS_PROJECT: &[&str] = &["$CI_PROJECT_PATH", "${CI_PROJECT_PATH}"];
+
+/// Whether a component address (`host/project/name`) is in the project the pipeline runs in.
+fn is_own_component(address: &str) -> bool {
+    address
+        .split_once('/')
+        .is_some_and(|(_, path)| THIS_PROJECT.iter().any(|own| path.starts_with(&format!("{own}/"))))
+}
+
 /// Why an include is not pinned, if it is not.
 fn unpinned_because(kind: &IncludeKind) -> Option<String> {
     match kind {
+        IncludeKind::Project { project, .. } if THIS_PROJECT.contains(&project.as_str()) => None,
         IncludeKind::Remote {
             has_integrity: false,
             ..
@@ -43,8 +61,12 @@ fn unpinned_because(kind: &IncludeKind) -> Option<String> {
             ..
         } if !is_pinned(git_ref) => Some(format!("uses ref `{git_ref}`, which can move")),
         IncludeKind::Component(component) => {
-            let version = component.rsplit_once('@').map(|(_, v)| v);
+            let (address, version) = match component.rsplit_once('@') {
+                Some((address, version)) => (address, Some(version)),
+                None => (component.as_str(), None),
+            };
             match version {
+                _ if is_own_component(address) => None,
                 Some(version) if is_pinned(version) => None,
                 Some(version) => Some(format!("uses version `{version}`, which can move")),
                 None => Some("has no version".to_owned()),
@@ -82,5 +104,22 @@ mod tests {
         assert!(!is_pinned("main"));
         assert!(!is_pinned("~latest"));
         assert!(!is_pinned("1.2"));
+        assert!(is_pinned("$CI_COMMIT_SHA"));
+    }
+
+    #[test]
+    fn the_projects_own_files_and_components_need_no_pin() {
+        for own in [
+            IncludeKind::Project {
+                project: "$CI_PROJECT_PATH".into(),
+                git_ref: Some("main".into()),
+            },
+            IncludeKind::Component("$CI_SERVER_FQDN/$CI_PROJECT_PATH/lint@main".into()),
+            IncludeKind::Component("gitlab.com/group/x/lint@$CI_COMMIT_SHA".into()),
+        ] {
+            assert_eq!(unpinned_because(&own), None, "{own:?}");
+        }
+        let other = IncludeKind::Component("gitlab.com/$CI_PROJECT_PATH_X/lint@main".into());
+        assert!(unpinned_because(&other).is_some());
     }
 }
