@@ -32,6 +32,11 @@ const JOB_SCOPED_TOKENS: &[&str] = &[
     "CI_JOB_JWT_V2",
 ];
 
+/// Whether `name` is one of the runner's job-scoped tokens (masked, expiring with the job).
+pub fn is_job_scoped_token(name: &str) -> bool {
+    JOB_SCOPED_TOKENS.contains(&name)
+}
+
 /// Prefixes of settings whose names contain a credential word but hold none.
 const SETTING_PREFIXES: &[&str] = &["SECRET_DETECTION_"];
 
@@ -216,7 +221,7 @@ impl<'a> Context<'a> {
         let upper = name.to_ascii_uppercase();
         let is_setting = SETTING_PREFIXES.iter().any(|p| upper.starts_with(p))
             || SETTING_SUFFIXES.iter().any(|s| upper.ends_with(s));
-        !is_setting && !JOB_SCOPED_TOKENS.contains(&name) && self.knowledge.is_credential(name)
+        !is_setting && !is_job_scoped_token(name) && self.knowledge.is_credential(name)
     }
 
     /// The credential variables a job defines or expands, sorted.

@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 
 use super::all_variables;
-use super::credential_on_command_line::url_userinfo;
+use super::credential_on_command_line::{names_credential, url_userinfo};
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
 use crate::yaml::ci::Pos;
@@ -335,11 +335,41 @@ fn script_secret(
                 return Some((line_of(text, word.offset), Confidence::Medium));
             }
         }
+        if let Some(word) = literal_flag_value(&command) {
+            return Some((line_of(text, word.offset), Confidence::Medium));
+        }
         if let Some(word) = command.words.iter().find(|w| literal_url_password(&w.text, services)) {
             return Some((line_of(text, word.offset), Confidence::Medium));
         }
     }
     None
+}
+
+/// MySQL's clients, which take the password attached to `-p`.
+const MYSQL_CLIENTS: &[&str] = &["mysql", "mysqldump", "mysqladmin", "mysqlimport", "mariadb", "mariadb-dump"];
+
+/// The word that holds a literal credential as a flag's value: `mysql -pLITERAL`,
+/// `--api-key=LITERAL`, `--docker-password LITERAL`.
+fn literal_flag_value(command: &shell::Command) -> Option<&shell::Word> {
+    let literal = |value: &str| {
+        !value.is_empty() && !value.starts_with('-') && !is_placeholder(value) && !looks_like_test_value(value)
+    };
+    let args = command.args();
+    args.iter().enumerate().find_map(|(index, word)| {
+        let text = word.text.as_str();
+        if command.is(MYSQL_CLIENTS) && text.strip_prefix("-p").is_some_and(literal) {
+            return Some(word);
+        }
+        if !text.starts_with('-') {
+            return None;
+        }
+        match text.split_once('=') {
+            Some((flag, value)) => (names_credential(flag) && literal(value)).then_some(word),
+            None => args
+                .get(index + 1)
+                .filter(|next| names_credential(text) && literal(&next.text)),
+        }
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
