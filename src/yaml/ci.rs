@@ -13,7 +13,7 @@ use crate::yaml::{self, KeyReading};
 pub use crate::yaml::{Entry, Node, Pos, Value};
 
 /// Files larger than this are refused rather than parsed.
-pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Parses every document of `text` (file number `file`, read from `path`).
 pub fn parse(text: &str, path: &Path, file: usize) -> Result<Vec<Node>, FileError> {

@@ -65,6 +65,12 @@ pub struct Analysis {
 pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
     let reaches = reach::reaches(&pipeline);
+    let commands = pipeline
+        .templates
+        .iter()
+        .chain(&pipeline.jobs)
+        .map(|job| (job.name.as_str(), scan_commands(job)))
+        .collect();
     let context = Context {
         pipeline: &pipeline,
         knowledge,
@@ -74,6 +80,7 @@ pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError
             .map(|source| source.text.lines().collect())
             .collect(),
         reaches,
+        commands,
     };
     let mut findings = Vec::new();
     for check in rules::CHECKS {
@@ -147,6 +154,25 @@ pub struct Context<'a> {
     lines: Vec<Vec<&'a str>>,
     /// Where each job of `pipeline.jobs` can run, by index.
     reaches: Vec<Reach>,
+    /// The commands of each job's and template's scripts, by name, scanned once for every rule.
+    commands: HashMap<&'a str, Vec<ScriptCommand<'a>>>,
+}
+
+/// Every command of one job's scripts.
+fn scan_commands(job: &Job) -> Vec<ScriptCommand<'_>> {
+    job.script_lines()
+        .into_iter()
+        .flat_map(|line| {
+            let line = Rc::new(line);
+            shell::commands(&line.text)
+                .into_iter()
+                .map(move |command| ScriptCommand {
+                    job,
+                    line: Rc::clone(&line),
+                    command,
+                })
+        })
+        .collect()
 }
 
 /// One simple command of a job's script.
@@ -193,25 +219,13 @@ impl<'a> Context<'a> {
     }
 
     /// Every command of every job's and template's scripts.
-    pub fn script_commands(&self) -> impl Iterator<Item = ScriptCommand<'a>> {
-        self.all_jobs().flat_map(Self::commands_of)
+    pub fn script_commands(&self) -> impl Iterator<Item = &ScriptCommand<'a>> {
+        self.all_jobs().flat_map(|job| self.commands_of(job))
     }
 
     /// Every command of one job's scripts.
-    pub fn commands_of<'j>(job: &'j Job) -> Vec<ScriptCommand<'j>> {
-        job.script_lines()
-            .into_iter()
-            .flat_map(|line| {
-                let line = Rc::new(line);
-                shell::commands(&line.text)
-                    .into_iter()
-                    .map(move |command| ScriptCommand {
-                        job,
-                        line: Rc::clone(&line),
-                        command,
-                    })
-            })
-            .collect()
+    pub fn commands_of(&self, job: &Job) -> &[ScriptCommand<'a>] {
+        self.commands.get(job.name.as_str()).map_or(&[], Vec::as_slice)
     }
 
     /// Whether `name` holds a credential: it matches a credential pattern, is not one of the
@@ -230,7 +244,7 @@ impl<'a> Context<'a> {
             .variables()
             .into_iter()
             .map(|v| v.name)
-            .chain(Self::commands_of(job).iter().flat_map(|script| {
+            .chain(self.commands_of(job).iter().flat_map(|script| {
                 let command = &script.command;
                 command
                     .words

@@ -621,13 +621,23 @@ pub fn deep_merge(base: &Node, over: &Node) -> Node {
     match (&base.value, &over.value) {
         (Value::Map(base_entries), Value::Map(over_entries)) => {
             let mut entries: Vec<Entry> = base_entries.clone();
+            // By key, so that merging two pipelines of many jobs stays linear.
+            let mut index: HashMap<String, usize> = entries
+                .iter()
+                .enumerate()
+                .map(|(at, e)| (e.key.clone(), at))
+                .collect();
             for entry in over_entries {
-                match entries.iter_mut().find(|e| e.key == entry.key) {
-                    Some(existing) => {
+                match index.get(&entry.key) {
+                    Some(&at) => {
+                        let existing = &mut entries[at];
                         existing.value = deep_merge(&existing.value, &entry.value);
                         existing.key_at = entry.key_at;
                     }
-                    None => entries.push(entry.clone()),
+                    None => {
+                        index.insert(entry.key.clone(), entries.len());
+                        entries.push(entry.clone());
+                    }
                 }
             }
             over.with_value(Value::Map(entries))

@@ -164,22 +164,20 @@ impl Context {
 
 /// Where each job of `pipeline` can run, in the order of `pipeline.jobs`.
 pub fn reaches(pipeline: &Pipeline) -> Vec<Reach> {
-    let mr_pipelines_exist = merge_request_pipelines_exist(pipeline);
+    // Looked up once: the root of a pipeline of many jobs is a long mapping.
+    let workflow_rules = pipeline.root.get("workflow").and_then(|w| w.get("rules"));
+    let mr_pipelines_exist = merge_request_pipelines_exist(pipeline, workflow_rules);
     pipeline
         .jobs
         .iter()
-        .map(|job| reach(pipeline, job, mr_pipelines_exist))
+        .map(|job| reach(job, workflow_rules, mr_pipelines_exist))
         .collect()
 }
 
 /// Where `job` can run in `pipeline`.
-fn reach(pipeline: &Pipeline, job: &Job, mr_pipelines_exist: bool) -> Reach {
+fn reach(job: &Job, workflow_rules: Option<&Node>, mr_pipelines_exist: bool) -> Reach {
     let mut named: Vec<String> = Vec::new();
-    for node in [
-        job.get("rules"),
-        job.get("only"),
-        pipeline.root.get("workflow"),
-    ]
+    for node in [job.get("rules"), job.get("only"), workflow_rules]
     .into_iter()
     .flatten()
     {
@@ -193,7 +191,7 @@ fn reach(pipeline: &Pipeline, job: &Job, mr_pipelines_exist: bool) -> Reach {
         if context.kind == RefKind::MergeRequest && !mr_pipelines_exist {
             return Tri::False;
         }
-        workflow_allows(pipeline, &context).and(job_runs(job, &context))
+        workflow_allows(workflow_rules, &context).and(job_runs(job, &context))
     };
     let feature = runs(RefKind::FeatureBranch);
     let merge_request = runs(RefKind::MergeRequest);
@@ -219,11 +217,11 @@ fn reach(pipeline: &Pipeline, job: &Job, mr_pipelines_exist: bool) -> Reach {
 
 /// Without `workflow:rules`, GitLab creates merge-request pipelines only when some job's
 /// `rules:` (or `only: [merge_requests]`) admit them.
-fn merge_request_pipelines_exist(pipeline: &Pipeline) -> bool {
+fn merge_request_pipelines_exist(pipeline: &Pipeline, workflow_rules: Option<&Node>) -> bool {
     let context = Context {
         kind: RefKind::MergeRequest,
     };
-    match pipeline.root.get("workflow").and_then(|w| w.get("rules")) {
+    match workflow_rules {
         Some(rules) => evaluate_rules(rules, &context) != Tri::False,
         None => pipeline
             .jobs
@@ -232,8 +230,8 @@ fn merge_request_pipelines_exist(pipeline: &Pipeline) -> bool {
     }
 }
 
-fn workflow_allows(pipeline: &Pipeline, context: &Context) -> Tri {
-    match pipeline.root.get("workflow").and_then(|w| w.get("rules")) {
+fn workflow_allows(workflow_rules: Option<&Node>, context: &Context) -> Tri {
+    match workflow_rules {
         Some(rules) => evaluate_rules(rules, context),
         None => Tri::True,
     }

@@ -87,7 +87,7 @@ fn check_dotenv(cx: &Context<'_>, job: &Job, artifacts: &Node, out: &mut Vec<Fin
     let reports = artifacts.get("reports").and_then(|r| r.get("dotenv"));
     for report in reports.map(Node::scalars).unwrap_or_default() {
         let file = report.as_str().unwrap_or_default();
-        let dumped = Context::commands_of(job).into_iter().any(|command| {
+        let dumped = cx.commands_of(job).iter().any(|command| {
             let target = command
                 .command
                 .redirected_to_file

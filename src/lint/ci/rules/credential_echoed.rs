@@ -75,7 +75,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         if let Some(what) = printed_credential(cx, &command.command) {
-            out.push(finding(cx, &command, &what));
+            out.push(finding(cx, command, &what));
         }
     }
 }

@@ -195,7 +195,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if let Some(how) = exposure(cx, &command.command) {
             let program = command.command.program().unwrap_or_default();
             let message = format!("{}: `{program}` gets {how}", command.job.title());
-            out.push(cx.command_finding(&RULE, &command, message));
+            out.push(cx.command_finding(&RULE, command, message));
         }
     }
 }

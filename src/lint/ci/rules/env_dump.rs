@@ -91,12 +91,12 @@ fn whole_object(text: &str, object: &str) -> bool {
 /// Reports each command that dumps the environment into the log.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for job in cx.all_jobs() {
-        let commands = Context::commands_of(job);
+        let commands = cx.commands_of(job);
         for (index, command) in commands.iter().enumerate() {
             let Some(kind) = dump_kind(&command.command) else {
                 continue;
             };
-            let downstream = pipe_stages_after(&commands, index);
+            let downstream = pipe_stages_after(commands, index);
             if command.command.redirected_to_file.is_some()
                 || downstream.iter().any(|stage| keeps_values_out_of_log(cx, stage))
             {

@@ -45,7 +45,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 "{}: `meltano` with `{flag}` prints plugin configuration, secrets included",
                 command.job.title()
             );
-            out.push(cx.command_finding(&RULE, &command, message));
+            out.push(cx.command_finding(&RULE, command, message));
         }
     }
 }

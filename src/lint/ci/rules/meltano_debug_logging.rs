@@ -57,7 +57,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         });
         if exported || flagged {
             let message = format!("{} runs Meltano at debug log level", command.job.title());
-            out.push(cx.command_finding(&RULE, &command, message));
+            out.push(cx.command_finding(&RULE, command, message));
         }
     }
 }

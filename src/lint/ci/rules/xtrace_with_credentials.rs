@@ -44,7 +44,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if credentials.is_empty() {
             continue;
         }
-        for command in Context::commands_of(job)
+        for command in cx.commands_of(job)
             .iter()
             .filter(|c| traces(&c.command))
         {
