@@ -572,3 +572,149 @@ fn gitlab_variables_refine_credentials_in_mr_pipelines() {
         "the masked variable counts, the protected one never reaches MR pipelines: {with_gitlab:?}"
     );
 }
+
+/// The CI files of `tests/fixtures/external/real-pipelines` (`.gitlab-ci*.yml`, not
+/// gitlab-ci-local's own `.gitlab-ci-local-*.yml` inputs), sorted.
+fn real_pipeline_files() -> Vec<PathBuf> {
+    fn visit(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("dir entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.is_dir() {
+                visit(&path, out);
+            } else if name.starts_with(".gitlab-ci")
+                && !name.starts_with(".gitlab-ci-local")
+                && name.ends_with(".yml")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    visit(&Path::new(EXTERNAL).join("real-pipelines"), &mut files);
+    files.sort();
+    files
+}
+
+/// `ciguard lint --format json` on `file`, run in its directory as a user would.
+fn lint_real_file(file: &Path) -> (Option<i32>, serde_json::Value, String) {
+    let name = file.file_name().expect("a file name").to_string_lossy();
+    let out = lint_in(
+        file.parent().expect("a directory"),
+        &["--fail-on", "high", "--format", "json", &name],
+    );
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), report, text(&out.stderr))
+}
+
+/// Where `file` is under `tests/fixtures/external`.
+fn external_name(file: &Path) -> String {
+    file.strip_prefix(EXTERNAL)
+        .unwrap_or(file)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn every_real_pipeline_lints_or_is_rejected_as_gitlab_rejects_it() {
+    let rejected_list =
+        std::fs::read_to_string(Path::new(EXTERNAL).join("real-pipelines/rejected.txt"))
+            .expect("rejected.txt");
+    let rejected: Vec<&str> = rejected_list
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    let files = real_pipeline_files();
+    assert!(
+        files.len() >= 250,
+        "the suite shrank to {} files",
+        files.len()
+    );
+    let mut wrong = Vec::new();
+    for file in &files {
+        let name = external_name(file);
+        let expected_rejection = rejected.iter().any(|r| name.ends_with(r));
+        let (status, _, stderr) = lint_real_file(file);
+        let ok = if expected_rejection {
+            status == Some(2)
+                && stderr.contains(".gitlab-ci.yml:")
+                && stderr.contains("GitLab rejects")
+        } else {
+            matches!(status, Some(0 | 1))
+        };
+        if !ok {
+            wrong.push(format!("{name}: exit {status:?}\n{stderr}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The reviewed verdicts on high and critical findings on real files.
+const REVIEWED_HIGH_FINDINGS: &str = "tests/snapshots/high_findings_on_real_files_reviewed.txt";
+
+#[test]
+fn high_and_critical_findings_on_real_files_are_reviewed_and_mostly_right() {
+    let mut files = corpus_files("pipelines");
+    files.extend(corpus_files("meltano"));
+    files.extend(real_pipeline_files());
+    let mut found = Vec::new();
+    for file in &files {
+        let (_, report, _) = lint_real_file(file);
+        let name = external_name(file);
+        for finding in report["findings"].as_array().into_iter().flatten() {
+            if !matches!(finding["severity"].as_str(), Some("high" | "critical")) {
+                continue;
+            }
+            found.push(format!(
+                "{} {name}:{} {}",
+                finding["rule"].as_str().unwrap_or_default(),
+                finding["location"]["line"],
+                finding["message"].as_str().unwrap_or_default(),
+            ));
+        }
+    }
+    found.sort();
+    let review =
+        std::fs::read_to_string(Path::new(REPO).join(REVIEWED_HIGH_FINDINGS)).expect("the review");
+    let mut reviewed = Vec::new();
+    let mut right = 0;
+    for line in review
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut fields = line.split('\t');
+        let (verdict, finding, reason) = (fields.next(), fields.next(), fields.next());
+        assert!(
+            matches!(verdict, Some("right" | "wrong")) && reason.is_some_and(|r| r.len() > 10),
+            "a review line is `right|wrong<TAB>finding<TAB>reason`: {line}"
+        );
+        right += usize::from(verdict == Some("right"));
+        reviewed.push(finding.unwrap_or_default().to_owned());
+    }
+    reviewed.sort();
+    let unreviewed: Vec<&String> = found.iter().filter(|f| !reviewed.contains(f)).collect();
+    let gone: Vec<&String> = reviewed.iter().filter(|f| !found.contains(f)).collect();
+    assert!(
+        unreviewed.is_empty() && gone.is_empty(),
+        "review {REVIEWED_HIGH_FINDINGS}:\nnew, to judge:\n{}\nno longer found:\n{}",
+        unreviewed
+            .iter()
+            .map(|f| format!("?\t{f}\t<reason>"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        gone.iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    assert!(
+        reviewed.len() >= 10,
+        "too few high findings to judge precision"
+    );
+    let precision = right as f64 / reviewed.len() as f64;
+    assert!(
+        precision >= 0.95,
+        "precision on high and critical findings is {precision:.3}"
+    );
+}

@@ -225,7 +225,9 @@ impl<'a> Context<'a> {
 
     /// Every command of one job's scripts.
     pub fn commands_of(&self, job: &Job) -> &[ScriptCommand<'a>] {
-        self.commands.get(job.name.as_str()).map_or(&[], Vec::as_slice)
+        self.commands
+            .get(job.name.as_str())
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Whether `name` holds a credential: it matches a credential pattern, is not one of the

@@ -740,10 +740,16 @@ fn reference_path(reference: &Node) -> String {
         .join(", ")
 }
 
+/// What `!reference [a, b, ...]` points at: keys of mappings, or indexes into sequences (as
+/// gitlab-ci-local resolves `!reference [.services, 0]`).
 fn lookup_reference<'a>(reference: &Node, root: &'a Node) -> Option<&'a Node> {
     let mut target = root;
     for key in reference.items()? {
-        target = target.get(key.as_str()?)?;
+        let key = key.as_str()?;
+        target = match (&target.value, key.parse::<usize>()) {
+            (Value::Seq(items), Ok(index)) => items.get(index)?,
+            _ => target.get(key)?,
+        };
     }
     Some(target)
 }

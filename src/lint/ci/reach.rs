@@ -178,8 +178,8 @@ pub fn reaches(pipeline: &Pipeline) -> Vec<Reach> {
 fn reach(job: &Job, workflow_rules: Option<&Node>, mr_pipelines_exist: bool) -> Reach {
     let mut named: Vec<String> = Vec::new();
     for node in [job.get("rules"), job.get("only"), workflow_rules]
-    .into_iter()
-    .flatten()
+        .into_iter()
+        .flatten()
     {
         collect_branch_literals(node, &mut named);
     }

@@ -20,17 +20,19 @@ pub static RULE: Rule = Rule {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for (variable, logical) in all_variables(cx) {
         let truthy = variable.value.as_deref().is_some_and(runner_reads_as_true);
-        if DEBUG_TRACE_VARIABLES.contains(&variable.name.as_str()) && truthy {
-            out.push(cx.finding(
-                &RULE,
-                variable.name_at,
-                &variable.name,
-                logical,
-                format!(
-                    "`{}` is set to true: the job log will show every variable",
-                    variable.name
-                ),
-            ));
+        if !DEBUG_TRACE_VARIABLES.contains(&variable.name.as_str()) || !truthy {
+            continue;
         }
+        let finding = |what: &str| {
+            let message = format!("`{}` is set to true: {what}", variable.name);
+            cx.finding(&RULE, variable.name_at, &variable.name, logical.clone(), message)
+        };
+        out.push(if variable.name == "CI_DEBUG_SERVICES" {
+            // Services' own output, not the job's environment: what they print, they leak.
+            finding("the output of service containers goes to the job log, with any secret they print")
+                .with_severity(Severity::Medium)
+        } else {
+            finding("the job log will show every variable")
+        });
     }
 }
