@@ -14,6 +14,7 @@ registry!(
     literal_secret,
     uri_with_password,
     committed_hash_seed,
+    tls_disabled,
 );
 
 /// What a rule reads.
