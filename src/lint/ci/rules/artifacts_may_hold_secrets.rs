@@ -1,6 +1,6 @@
 //! `artifacts-may-hold-secrets`: a job keeps files as artifacts that usually hold credentials
-//! (`.env`, `.meltano/`, `*.config.json`, key files), all untracked files, or a `dotenv` report
-//! written by an environment dump.
+//! (`.env`, `.meltano/`, `*.config.json`, key files), all untracked files, a `dotenv` report
+//! written by an environment dump, or public artifacts of a job that holds credentials.
 
 use super::credential_echoed::is_credential_file;
 use super::env_dump::dump_kind;
@@ -79,7 +79,34 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(cx.finding(&RULE, untracked.key_at, "untracked", logical, message));
         }
         check_dotenv(cx, job, artifacts, out);
+        check_public(cx, job, artifacts, out);
     }
+}
+
+/// Artifacts made public on purpose (`access: all`, `public: true`) by a job that holds
+/// credentials: anyone who can see the pipeline downloads what it wrote.
+fn check_public(cx: &Context<'_>, job: &Job, artifacts: &Node, out: &mut Vec<Finding>) {
+    let public = ["access", "public"].into_iter().find_map(|key| {
+        artifacts
+            .entry(key)
+            .filter(|e| matches!(e.value.as_str(), Some("all" | "true")))
+    });
+    let Some(public) = public else {
+        return;
+    };
+    let credentials = cx.credentials_used(job);
+    if credentials.is_empty() {
+        return;
+    }
+    let message = format!(
+        "{} uses credentials {} and makes its artifacts public with `{}: {}`",
+        job.title(),
+        super::name_list(&credentials),
+        public.key,
+        public.value.as_str().unwrap_or_default()
+    );
+    let logical = job.logical(&format!("artifacts.{}", public.key));
+    out.push(cx.finding(&RULE, public.key_at, &public.key, logical, message));
 }
 
 /// A `dotenv` report that an environment dump writes.

@@ -150,7 +150,12 @@ fn exposure(cx: &Context<'_>, command: &Command) -> Option<String> {
                 && names_credential(key)
                 && let Some(name) = variable_in(value)
             {
-                return Some(format!("`{name}` as `{flag}=`"));
+                let build_arg = index > 0 && args[index - 1].text == "--build-arg";
+                return Some(if build_arg {
+                    format!("`{name}` as build argument `{flag}`, which the image's history keeps")
+                } else {
+                    format!("`{name}` as `{flag}=`")
+                });
             }
         }
         if let Some(name) = next.and_then(|value| flag_value(cx, text, value)) {

@@ -88,6 +88,23 @@ const SECRET_REFERENCES: &[&str] = &[
     "infisical://",
 ];
 
+/// Whether a `DOCKER_AUTH_CONFIG` value holds registry credentials written out: an `"auth"`
+/// (base64 of `user:password`) or `"password"` that is not a `$VARIABLE`.
+fn literal_registry_auth(value: &str) -> bool {
+    let Ok(config) = serde_json::from_str::<serde_json::Value>(value) else {
+        return false;
+    };
+    let auths = config.get("auths").and_then(serde_json::Value::as_object);
+    auths.into_iter().flatten().any(|(_, entry)| {
+        ["auth", "password", "identitytoken"].iter().any(|key| {
+            entry
+                .get(key)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|secret| !is_placeholder(secret))
+        })
+    })
+}
+
 /// Whether `value` is a placeholder, a reference or not a credential at all.
 fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
@@ -270,7 +287,9 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             && !looks_like_test_value(value)
             && !configures_service(&variable.name, &services);
         let is_url = value.contains("://");
-        let confidence = if detected_secret(value, &services).is_some() {
+        let confidence = if detected_secret(value, &services).is_some()
+            || variable.name == "DOCKER_AUTH_CONFIG" && literal_registry_auth(value)
+        {
             Confidence::High
         } else if is_url && literal_url_password(value, &services) {
             Confidence::Medium

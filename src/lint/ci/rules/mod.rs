@@ -13,6 +13,7 @@ registry!(
     xtrace_with_credentials,
     credential_echoed,
     credential_on_command_line,
+    job_token_sent_elsewhere,
     hardcoded_credential,
     production_job_unprotected,
     production_image_unpinned,
@@ -22,6 +23,7 @@ registry!(
     meltano_config_dump,
     artifacts_may_hold_secrets,
     pipeline_variables_forwarded,
+    credentials_forwarded_downstream,
     unpinned_include,
     include_not_analysed,
 );
