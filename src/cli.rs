@@ -205,6 +205,21 @@ pub struct LintArgs {
     #[arg(long, value_name = "ID|PATH", requires = "gitlab")]
     pub project: Option<String>,
 
+    /// Accept the findings of this baseline (written by --write-baseline): they count as
+    /// suppressed, so only new findings fail the run.
+    #[arg(long, value_name = "PATH", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Report the suppression comments added since this commit (default in a merge-request
+    /// pipeline: $CI_MERGE_REQUEST_DIFF_BASE_SHA), so that reviewers see what a change silences.
+    #[arg(long, value_name = "COMMIT")]
+    pub suppressions_since: Option<String>,
+
+    /// Write this run's findings (those not suppressed) to PATH as a baseline, and exit 0
+    /// (2 when a file could not be analysed).
+    #[arg(long, value_name = "PATH")]
+    pub write_baseline: Option<PathBuf>,
+
     #[command(flatten)]
     pub connection: GitlabArgs,
 
@@ -218,6 +233,8 @@ Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 co
 
 Suppress a finding with a comment on its line or on the line of its job's key:
   # ciguard: ignore[rule-id] reason
+Gate only new findings: `ciguard lint --write-baseline .ciguard-baseline.json` once, then
+`ciguard lint --baseline .ciguard-baseline.json`.
 Rules: docs/rules.md.";
 
 /// Where the GitLab API is and how to authenticate (audit, lint --gitlab).

@@ -39,6 +39,9 @@ pub const CI_SERVER_URL: &str = "CI_SERVER_URL";
 pub const GITLAB_TOKEN: &str = "GITLAB_TOKEN";
 /// The project `audit` reads when no `--project` is given.
 pub const CI_PROJECT_ID: &str = "CI_PROJECT_ID";
+/// In a merge-request pipeline, the commit the merge request's changes start from: `lint`
+/// reports the suppression comments added since.
+pub const CI_MERGE_REQUEST_DIFF_BASE_SHA: &str = "CI_MERGE_REQUEST_DIFF_BASE_SHA";
 
 /// GitLab's job token, valid while the job runs.
 pub const CI_JOB_TOKEN: &str = "CI_JOB_TOKEN";

@@ -9,9 +9,11 @@ use super::connection::{client, runtime};
 use super::output;
 use crate::cli::LintArgs;
 use crate::credentials::KnownVariable;
-use crate::env::CI_PROJECT_ID;
+use crate::env::{CI_MERGE_REQUEST_DIFF_BASE_SHA, CI_PROJECT_ID};
+use crate::findings::baseline::Baseline;
 use crate::findings::{FileLocation, Finding, FindingSet, Location, Unanalysed};
 use crate::gitlab;
+use crate::lint::suppress::TextBefore;
 use crate::lint::{self, SourceFile};
 use crate::notice;
 use crate::scrub::MatcherBuilder;
@@ -46,7 +48,7 @@ pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
     if args.gitlab {
         knowledge.project_variables = project_variables(&args)?;
     }
-    let paths = lint_paths(args.paths)?;
+    let paths = lint_paths(args.paths.clone())?;
 
     let mut findings = Vec::new();
     let mut sources: Vec<SourceFile> = Vec::new();
@@ -75,13 +77,120 @@ pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    lint::suppress::apply(&mut findings, &sources);
+    let today = today();
+    lint::suppress::apply(&mut findings, &sources, &today);
+    let base = merge_request_base(&args, &sources)?;
+    let text_before = |path: &Path| base.as_deref().and_then(|rev| git_show(rev, path));
+    let compare: Option<TextBefore<'_>> = base.is_some().then_some(&text_before);
+    findings.extend(lint::suppress::unjustified(&sources, &today, compare));
     if let Some(config) = &config {
         config.apply(&mut findings);
+    }
+    if let Some(path) = &args.baseline {
+        read_baseline(path)?.apply(&mut findings);
+    }
+    if let Some(path) = &args.write_baseline {
+        let baseline = Baseline::of(&findings);
+        std::fs::write(path, baseline.to_json())
+            .with_context(|| format!("writing the baseline {}", path.display()))?;
+        notice::note(format!(
+            "wrote {} finding(s) to the baseline {}",
+            baseline.findings.len(),
+            path.display()
+        ));
+        return Ok(if unanalysed.is_empty() { 0 } else { 2 });
     }
     let shown = redacted_sources(&sources, &findings);
     let set = FindingSet::new(findings).with_unanalysed(unanalysed);
     output::finish("ciguard lint", &args.output, &set, &shown, &rules)
+}
+
+/// The commit to compare suppressions with: `--suppressions-since`, else in a merge-request
+/// pipeline `$CI_MERGE_REQUEST_DIFF_BASE_SHA`. A commit git cannot find is an error when asked
+/// for, and a note in a pipeline (a shallow clone may lack it).
+fn merge_request_base(args: &LintArgs, sources: &[SourceFile]) -> anyhow::Result<Option<String>> {
+    let (rev, asked) = match (
+        &args.suppressions_since,
+        std::env::var(CI_MERGE_REQUEST_DIFF_BASE_SHA),
+    ) {
+        (Some(rev), _) => (rev.clone(), true),
+        (None, Ok(rev)) if !rev.is_empty() => (rev, false),
+        _ => return Ok(None),
+    };
+    let dir = sources
+        .first()
+        .and_then(|s| s.path.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let found = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--quiet", "--verify"])
+        .arg(format!("{rev}^{{commit}}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    match (found, asked) {
+        (true, _) => Ok(Some(rev)),
+        (false, true) => bail!(
+            "--suppressions-since: git cannot find that commit here; fetch it (a deeper clone) or name another"
+        ),
+        (false, false) => {
+            notice::note(
+                "the merge request's base commit is not in this clone (raise GIT_DEPTH): \
+                 suppressions it adds are not reported",
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The text of `path` at commit `rev`, `None` when the file did not exist there.
+fn git_show(rev: &str, path: &Path) -> Option<String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name()?.to_string_lossy();
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .arg("show")
+        .arg(format!("{rev}:./{name}"))
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`, for suppressions with an `until` day.
+fn today() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The baseline at `path`, or why it cannot be used.
+fn read_baseline(path: &Path) -> anyhow::Result<Baseline> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the baseline {}", path.display()))?;
+    Baseline::parse(&text).map_err(|why| anyhow::anyhow!("the baseline {}: {why}", path.display()))
 }
 
 /// The paths given, or `.gitlab-ci.yml` and `meltano.yml` in the working directory.

@@ -3,6 +3,8 @@
 //!
 //! A finding never holds a variable's value: only its key, where it is, and why it matters.
 
+pub mod baseline;
+
 use std::fmt;
 use std::path::PathBuf;
 

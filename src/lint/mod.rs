@@ -32,6 +32,7 @@ pub fn rules() -> Vec<&'static Rule> {
         .iter()
         .chain(meltano::RULES.iter())
         .copied()
+        .chain([&suppress::RULE])
         .collect()
 }
 

@@ -7,18 +7,69 @@
 //!
 //! Nesting is read from indentation, so it also works inside block scalars (a shell comment in
 //! a `script: |` block). A suppressed finding stays in the list, marked with its reason.
+//!
+//! A suppression may end: `ignore[rule] until 2027-03-31 reason` suppresses nothing after that
+//! day. One without a reason, one past its day, and one a merge request adds are findings of
+//! their own ([`RULE`]), so that silencing a leak is never itself silent.
 
-use crate::findings::{Finding, Location};
+use crate::findings::{Confidence, FileLocation, Finding, Location, Rule, Severity};
 use crate::lint::SourceFile;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The rule about suppressions themselves.
+pub static RULE: Rule = Rule {
+    points_at_value: false,
+    id: "suppression-unjustified",
+    severity: Severity::Medium,
+    confidence: Confidence::High,
+    summary: "A suppression comment gives no reason, has expired, or is added by the merge request under review",
+    why: "A `# ciguard: ignore[...]` comment silences a finding for good. Without a reason nobody can tell later whether the risk was judged; past its date the judgement has lapsed; added in a merge request it silences the finding that merge request would have raised, which its reviewers should see.",
+    fix: "Give the reason after the rule ids (`# ciguard: ignore[env-dump] the image prints nothing secret`), renew or remove an expired one (`until YYYY-MM-DD`), and have a reviewer confirm a suppression a merge request adds; better, fix what it suppresses.",
+};
+
+/// A file's text before the merge request under review; `None` when it did not exist.
+pub type TextBefore<'a> = &'a dyn Fn(&Path) -> Option<String>;
+
+/// A `# ciguard: ignore[...]` comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Directive {
+    /// The rule ids it names.
+    rules: Vec<String>,
+    /// Its reason, `until DATE` taken off; empty when none is given.
+    reason: String,
+    /// `until YYYY-MM-DD`: the last day it suppresses.
+    until: Option<String>,
+    /// 1-based column of its `#`.
+    column: usize,
+}
+
+impl Directive {
+    /// Whether it still suppresses on `today` (`YYYY-MM-DD`): an `until` that is not such a
+    /// date suppresses nothing.
+    fn in_force(&self, today: &str) -> bool {
+        self.until
+            .as_deref()
+            .is_none_or(|until| is_date(until) && today <= until)
+    }
+}
+
+/// Whether `text` is a `YYYY-MM-DD` date.
+fn is_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(at, b)| match at {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+}
 /// The reason recorded when a suppression gives none.
 pub const NO_REASON: &str = "no reason given";
 
-/// Marks the findings that a `# ciguard: ignore[...]` comment in `sources` covers: sets
-/// `suppressed` to the comment's reason. Findings already suppressed keep their reason.
-pub fn apply(findings: &mut [Finding], sources: &[SourceFile]) {
+/// Marks the findings that a `# ciguard: ignore[...]` comment in `sources` covers and that is
+/// still in force on `today` (`YYYY-MM-DD`): sets `suppressed` to the comment's reason. Findings
+/// already suppressed keep their reason.
+pub fn apply(findings: &mut [Finding], sources: &[SourceFile], today: &str) {
     // Each file split once: thousands of findings in one file must not re-read it each time.
     let by_path: HashMap<&Path, Vec<&str>> = sources
         .iter()
@@ -32,10 +83,87 @@ pub fn apply(findings: &mut [Finding], sources: &[SourceFile]) {
             continue;
         };
         let line = usize::try_from(at.line).unwrap_or(usize::MAX);
-        finding.suppressed = covering_lines(lines, line)
-            .into_iter()
-            .find_map(|index| directive(lines[index], finding.rule.id));
+        finding.suppressed = covering_lines(lines, line).into_iter().find_map(|index| {
+            directives(lines[index])
+                .into_iter()
+                .find(|d| d.in_force(today) && d.rules.iter().any(|r| r == finding.rule.id))
+                .map(|d| {
+                    if d.reason.is_empty() {
+                        NO_REASON.to_owned()
+                    } else {
+                        d.reason
+                    }
+                })
+        });
     }
+}
+
+/// Findings about the suppressions of `sources` themselves: each one without a reason, each one
+/// past its `until` day on `today`, and each one `added` by the merge request under review (for
+/// a file, its text on the target branch, `None` when the file is new there).
+pub fn unjustified(
+    sources: &[SourceFile],
+    today: &str,
+    before: Option<TextBefore<'_>>,
+) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for source in sources {
+        let earlier: Option<Vec<Directive>> = before.map(|text_before| {
+            text_before(&source.path)
+                .map(|text| text.lines().flat_map(directives).collect())
+                .unwrap_or_default()
+        });
+        let mut unmatched = earlier.unwrap_or_default();
+        let comparing = before.is_some();
+        for (index, line) in source.text.lines().enumerate() {
+            for directive in directives(line) {
+                let ids = directive.rules.join(",");
+                let mut problems = Vec::new();
+                if directive.reason.is_empty() {
+                    problems.push("gives no reason".to_owned());
+                }
+                match directive.until.as_deref() {
+                    Some(until) if !is_date(until) => problems.push(
+                        "has an `until` that is not a YYYY-MM-DD date, so it suppresses nothing"
+                            .to_owned(),
+                    ),
+                    Some(until) if !directive.in_force(today) => {
+                        problems.push(format!("expired after {until} and suppresses nothing"));
+                    }
+                    _ => {}
+                }
+                if comparing {
+                    match unmatched.iter().position(|d| same_judgement(d, &directive)) {
+                        Some(at) => {
+                            unmatched.remove(at);
+                        }
+                        None => problems.push("is added by this merge request".to_owned()),
+                    }
+                }
+                if problems.is_empty() {
+                    continue;
+                }
+                let message = format!("`ignore[{ids}]` {}", problems.join(", and "));
+                let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                let column = u32::try_from(directive.column).unwrap_or(u32::MAX);
+                let location = Location::File(FileLocation {
+                    path: source.path.clone(),
+                    line,
+                    column,
+                    end_line: line,
+                    end_column: column.saturating_add(1),
+                    logical: format!("ignore[{ids}]"),
+                });
+                found.push(Finding::new(&RULE, location, message));
+            }
+        }
+    }
+    found
+}
+
+/// Whether two directives silence the same rules for the same reason (where they are may move).
+fn same_judgement(a: &Directive, b: &Directive) -> bool {
+    a.rules == b.rules && a.reason == b.reason && a.until == b.until
 }
 
 /// 0-based indexes of the lines whose directives cover 1-based `line`: itself, the comment
@@ -80,10 +208,12 @@ fn nesting(line: &str) -> usize {
     2 * indent + usize::from(item)
 }
 
-/// The reason of a directive on `line` that names `rule`, if there is one.
-fn directive(line: &str, rule: &str) -> Option<String> {
+/// The directives in the comments of `line`.
+fn directives(line: &str) -> Vec<Directive> {
+    let mut found = Vec::new();
     let mut rest = line;
     while let Some(hash) = rest.find('#') {
+        let column = line[..line.len() - rest.len() + hash].chars().count() + 1;
         rest = &rest[hash + 1..];
         let Some(body) = rest.trim_start().strip_prefix("ciguard:") else {
             continue;
@@ -94,16 +224,38 @@ fn directive(line: &str, rule: &str) -> Option<String> {
         let Some((ids, reason)) = body.split_once(']') else {
             continue;
         };
-        if ids.split(',').any(|id| id.trim() == rule) {
-            let reason = reason.trim();
-            return Some(if reason.is_empty() {
+        let reason = reason.trim();
+        let (until, reason) = match reason.strip_prefix("until ") {
+            Some(dated) => {
+                let dated = dated.trim_start();
+                let (date, rest) = dated.split_once(' ').unwrap_or((dated, ""));
+                (Some(date.to_owned()), rest.trim())
+            }
+            None => (None, reason),
+        };
+        found.push(Directive {
+            rules: ids.split(',').map(|id| id.trim().to_owned()).collect(),
+            reason: reason.to_owned(),
+            until,
+            column,
+        });
+    }
+    found
+}
+
+/// The reason of a directive on `line` that names `rule`, if there is one.
+#[cfg(test)]
+fn directive(line: &str, rule: &str) -> Option<String> {
+    directives(line)
+        .into_iter()
+        .find(|d| d.rules.iter().any(|r| r == rule))
+        .map(|d| {
+            if d.reason.is_empty() {
                 NO_REASON.to_owned()
             } else {
-                reason.to_owned()
-            });
-        }
-    }
-    None
+                d.reason
+            }
+        })
 }
 
 #[cfg(test)]
@@ -150,7 +302,7 @@ other:
             path: PathBuf::from(".gitlab-ci.yml"),
             text: CI.to_owned(),
         }];
-        apply(&mut findings, &sources);
+        apply(&mut findings, &sources, "2026-06-01");
         findings.into_iter().map(|f| f.suppressed).collect()
     }
 
@@ -194,6 +346,56 @@ other:
             reasons,
             [Some("disabled in .ciguard.yml".to_owned()), None, None]
         );
+    }
+
+    #[test]
+    fn unjustified_suppressions_are_findings() {
+        let text = "\
+a:
+  script:
+    - env # ciguard: ignore[env-dump]
+    - set # ciguard: ignore[env-dump] until 2026-01-31 vendor fix pending
+    - printenv # ciguard: ignore[env-dump] until 2099-12-31 vendor fix pending
+    - export -p # ciguard: ignore[env-dump] until soon the vendor fixes it
+    - declare -x # ciguard: ignore[env-dump] prints only public settings
+";
+        let sources = [SourceFile {
+            path: PathBuf::from(".gitlab-ci.yml"),
+            text: text.to_owned(),
+        }];
+        let messages = |before: Option<TextBefore<'_>>| -> Vec<String> {
+            unjustified(&sources, "2026-06-01", before)
+                .iter()
+                .map(|f| f.message.clone())
+                .collect()
+        };
+        assert_eq!(
+            messages(None),
+            [
+                "`ignore[env-dump]` gives no reason",
+                "`ignore[env-dump]` expired after 2026-01-31 and suppresses nothing",
+                "`ignore[env-dump]` has an `until` that is not a YYYY-MM-DD date, so it suppresses nothing",
+            ]
+        );
+        // Compared with the target branch: only what the merge request adds is new.
+        let base = |_: &Path| Some(text.lines().take(5).collect::<Vec<_>>().join("\n"));
+        let added = messages(Some(&base));
+        assert_eq!(added.len(), 4, "{added:?}");
+        assert!(
+            added[3].ends_with("is added by this merge request"),
+            "{added:?}"
+        );
+        let new_file = |_: &Path| None;
+        assert_eq!(messages(Some(&new_file)).len(), 5);
+
+        let mut findings = vec![
+            finding(&ENV_DUMP, ".gitlab-ci.yml", 4),
+            finding(&ENV_DUMP, ".gitlab-ci.yml", 5),
+            finding(&ENV_DUMP, ".gitlab-ci.yml", 6),
+        ];
+        apply(&mut findings, &sources, "2026-06-01");
+        let reasons: Vec<Option<String>> = findings.into_iter().map(|f| f.suppressed).collect();
+        assert_eq!(reasons, [None, Some("vendor fix pending".into()), None]);
     }
 
     #[test]

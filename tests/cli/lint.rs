@@ -718,3 +718,138 @@ fn high_and_critical_findings_on_real_files_are_reviewed_and_mostly_right() {
         "precision on high and critical findings is {precision:.3}"
     );
 }
+
+#[test]
+fn a_baseline_accepts_old_findings_and_gates_new_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), ".gitlab-ci.yml", LEAKY_PIPELINE);
+    let out = lint_in(dir.path(), &["--write-baseline", "baseline.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(dir.path().join("baseline.json")).expect("baseline");
+    assert!(written.contains("\"recipe\": \"ciguard/v1\""), "{written}");
+    assert!(
+        !written.contains("Hunter2"),
+        "a baseline never holds a value"
+    );
+
+    let out = lint_in(
+        dir.path(),
+        &["--baseline", "baseline.json", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["suppressed"] == "in the baseline")
+    );
+
+    // Lines added above move every finding; only the new leak fails the run.
+    let moved = format!("# moved\n\n{LEAKY_PIPELINE}    - printenv\n");
+    write(dir.path(), ".gitlab-ci.yml", &moved);
+    let out = lint_in(
+        dir.path(),
+        &["--baseline", "baseline.json", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let active: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["suppressed"].is_null())
+        .collect();
+    assert_eq!(active.len(), 1, "{active:?}");
+    assert_eq!(active[0]["location"]["line"], 11);
+
+    for (content, words) in [
+        ("[1, 2", "not a ciguard baseline"),
+        (r#"{"recipe": "ciguard/v0", "findings": []}"#, "ciguard/v0"),
+    ] {
+        write(dir.path(), "bad.json", content);
+        let out = lint_in(dir.path(), &["--baseline", "bad.json"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("bad.json") && stderr.contains(words),
+            "{stderr}"
+        );
+    }
+    let out = lint_in(dir.path(), &["--baseline", "missing.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+#[test]
+fn suppressions_a_merge_request_adds_are_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let before =
+        "build:\n  script:\n    - env # ciguard: ignore[env-dump] the image holds no secret\n";
+    write(dir.path(), ".gitlab-ci.yml", before);
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "--quiet", "-m", "base"]);
+    let after = format!("{before}    - printenv # ciguard: ignore[env-dump] trust me\n");
+    write(dir.path(), ".gitlab-ci.yml", &after);
+
+    let report = |out: &Output| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "suppression-unjustified")
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f["location"]["line"],
+                    f["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let since = lint_in(
+        dir.path(),
+        &["--format", "json", "--suppressions-since", "HEAD"],
+    );
+    assert_eq!(
+        report(&since),
+        ["4: `ignore[env-dump]` is added by this merge request"],
+        "{}",
+        text(&since.stderr)
+    );
+    // In a merge-request pipeline GitLab names the base commit.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(dir.path())
+        .output()
+        .expect("git rev-parse");
+    let sha = text(&head.stdout).trim().to_owned();
+    let in_pipeline = ciguard()
+        .args(["lint", "--format", "json"])
+        .env("CI_MERGE_REQUEST_DIFF_BASE_SHA", &sha)
+        .current_dir(dir.path())
+        .output()
+        .expect("run ciguard lint");
+    assert_eq!(report(&in_pipeline).len(), 1);
+    // Without a base, nothing is compared; an unknown base asked for is an error.
+    let plain = lint_in(dir.path(), &["--format", "json"]);
+    assert!(report(&plain).is_empty());
+    let unknown = lint_in(dir.path(), &["--suppressions-since", "0123abc"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        !text(&unknown.stderr).contains("0123abc"),
+        "the value is not repeated"
+    );
+}

@@ -295,7 +295,7 @@ plugins:
 ";
         fs::write(&path, yaml).expect("write");
         let mut analysis = analyse(&path, &Knowledge::default()).expect("valid project");
-        crate::lint::suppress::apply(&mut analysis.findings, &analysis.sources);
+        crate::lint::suppress::apply(&mut analysis.findings, &analysis.sources, "2026-06-01");
         let reasons: Vec<(u32, Option<&str>)> = analysis
             .findings
             .iter()
