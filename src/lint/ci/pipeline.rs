@@ -337,22 +337,28 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
         )
         .at(rejected.at.line, rejected.at.column)
     };
-    let mut resolver = ReferenceResolver {
-        root: &merged,
-        nodes_left: MAX_RESOLVED_NODES,
-        complete,
-    };
-    let resolved = resolver
-        .resolve(&merged, 0)
-        .map_err(|refused| match refused {
-            Refused::TooLarge => FileError::new(
-                path,
-                format!(
-                    "`!reference` tags expand the pipeline to more than {MAX_RESOLVED_NODES} nodes"
+    // Without a `!reference` tag there is nothing to resolve, and no second copy to make.
+    let has_references = loader.sources.iter().any(|s| s.text.contains("!reference"));
+    let resolved = if has_references {
+        let mut resolver = ReferenceResolver {
+            root: &merged,
+            nodes_left: MAX_RESOLVED_NODES,
+            complete,
+        };
+        resolver
+            .resolve(&merged, 0)
+            .map_err(|refused| match refused {
+                Refused::TooLarge => FileError::new(
+                    path,
+                    format!(
+                        "`!reference` tags expand the pipeline to more than {MAX_RESOLVED_NODES} nodes"
+                    ),
                 ),
-            ),
-            Refused::Rejected(why) => rejected(why),
-        })?;
+                Refused::Rejected(why) => rejected(why),
+            })?
+    } else {
+        merged
+    };
     let (templates, jobs) = jobs_of(&resolved, complete)
         .map_err(rejected)?
         .into_iter()
@@ -457,14 +463,14 @@ impl Loader {
                     }
                     for included in found {
                         let content = self.load_file(&included)?;
-                        merged = deep_merge(&merged, &content);
+                        merged = deep_merge(merged, content);
                     }
                 }
                 self.includes.push(entry);
             }
         }
         self.stack.pop();
-        Ok(deep_merge(&merged, &without_key(&own, "include")))
+        Ok(deep_merge(merged, without_key(own, "include")))
     }
 
     /// Files a local include names: a path from the repository root, possibly a glob.
@@ -617,10 +623,11 @@ fn without_secrets(url: &str) -> String {
 }
 
 /// `base` with `over` merged on top: mappings merge key by key, anything else is replaced.
-pub fn deep_merge(base: &Node, over: &Node) -> Node {
-    match (&base.value, &over.value) {
-        (Value::Map(base_entries), Value::Map(over_entries)) => {
-            let mut entries: Vec<Entry> = base_entries.clone();
+/// Both are taken, so that a file of many jobs is moved into the pipeline, not copied.
+pub fn deep_merge(base: Node, mut over: Node) -> Node {
+    let over_value = std::mem::replace(&mut over.value, Value::Null);
+    over.value = match (base.value, over_value) {
+        (Value::Map(mut entries), Value::Map(over_entries)) => {
             // By key, so that merging two pipelines of many jobs stays linear.
             let mut index: HashMap<String, usize> = entries
                 .iter()
@@ -631,28 +638,32 @@ pub fn deep_merge(base: &Node, over: &Node) -> Node {
                 match index.get(&entry.key) {
                     Some(&at) => {
                         let existing = &mut entries[at];
-                        existing.value = deep_merge(&existing.value, &entry.value);
+                        let earlier = std::mem::replace(
+                            &mut existing.value,
+                            Node::new(Value::Null, entry.key_at),
+                        );
+                        existing.value = deep_merge(earlier, entry.value);
                         existing.key_at = entry.key_at;
                     }
                     None => {
                         index.insert(entry.key.clone(), entries.len());
-                        entries.push(entry.clone());
+                        entries.push(entry);
                     }
                 }
             }
-            over.with_value(Value::Map(entries))
+            Value::Map(entries)
         }
-        _ => over.clone(),
-    }
+        (_, over_value) => over_value,
+    };
+    over
 }
 
-fn without_key(node: &Node, key: &str) -> Node {
-    match &node.value {
-        Value::Map(entries) => node.with_value(Value::Map(
-            entries.iter().filter(|e| e.key != key).cloned().collect(),
-        )),
-        _ => node.clone(),
+/// `node` without `key`, if it is a mapping.
+fn without_key(mut node: Node, key: &str) -> Node {
+    if let Value::Map(entries) = &mut node.value {
+        entries.retain(|e| e.key != key);
     }
+    node
 }
 
 /// Resolves `!reference [key, ...]` tags against the merged pipeline, within a node budget so
@@ -773,7 +784,7 @@ fn jobs_of(root: &Node, complete: bool) -> Result<Vec<Job>, Rejected> {
             let (body, global_variables) = if hidden {
                 (extended, Vec::new())
             } else {
-                let body = apply_defaults(&extended, &defaults);
+                let body = apply_defaults(extended, &defaults);
                 let inherited = if inherits(&body, "variables", None) {
                     global_variables.clone()
                 } else {
@@ -858,11 +869,11 @@ impl<'a> Extender<'a> {
         for parent in parents.scalars() {
             let parent_name = parent.as_str().unwrap_or_default();
             if let Some(parent_extended) = self.extended_parent(parent, parent_name, depth + 1)? {
-                merged = deep_merge(&merged, &parent_extended);
+                merged = deep_merge(merged, parent_extended);
             }
         }
         self.in_progress.pop();
-        Ok(without_key(&deep_merge(&merged, body), "extends"))
+        Ok(without_key(deep_merge(merged, body.clone()), "extends"))
     }
 
     fn extended_parent(
@@ -898,18 +909,20 @@ impl<'a> Extender<'a> {
     }
 }
 
-fn apply_defaults(job: &Node, defaults: &[Entry]) -> Node {
-    let Value::Map(entries) = &job.value else {
-        return job.clone();
+fn apply_defaults(mut job: Node, defaults: &[Entry]) -> Node {
+    let missing: Vec<Entry> = match &job.value {
+        Value::Map(entries) => defaults
+            .iter()
+            .filter(|d| !entries.iter().any(|e| e.key == d.key))
+            .filter(|d| inherits(&job, "default", Some(&d.key)))
+            .cloned()
+            .collect(),
+        _ => return job,
     };
-    let mut entries = entries.clone();
-    for default in defaults {
-        let missing = !entries.iter().any(|e| e.key == default.key);
-        if missing && inherits(job, "default", Some(&default.key)) {
-            entries.push(default.clone());
-        }
+    if let Value::Map(entries) = &mut job.value {
+        entries.extend(missing);
     }
-    job.with_value(Value::Map(entries))
+    job
 }
 
 /// Whether `inherit:<what>` lets the job inherit (`key`: one keyword of it).

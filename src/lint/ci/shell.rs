@@ -22,14 +22,14 @@ pub struct Word {
     pub text: String,
     /// Byte offset of its first character.
     pub offset: usize,
-    /// `text` with single-quoted parts blanked: what the shell expands.
-    expandable: String,
+    /// `text` with single-quoted parts blanked (what the shell expands), when that differs.
+    expandable: Option<String>,
 }
 
 impl Word {
     /// The variables the shell expands in this word (not those in single quotes).
     pub fn variables(&self) -> Vec<&str> {
-        expanded_variables(&self.expandable)
+        expanded_variables(self.expandable.as_deref().unwrap_or(&self.text))
     }
 }
 
@@ -238,10 +238,12 @@ impl Scanner {
 
     fn end_word(&mut self) {
         if let Some(offset) = self.word_start.take() {
+            let text = std::mem::take(&mut self.word);
+            let expandable = std::mem::take(&mut self.expandable);
             self.words.push(Word {
-                text: std::mem::take(&mut self.word),
+                expandable: (expandable != text).then_some(expandable),
+                text,
                 offset,
-                expandable: std::mem::take(&mut self.expandable),
             });
         }
     }

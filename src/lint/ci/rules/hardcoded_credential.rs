@@ -1,13 +1,13 @@
 //! `hardcoded-credential`: a literal credential in the file, as the value of a credential-named
 //! variable, in a URL's userinfo, or anything ciguard's secret detectors recognise.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::all_variables;
 use super::credential_on_command_line::{names_credential, url_userinfo};
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
-use crate::yaml::ci::Pos;
 use crate::lint::ci::shell;
 use crate::scrub::{Matcher, MatcherBuilder};
 
@@ -312,56 +312,64 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         );
     }
     for job in cx.all_jobs() {
+        // The first literal credential of each script line, from the commands scanned once.
+        let mut literal_at: HashMap<(&str, usize), usize> = HashMap::new();
+        for command in cx.commands_of(job) {
+            if let Some(word) = literal_word(cx, &command.command, &services) {
+                literal_at
+                    .entry((command.line.section, command.line.index))
+                    .or_insert(word.offset);
+            }
+        }
         for line in job.script_lines() {
-            if let Some((line_index, confidence)) = script_secret(cx, &line.text, &services) {
+            let found = detected_secret(&line.text, &services)
+                .map(|index| (index, Confidence::High))
+                .or_else(|| {
+                    literal_at
+                        .get(&(line.section, line.index))
+                        .map(|&offset| (line_of(&line.text, offset), Confidence::Medium))
+                });
+            if let Some((line_index, confidence)) = found {
                 let needle = line.text.lines().nth(line_index).unwrap_or_default();
                 let logical = line.logical(&job.name);
-                let message = format!(
-                    "{}: a script line holds a literal credential",
-                    job.title()
+                let message = format!("{}: a script line holds a literal credential", job.title());
+                out.push(
+                    cx.finding(&RULE, line.at, needle.trim(), logical, message)
+                        .with_confidence(confidence),
                 );
-                out.push(script_finding(
-                    cx, line.at, needle, logical, message, confidence,
-                ));
             }
         }
     }
 }
 
-/// The 0-based line of a script that holds a literal credential, and how sure that is.
-fn script_secret(
+/// The word of `command` that holds a literal credential: an assignment to a credential
+/// variable, a credential flag's value, a URL with a password.
+fn literal_word<'c>(
     cx: &Context<'_>,
-    text: &str,
+    command: &'c shell::Command,
     services: &[String],
-) -> Option<(usize, Confidence)> {
-    if let Some(line) = detected_secret(text, services) {
-        return Some((line, Confidence::High));
-    }
-    for command in shell::commands(text) {
-        let assignments = command.assignments.iter().chain(
-            command
-                .args()
-                .iter()
-                .filter(|_| command.is(&["export", "declare", "typeset", "local"])),
-        );
-        for word in assignments {
-            if let Some((name, value)) = word.text.split_once('=')
-                && cx.is_credential(name)
-                && !is_placeholder(value)
-                && !looks_like_test_value(value)
-                && !configures_service(name, services)
-            {
-                return Some((line_of(text, word.offset), Confidence::Medium));
-            }
-        }
-        if let Some(word) = literal_flag_value(&command) {
-            return Some((line_of(text, word.offset), Confidence::Medium));
-        }
-        if let Some(word) = command.words.iter().find(|w| literal_url_password(&w.text, services)) {
-            return Some((line_of(text, word.offset), Confidence::Medium));
+) -> Option<&'c shell::Word> {
+    let declares = command.is(&["export", "declare", "typeset", "local"]);
+    let assignments = command
+        .assignments
+        .iter()
+        .chain(command.args().iter().filter(|_| declares));
+    for word in assignments {
+        if let Some((name, value)) = word.text.split_once('=')
+            && cx.is_credential(name)
+            && !is_placeholder(value)
+            && !looks_like_test_value(value)
+            && !configures_service(name, services)
+        {
+            return Some(word);
         }
     }
-    None
+    literal_flag_value(command).or_else(|| {
+        command
+            .words
+            .iter()
+            .find(|w| literal_url_password(&w.text, services))
+    })
 }
 
 /// MySQL's clients, which take the password attached to `-p`.
@@ -393,18 +401,6 @@ fn literal_flag_value(command: &shell::Command) -> Option<&shell::Word> {
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(0, |t| t.matches('\n').count())
-}
-
-fn script_finding(
-    cx: &Context<'_>,
-    at: Pos,
-    needle: &str,
-    logical: String,
-    message: String,
-    confidence: Confidence,
-) -> Finding {
-    cx.finding(&RULE, at, needle.trim(), logical, message)
-        .with_confidence(confidence)
 }
 
 #[cfg(test)]
