@@ -27,6 +27,17 @@ pub const DEFAULT_NAME_PATTERNS: &[&str] = &[
     "*_PWD",
 ];
 
+/// Hosts that are the machine a job runs on: a credential sent there crosses no network and
+/// protects a throwaway service at most.
+pub const LOCAL_HOSTS: &[&str] = &[
+    "localhost",
+    "127.0.0.1",
+    "::1",
+    "[::1]",
+    "0.0.0.0",
+    "host.docker.internal",
+];
+
 /// Whether `name` matches a GitLab wildcard (protected ref names, environment scopes): each `*`
 /// matches any run of characters, `/` included; case-sensitive; anchored at both ends.
 pub fn wildcard_matches(pattern: &str, name: &str) -> bool {

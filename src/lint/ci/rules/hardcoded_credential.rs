@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use super::all_variables;
 use super::credential_on_command_line::{names_credential, url_userinfo};
+use crate::credentials::LOCAL_HOSTS;
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::Context;
 use crate::lint::ci::shell;
@@ -223,8 +224,6 @@ fn literal_url_password(text: &str, services: &[String]) -> bool {
             .is_some_and(|(_, password)| !is_placeholder(password))
 }
 
-/// Hosts that are the runner's own machine.
-const LOCAL_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"];
 
 /// The host (and port) of the first URL in `text`.
 fn url_host(text: &str) -> Option<&str> {

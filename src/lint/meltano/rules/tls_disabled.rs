@@ -3,6 +3,7 @@
 //! to a plain `http://` URL, so the credentials it connects with cross the network readable.
 
 use super::{Context, has_reference};
+use crate::credentials::LOCAL_HOSTS;
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::meltano::project::leaves;
 
@@ -47,8 +48,6 @@ const INSECURE_SWITCHES: &[&str] = &[
 /// Environments where a local database without TLS is expected.
 const LOCAL_ENVIRONMENTS: &[&str] = &["dev", "development", "local", "test", "testing", "ci"];
 
-/// Hosts on the runner's own machine, where nothing crosses a network.
-const LOCAL_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"];
 
 pub fn check(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for block in &ctx.project.configs {
