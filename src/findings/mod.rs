@@ -422,24 +422,7 @@ mod tests {
 
     #[test]
     fn a_shared_line_names_the_other_jobs_and_counts_the_rest() {
-        static RULE: Rule = Rule {
-            points_at_value: false,
-            id: "env-dump",
-            severity: Severity::High,
-            confidence: Confidence::High,
-            summary: "s",
-            why: "w",
-            fix: "f",
-        };
-        let location = Location::File(FileLocation {
-            path: PathBuf::from("ci.yml"),
-            line: 1,
-            column: 1,
-            end_line: 1,
-            end_column: 2,
-            logical: ".t.script[0]".into(),
-        });
-        let mut finding = Finding::new(&RULE, location, "template `.t`: `env`");
+        let mut finding = Finding::new(&RULE, at(1, ".t.script[0]"), "template `.t`: `env`");
         let plain = finding.fingerprint();
         assert_eq!(finding.text(), "template `.t`: `env`");
         finding.shared_by = vec!["a".into(), "b".into()];
