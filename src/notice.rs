@@ -22,3 +22,9 @@ pub fn note(message: impl fmt::Display) {
 pub fn error(message: impl fmt::Display) {
     note(format_args!("error: {message}"));
 }
+
+/// Ends a line that another program left open (its output stopped without a newline), so that
+/// the next `ciguard: ` line starts a line of its own in a log that merges stdout and stderr.
+pub fn end_open_line() {
+    let _ = writeln!(io::stderr().lock());
+}

@@ -84,7 +84,14 @@ pub fn run(args: RunArgs) -> u8 {
         clean_meltano_run_dir(&project_root);
     }
     match outcome {
-        Ok(Outcome { exit_code, stats }) => {
+        Ok(Outcome {
+            exit_code,
+            stats,
+            ended_mid_line,
+        }) => {
+            if ended_mid_line {
+                notice::end_open_line();
+            }
             note(summary(&stats));
             exit_code
         }

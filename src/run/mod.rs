@@ -49,6 +49,9 @@ pub struct Outcome {
     pub exit_code: u8,
     /// What was masked, over both streams.
     pub stats: Stats,
+    /// The child's output stopped in the middle of a line (the job log merges both streams):
+    /// what ciguard says next must start a line of its own.
+    pub ended_mid_line: bool,
 }
 
 /// Why the child did not run to its end. Messages hold no secret: the command line in them has
@@ -114,6 +117,7 @@ async fn supervise_async(plan: Plan) -> Result<Outcome, Error> {
                 output: io::stdout(),
                 log,
                 name: "stdout",
+                mid_line: false,
             };
             pump(stdout, sink, &shared)
         })
@@ -123,6 +127,7 @@ async fn supervise_async(plan: Plan) -> Result<Outcome, Error> {
             output: io::stderr(),
             log,
             name: "stderr",
+            mid_line: false,
         };
         pump(stderr, sink, &shared)
     });
@@ -138,13 +143,14 @@ async fn supervise_async(plan: Plan) -> Result<Outcome, Error> {
     let status = status
         .map_err(|err| Error::Supervise(io::Error::other(err)))?
         .map_err(Error::Supervise)?;
-    let (stdout_stats, stderr_stats) = match pumped {
-        Ok((Ok(stdout_stats), Ok(stderr_stats))) => (stdout_stats, stderr_stats),
+    let (stdout, stderr) = match pumped {
+        Ok((Ok(stdout), Ok(stderr))) => (stdout, stderr),
         _ => return Err(Error::Supervise(io::Error::other("an output pump failed"))),
     };
     Ok(Outcome {
         exit_code: child::exit_code(status),
-        stats: merge(stdout_stats, &stderr_stats),
+        ended_mid_line: stdout.mid_line || stderr.mid_line,
+        stats: merge(stdout.stats, &stderr.stats),
     })
 }
 

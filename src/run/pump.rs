@@ -167,11 +167,16 @@ pub struct Sink<W> {
     pub log: Option<Arc<Mutex<File>>>,
     /// Names the stream in messages: "stdout" or "stderr".
     pub name: &'static str,
+    /// Whether what was written last does not end its line.
+    pub mid_line: bool,
 }
 
 impl<W: Write> Sink<W> {
     /// Writes `bytes` out now. `false` when the output is gone and reading should stop.
     fn write(&mut self, bytes: &[u8]) -> bool {
+        if let Some(&last) = bytes.last() {
+            self.mid_line = last != b'\n';
+        }
         if let Some(log) = &self.log {
             let mut file = log.lock().unwrap_or_else(PoisonError::into_inner);
             if let Err(err) = file.write_all(bytes) {
@@ -198,11 +203,20 @@ impl<W: Write> Sink<W> {
     }
 }
 
-/// Copies `input` to `sink` until end of file, scrubbed; returns what was masked.
+/// What a pump did: what it masked, and whether its output stopped in the middle of a line.
+#[derive(Debug)]
+pub struct Pumped {
+    /// What was masked.
+    pub stats: Stats,
+    /// The last line written has no newline yet.
+    pub mid_line: bool,
+}
+
+/// Copies `input` to `sink` until end of file, scrubbed; says what it masked.
 ///
 /// When the output is closed it stops reading, so the child meets a closed pipe as it would
 /// without ciguard.
-pub fn pump<W: Write>(mut input: impl Read, mut sink: Sink<W>, shared: &SharedMatcher) -> Stats {
+pub fn pump<W: Write>(mut input: impl Read, mut sink: Sink<W>, shared: &SharedMatcher) -> Pumped {
     let mut stream = Stream::new(shared);
     let mut filter = AddMaskFilter::default();
     let mut buffer = vec![0; CHUNK_BYTES];
@@ -224,13 +238,19 @@ pub fn pump<W: Write>(mut input: impl Read, mut sink: Sink<W>, shared: &SharedMa
         let written = sink.write(&stream.out);
         stream.out.clear();
         if !written {
-            return stream.scrubber.stats().clone();
+            return Pumped {
+                stats: stream.scrubber.stats().clone(),
+                mid_line: sink.mid_line,
+            };
         }
     }
     filter.finish(&mut |piece| on_piece(&mut stream, piece));
     stream.scrubber.finish(&mut stream.out);
     sink.write(&stream.out);
-    stream.scrubber.stats().clone()
+    Pumped {
+        stats: stream.scrubber.stats().clone(),
+        mid_line: sink.mid_line,
+    }
 }
 
 #[cfg(test)]

@@ -168,10 +168,11 @@ pub fn collect(
     collection
 }
 
-/// The parts of `value` worth masking: the whole value, the value without surrounding
-/// whitespace, and each line of a multi-line value; only those at least `min_length` long.
+/// The parts of `value` worth masking: the value without surrounding whitespace, and each line
+/// of a multi-line value; only those at least `min_length` long. Surrounding whitespace is left
+/// out: a key file's last newline is not secret, and masking it glues the next line onto the mask.
 pub fn maskable_parts(value: &[u8], min_length: usize) -> Vec<&[u8]> {
-    let mut parts = vec![value, value.trim_ascii()];
+    let mut parts = vec![value.trim_ascii()];
     if value.contains(&b'\n') {
         parts.extend(value.split(|&b| b == b'\n').map(<[u8]>::trim_ascii));
     }
@@ -350,7 +351,7 @@ mod tests {
         let found = values(&found);
         assert!(found.iter().all(|(_, source)| *source == Source::File));
         let found: Vec<String> = found.into_iter().map(|(value, _)| value).collect();
-        assert!(found.contains(&"line-one-secret\nab\n  line-three-secret  \n".to_owned()));
+        assert!(!found.contains(&"line-one-secret\nab\n  line-three-secret  \n".to_owned()));
         assert!(found.contains(&"line-one-secret\nab\n  line-three-secret".to_owned()));
         assert!(found.contains(&"line-one-secret".to_owned()));
         assert!(found.contains(&"line-three-secret".to_owned()));
@@ -386,10 +387,8 @@ mod tests {
     #[test]
     fn maskable_parts_drop_short_and_duplicate_parts() {
         assert_eq!(maskable_parts(b"abcdef", 6), vec![&b"abcdef"[..]]);
-        assert_eq!(
-            maskable_parts(b" abcdef\n", 6),
-            vec![&b" abcdef\n"[..], b"abcdef"]
-        );
+        // Surrounding whitespace is not masked: the line after a key file stays on its own line.
+        assert_eq!(maskable_parts(b" abcdef\n", 6), vec![&b"abcdef"[..]]);
         assert_eq!(maskable_parts(b"abc", 6), Vec::<&[u8]>::new());
         assert_eq!(maskable_parts(b"a", 0), vec![&b"a"[..]]);
     }

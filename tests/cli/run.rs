@@ -203,6 +203,37 @@ fn a_multi_line_file_variable_is_masked_whole_and_by_line() {
 }
 
 #[test]
+fn a_key_files_last_newline_is_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, "-----key-material-0123456789-----\n").expect("write");
+    let output = run_sh("cat \"$SERVICE_PRIVATE_KEY\"; echo NEXT")
+        .env("SERVICE_PRIVATE_KEY", &key_file)
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(stdout(&output), format!("{MASK}\nNEXT\n"));
+}
+
+#[test]
+fn the_summary_starts_its_own_line_after_output_without_a_newline() {
+    for stream in ["", " >&2"] {
+        let output = run_sh(&format!("printf 'no newline'{stream}"))
+            .output()
+            .expect("run ciguard");
+        expect_code(&output, 0);
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(!all.contains("no newlineciguard"), "{all:?}");
+        assert!(
+            stderr(&output)
+                .lines()
+                .any(|l| l.starts_with("ciguard: masked ")),
+            "{all:?}"
+        );
+    }
+}
+
+#[test]
 fn binary_output_passes_byte_exact() {
     let output = run_python(
         "import sys\n\
