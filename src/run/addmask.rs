@@ -13,6 +13,35 @@ use crate::secret::Secret;
 /// What starts an add-mask line.
 pub const ADD_MASK_PREFIX: &[u8] = b"::add-mask::";
 
+/// A value as GitHub's toolkit escapes workflow command values (`%` as `%25`, CR as `%0D`, LF as
+/// `%0A`) with the escapes resolved, so that a multi-line secret registered in one line is masked
+/// line by line. `None` when the value holds no such escape.
+pub fn unescape_command_value(value: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut escaped = false;
+    let mut at = 0;
+    while at < value.len() {
+        let replacement = match value.get(at..at + 3) {
+            Some(b"%25") => Some(b'%'),
+            Some(b"%0D" | b"%0d") => Some(b'\r'),
+            Some(b"%0A" | b"%0a") => Some(b'\n'),
+            _ => None,
+        };
+        match replacement {
+            Some(byte) => {
+                out.push(byte);
+                escaped = true;
+                at += 3;
+            }
+            None => {
+                out.push(value[at]);
+                at += 1;
+            }
+        }
+    }
+    escaped.then_some(out)
+}
+
 /// The longest value held; the rest of a longer line is dropped.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 
@@ -177,6 +206,21 @@ impl AddMaskFilter {
             });
         }
         self.value.clear();
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::unescape_command_value;
+
+    #[test]
+    fn the_toolkits_escapes_are_resolved() {
+        assert_eq!(
+            unescape_command_value(b"line-one%0Aline-two%0D%0A100%25"),
+            Some(b"line-one\nline-two\r\n100%".to_vec())
+        );
+        assert_eq!(unescape_command_value(b"plain-value"), None);
+        assert_eq!(unescape_command_value(b"50%off"), None);
     }
 }
 

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::notice::note;
-use crate::run::addmask::{AddMaskFilter, MAX_VALUE_BYTES, Piece};
-use crate::run::secrets::Source;
+use crate::run::addmask::{AddMaskFilter, MAX_VALUE_BYTES, Piece, unescape_command_value};
+use crate::run::secrets::{Source, maskable_parts};
 use crate::scrub::{Matcher, MatcherBuilder, Scrubber, Stats};
 use crate::secret::Secret;
 
@@ -143,12 +143,25 @@ impl Stream {
     /// Registers an add-mask value; its line was dropped, so the stream is at a line start.
     fn mask(&mut self, shared: &SharedMatcher, value: Secret<Vec<u8>>, truncated: bool) {
         self.at_line_start = true;
-        match shared.add(value) {
-            Added::New | Added::Known => self.adopt(shared),
-            Added::TooShort => note(format_args!(
+        // As written, and with the toolkit's `%0A` escapes resolved: each line of it then.
+        let unescaped = unescape_command_value(value.expose()).map(Secret::new);
+        let parts = unescaped.as_ref().map(|multi| {
+            maskable_parts(multi.expose(), shared.min_length)
+                .into_iter()
+                .map(|part| Secret::new(part.to_vec()))
+                .collect::<Vec<_>>()
+        });
+        let added: Vec<Added> = std::iter::once(value)
+            .chain(parts.into_iter().flatten())
+            .map(|part| shared.add(part))
+            .collect();
+        if added.iter().any(|a| matches!(a, Added::New | Added::Known)) {
+            self.adopt(shared);
+        } else {
+            note(format_args!(
                 "ignored an ::add-mask:: value shorter than {} bytes (see --min-secret-length)",
                 shared.min_length
-            )),
+            ));
         }
         if truncated {
             note(format_args!(

@@ -203,6 +203,23 @@ fn a_multi_line_file_variable_is_masked_whole_and_by_line() {
 }
 
 #[test]
+fn add_mask_with_the_toolkits_escapes_masks_each_line() {
+    let output = run_sh(
+        "echo '::add-mask::line-one-secret%0Aline-two-secret'; \
+         echo 'a line-one-secret'; echo 'b line-two-secret'; printf 'line-one-secret\\nline-two-secret\\n'",
+    )
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        !text.contains("line-one-secret") && !text.contains("line-two-secret"),
+        "{text}"
+    );
+    assert_eq!(text, format!("a {MASK}\nb {MASK}\n{MASK}\n"));
+}
+
+#[test]
 fn a_key_files_last_newline_is_kept() {
     let dir = tempfile::tempdir().expect("temp dir");
     let key_file = dir.path().join("key");
