@@ -203,7 +203,9 @@ impl Detector {
             Detector::StripeKey => r"\A(?:sk_live_|rk_live_)(?P<v>[A-Za-z0-9]{10,})",
             Detector::HttpAuthorization => concat!(
                 r#"\A(?i:authorization|private-token|job-token)["']?\s*[:=]\s*["']?"#,
-                r#"(?:(?i:bearer|basic|token|digest|negotiate)\s+)?(?P<v>[^\s"',;]+)"#
+                // Any scheme word (`Bearer`, `SSWS`, `GenieKey`, `AWS4-HMAC-SHA256`), then the
+                // whole credential up to the value's end: an AWS signature has commas and spaces.
+                r#"(?:[A-Za-z][A-Za-z0-9_-]*[ \t]+)?(?P<v>[^\s"'][^"'\r\n]*)"#
             ),
         }
     }
@@ -478,5 +480,28 @@ mod tests {
             ["dXM6cHc="]
         );
         assert!(masked(Detector::HttpAuthorization, "authorization failed").is_empty());
+        // Whatever the scheme, the credential after it is masked, not the scheme word.
+        for (header, credential) in [
+            (
+                "Authorization: SSWS 00QCjAl4MlV-WPXM-okta",
+                "00QCjAl4MlV-WPXM-okta",
+            ),
+            (
+                "Authorization: Splunk 3c5b1f9e-aaaa-bbbb",
+                "3c5b1f9e-aaaa-bbbb",
+            ),
+            ("Authorization: GenieKey 9a8b7c6d5e4f", "9a8b7c6d5e4f"),
+            ("Authorization: Api-Token dt0c01.abc", "dt0c01.abc"),
+            (
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+                "Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+            ),
+        ] {
+            assert_eq!(
+                masked(Detector::HttpAuthorization, header),
+                [credential],
+                "{header}"
+            );
+        }
     }
 }
