@@ -174,10 +174,11 @@ impl Detector {
     /// The regex run at the keyword; the named group `v` is what gets masked.
     fn pattern(self) -> &'static str {
         match self {
-            Detector::UriPassword => r#"\A://[^\s/?#@:'"<>]*:(?P<v>[^\s/?#'"<>]+)@"#,
+            // A password may hold `'` (`https://user:pass4'x@host`).
+            Detector::UriPassword => r#"\A://[^\s/?#@:'"<>]*:(?P<v>[^\s/?#"<>]+)@"#,
             Detector::PasswordAssignment => concat!(
                 r#"\A(?i:password|passwd|pwd)(?:\s*=|["']\s*[:=])\s*"#,
-                r#"(?:"(?P<v>(?:[^"\\\n]|\\.)+)"|'(?P<v2>[^'\n]+)'|\{(?P<v3>[^}\n]+)\}|(?P<v4>[^\s;&,'"}{)]+))"#
+                r#"(?:"(?P<v>(?:[^"\\\n]|\\.)+)"|'(?P<v2>(?:[^'\\\n]|\\.|'')+)'|\{(?P<v3>[^}\n]+)\}|(?P<v4>[^\s;&,'"}{)]+))"#
             ),
             // Decided by `decide_pem`; this regex only recognises the header line.
             Detector::PemPrivateKey => r"\A-----BEGIN[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-----",
@@ -480,6 +481,25 @@ mod tests {
             ["dXM6cHc="]
         );
         assert!(masked(Detector::HttpAuthorization, "authorization failed").is_empty());
+        // Quotes inside the value: libpq's backslash escape, SQL's doubled quote, a URI's `'`.
+        assert_eq!(
+            masked(
+                Detector::PasswordAssignment,
+                r"host=db password='pa ss\'wd-xyz' user=u"
+            ),
+            [r"pa ss\'wd-xyz"]
+        );
+        assert_eq!(
+            masked(
+                Detector::PasswordAssignment,
+                "SET password = 'Tr0ub4dor''3x';"
+            ),
+            ["Tr0ub4dor''3x"]
+        );
+        assert_eq!(
+            masked(Detector::UriPassword, "https://user:pass4'x@example.com/"),
+            ["pass4'x"]
+        );
         // Whatever the scheme, the credential after it is masked, not the scheme word.
         for (header, credential) in [
             (
