@@ -34,10 +34,16 @@ pub enum Detector {
     SlackToken,
     /// A GitHub token (`ghp_`, `github_pat_`, ...); the prefix is kept.
     GithubToken,
-    /// A Stripe live secret or restricted key (`sk_live_`, `rk_live_`); the prefix is kept.
+    /// A Stripe secret or restricted key, live or test (`sk_live_`, `rk_test_`, ...); the prefix
+    /// is kept.
     StripeKey,
-    /// The credentials of an `Authorization`, `PRIVATE-TOKEN` or `JOB-TOKEN` header.
+    /// The credentials of an `Authorization`, `PRIVATE-TOKEN`, `JOB-TOKEN`, `X-API-Key` or
+    /// `X-Auth-Token` header.
     HttpAuthorization,
+    /// A Google API key (`AIza...`); the prefix is kept.
+    GoogleApiKey,
+    /// The secret path of a Slack incoming webhook URL.
+    SlackWebhook,
 }
 
 /// What a detector concluded about the window that starts at one of its keywords.
@@ -71,6 +77,8 @@ impl Detector {
         Detector::GithubToken,
         Detector::StripeKey,
         Detector::HttpAuthorization,
+        Detector::GoogleApiKey,
+        Detector::SlackWebhook,
     ];
 
     /// The stable kebab-case id used on the command line and in counts.
@@ -88,6 +96,8 @@ impl Detector {
             Detector::GithubToken => "github-token",
             Detector::StripeKey => "stripe-key",
             Detector::HttpAuthorization => "http-authorization",
+            Detector::GoogleApiKey => "google-api-key",
+            Detector::SlackWebhook => "slack-webhook",
         }
     }
 
@@ -132,8 +142,16 @@ impl Detector {
                 "xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-",
             ],
             Detector::GithubToken => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-            Detector::StripeKey => &["sk_live_", "rk_live_"],
-            Detector::HttpAuthorization => &["authorization", "private-token", "job-token"],
+            Detector::StripeKey => &["sk_live_", "rk_live_", "sk_test_", "rk_test_"],
+            Detector::HttpAuthorization => &[
+                "authorization",
+                "private-token",
+                "job-token",
+                "x-api-key",
+                "x-auth-token",
+            ],
+            Detector::GoogleApiKey => &["AIza"],
+            Detector::SlackWebhook => &["hooks.slack.com/"],
         }
     }
 
@@ -197,13 +215,18 @@ impl Detector {
             Detector::GcpPrivateKey => {
                 r#"\Aprivate_key["']\s*:\s*(?:"(?P<v>(?:[^"\\]|\\.)+)"|'(?P<v2>(?:[^'\\]|\\.)+)')"#
             }
-            Detector::SlackToken => r"\A(?:xox[aboprse]-|xapp-)(?P<v>[A-Za-z0-9-]{10,})",
+            // Tokens carry a numeric part first (`xoxb-1234-...`): `xoxo-indieweb-1.jpg` is prose.
+            Detector::SlackToken => r"\A(?:xox[aboprse]-|xapp-)(?P<v>[0-9]+-[A-Za-z0-9-]{3,})",
             Detector::GithubToken => {
                 r"\A(?:ghp_|gho_|ghu_|ghs_|ghr_|github_pat_)(?P<v>[A-Za-z0-9_]{20,})"
             }
-            Detector::StripeKey => r"\A(?:sk_live_|rk_live_)(?P<v>[A-Za-z0-9]{10,})",
+            Detector::StripeKey => r"\A(?:[sr]k_(?:live|test)_)(?P<v>[A-Za-z0-9]{10,})",
+            Detector::GoogleApiKey => r"\AAIza(?P<v>[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|\z)",
+            Detector::SlackWebhook => {
+                r"\Ahooks\.slack\.com/(?:services|workflows)/(?P<v>[A-Za-z0-9/_-]{20,})"
+            }
             Detector::HttpAuthorization => concat!(
-                r#"\A(?i:authorization|private-token|job-token)["']?\s*[:=]\s*["']?"#,
+                r#"\A(?i:authorization|private-token|job-token|x-api-key|x-auth-token)["']?\s*[:=]\s*["']?"#,
                 // Any scheme word (`Bearer`, `SSWS`, `GenieKey`, `AWS4-HMAC-SHA256`), then the
                 // whole credential up to the value's end: an AWS signature has commas and spaces.
                 r#"(?:[A-Za-z][A-Za-z0-9_-]*[ \t]+)?(?P<v>[^\s"'][^"'\r\n]*)"#
@@ -457,6 +480,35 @@ mod tests {
     }
 
     #[test]
+    fn google_stripe_and_slack_shapes() {
+        let key = "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe";
+        assert_eq!(
+            masked(Detector::GoogleApiKey, &format!("key={key}&q=x")),
+            ["SyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"]
+        );
+        assert!(masked(Detector::GoogleApiKey, "AIzaShort").is_empty());
+        assert_eq!(
+            masked(Detector::StripeKey, "rk_test_51Hx9abcDEF0123"),
+            ["51Hx9abcDEF0123"]
+        );
+        assert_eq!(
+            masked(
+                Detector::SlackWebhook,
+                "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+            ),
+            ["T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"]
+        );
+        assert_eq!(
+            masked(
+                Detector::SlackToken,
+                "xoxb-123456789012-1234567890123-AbCdEfGh"
+            ),
+            ["123456789012-1234567890123-AbCdEfGh"]
+        );
+        assert!(masked(Detector::SlackToken, "2018-250-xoxo-indieweb-1.jpg").is_empty());
+    }
+
+    #[test]
     fn jwt_and_gcp_and_authorization() {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         assert_eq!(masked(Detector::Jwt, &format!("token={jwt} ok")), [jwt]);
@@ -499,6 +551,10 @@ mod tests {
         assert_eq!(
             masked(Detector::UriPassword, "https://user:pass4'x@example.com/"),
             ["pass4'x"]
+        );
+        assert_eq!(
+            masked(Detector::HttpAuthorization, "-H 'X-API-Key: 5f2b9c'"),
+            ["5f2b9c"]
         );
         // Whatever the scheme, the credential after it is masked, not the scheme word.
         for (header, credential) in [
