@@ -853,3 +853,17 @@ fn suppressions_a_merge_request_adds_are_reported() {
         "the value is not repeated"
     );
 }
+
+#[test]
+fn a_token_in_a_plain_http_url_is_not_shown_in_the_snippet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "meltano.yml",
+        "project_id: x\nplugins:\n  extractors:\n  - name: tap-rest\n    config:\n      api_url: http://api.example.com/v1?token=REALTOKEN123456\n",
+    );
+    let out = lint_in(dir.path(), &["--fail-on", "never", "meltano.yml"]);
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(shown.contains("meltano-tls-disabled"), "{shown}");
+    assert!(!shown.contains("REALTOKEN"), "{shown}");
+}

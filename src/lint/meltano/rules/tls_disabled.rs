@@ -9,7 +9,8 @@ use crate::lint::meltano::project::leaves;
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    points_at_value: false,
+    // A plain `http://` URL may carry its token in the query: the text report stars the value.
+    points_at_value: true,
     id: "meltano-tls-disabled",
     severity: Severity::Medium,
     confidence: Confidence::Medium,
