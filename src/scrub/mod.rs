@@ -23,7 +23,7 @@ pub mod reference;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use automaton::{Engine, Walk};
+use automaton::{Engine, Partial};
 use detectors::Decision;
 pub use detectors::Detector;
 use prefilter::Needle;
@@ -291,8 +291,8 @@ impl Scrubber {
 /// The state of one stream, apart from the matcher it runs. No `Debug`: it holds raw output.
 #[allow(missing_debug_implementations)]
 struct Stream {
-    /// Partial matches the next bytes may complete.
-    walks: Vec<Walk>,
+    /// The partial match the next bytes may complete.
+    partial: Option<Partial>,
     /// Input not yet written out, from absolute offset `consumed` to `seen`.
     pending: Vec<u8>,
     consumed: u64,
@@ -309,7 +309,7 @@ struct Stream {
 impl Stream {
     fn new() -> Self {
         Stream {
-            walks: Vec::new(),
+            partial: None,
             pending: Vec::new(),
             consumed: 0,
             seen: 0,
@@ -352,7 +352,7 @@ impl Stream {
 
     /// Matches the held-back bytes again from scratch, with a new matcher.
     fn rescan(&mut self, matcher: &Matcher) {
-        self.walks.clear();
+        self.partial = None;
         self.waiting.clear();
         self.spans.clear();
         self.scan(matcher, 0);
@@ -364,14 +364,14 @@ impl Stream {
         let Some(engine) = &matcher.engine else {
             return;
         };
-        let base = self.consumed + from as u64;
         let pending = &self.pending;
         let consumed = self.consumed;
         let (spans, waiting) = (&mut self.spans, &mut self.waiting);
         engine.advance(
-            &mut self.walks,
-            &pending[from..],
-            base,
+            &mut self.partial,
+            pending,
+            from,
+            consumed,
             &mut |pattern, end| {
                 match &matcher.patterns[pattern] {
                     Pattern::Literal { bytes, source } => {
@@ -430,9 +430,9 @@ impl Stream {
     /// The offset before which every byte's fate is known: no pattern and no waiting detector
     /// can start a mask there any more.
     fn frontier(&self) -> u64 {
-        let walks = self.walks.iter().map(|w| w.start);
+        let partial = self.partial.iter().map(|p| p.start);
         let waiting = self.waiting.iter().map(|w| w.start);
-        walks
+        partial
             .chain(waiting)
             .min()
             .unwrap_or(self.seen)
