@@ -66,7 +66,7 @@ impl Engine {
         let anchored_start = nfa
             .start_state(Anchored::Yes)
             .unwrap_or_else(|e| panic!("anchored start state: {e}"));
-        let depth = trie_depths(&nfa, anchored_start);
+        let depth = trie_depths(&nfa, anchored_start, &patterns);
         Engine {
             nfa,
             start,
@@ -155,19 +155,19 @@ impl Engine {
     }
 }
 
-/// The depth of every state of the trie under `root`, by breadth-first search over its own
-/// transitions (anchored: no failure transitions).
-fn trie_depths(nfa: &contiguous::NFA, root: StateID) -> HashMap<StateID, usize> {
+/// The depth of every state of the trie under `root`: each pattern walked through it once (every
+/// state is a prefix of some pattern), which costs the patterns' total length.
+fn trie_depths(
+    nfa: &contiguous::NFA,
+    root: StateID,
+    patterns: &[&[u8]],
+) -> HashMap<StateID, usize> {
     let mut depth = HashMap::from([(root, 0)]);
-    let mut queue = std::collections::VecDeque::from([root]);
-    while let Some(state) = queue.pop_front() {
-        let next_depth = depth[&state] + 1;
-        for byte in 0..=255u8 {
-            let next = nfa.next_state(Anchored::Yes, state, byte);
-            if !nfa.is_dead(next) && !depth.contains_key(&next) {
-                depth.insert(next, next_depth);
-                queue.push_back(next);
-            }
+    for pattern in patterns {
+        let mut state = root;
+        for (index, &byte) in pattern.iter().enumerate() {
+            state = nfa.next_state(Anchored::Yes, state, byte);
+            depth.entry(state).or_insert(index + 1);
         }
     }
     depth
