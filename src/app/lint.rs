@@ -117,6 +117,10 @@ fn merge_request_base(args: &LintArgs, sources: &[SourceFile]) -> anyhow::Result
         (None, Ok(rev)) if !rev.is_empty() => (rev, false),
         _ => return Ok(None),
     };
+    // Given to git as an argument: never let it read as one of git's options.
+    if rev.starts_with('-') {
+        bail!("--suppressions-since: not a commit; name one by its hash, branch or tag");
+    }
     let dir = sources
         .first()
         .and_then(|s| s.path.parent())
@@ -171,8 +175,11 @@ fn today() -> String {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    civil_date(i64::try_from(seconds / 86_400).unwrap_or(0))
+}
+
+/// The `YYYY-MM-DD` date `days` days after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_date(days: i64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
@@ -293,4 +300,17 @@ fn flagged_text<'a>(text: &'a str, at: &FileLocation) -> Option<&'a str> {
     };
     line.get(byte(at.column)?..byte(at.end_column)?)
         .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    #[test]
+    fn days_since_the_epoch_become_civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(civil_date(20_793), "2026-12-06");
+        assert_eq!(civil_date(47_541), "2100-03-01");
+    }
 }
