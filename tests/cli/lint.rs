@@ -846,13 +846,16 @@ fn suppressions_a_merge_request_adds_are_reported() {
     // Without a base, nothing is compared; an unknown base asked for is an error.
     let plain = lint_in(dir.path(), &["--format", "json"]);
     assert!(report(&plain).is_empty());
-    for refused in ["0123abc", "--output=/tmp/x"] {
+    // A commit git lacks, and an argument git would read as one of its options.
+    for (refused, why) in [
+        ("0123abc", "cannot find"),
+        ("--output=/tmp/x", "not a commit"),
+    ] {
         let out = lint_in(dir.path(), &[&format!("--suppressions-since={refused}")]);
-        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-        assert!(
-            !text(&out.stderr).contains(refused),
-            "the value is not repeated"
-        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(!stderr.contains(refused), "the value is not repeated");
     }
 }
 
