@@ -107,12 +107,8 @@ impl Engine {
             }
             state = nfa.next_state(Anchored::No, state, haystack[at]);
             at += 1;
-            if nfa.is_special(state) && nfa.is_match(state) {
-                let end = base + at as u64;
-                for k in 0..nfa.match_len(state) {
-                    on_match(nfa.match_pattern(state, k).as_usize(), end);
-                }
-            }
+            let end = base + at as u64;
+            self.matches_at(state, &mut |pattern| on_match(pattern, end));
         }
         let held = self.held(state, haystack).min(len);
         if held > 0 {
@@ -121,6 +117,30 @@ impl Engine {
                 state,
             });
         }
+    }
+
+    /// The state of an unanchored walk that has read nothing yet.
+    pub(crate) fn start_state(&self) -> StateID {
+        self.start
+    }
+
+    /// One step of the unanchored walk, for callers that choose which bytes to feed.
+    pub(crate) fn step(&self, state: StateID, byte: u8) -> StateID {
+        self.nfa.next_state(Anchored::No, state, byte)
+    }
+
+    /// Calls `on_match(pattern)` for every pattern that ends in `state`.
+    pub(crate) fn matches_at(&self, state: StateID, on_match: &mut impl FnMut(usize)) {
+        if self.nfa.is_special(state) && self.nfa.is_match(state) {
+            for k in 0..self.nfa.match_len(state) {
+                on_match(self.nfa.match_pattern(state, k).as_usize());
+            }
+        }
+    }
+
+    /// How many of the bytes fed last the walk in `state` stands for.
+    pub(crate) fn depth(&self, state: StateID) -> usize {
+        self.depth.get(&state).copied().unwrap_or(0)
     }
 
     /// How many trailing bytes of `input` (which ends in `state`) a pattern may still complete:

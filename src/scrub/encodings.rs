@@ -31,14 +31,8 @@ pub(crate) fn variants(secret: &[u8]) -> Vec<Vec<u8>> {
         }
     };
     push(secret.to_vec());
-    for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
-        let full = base64(secret, alphabet);
-        let unpadded_len = full.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-        push(full[..unpadded_len].to_vec());
-        push(full);
-        for offset in 0..3 {
-            push(base64_inner(secret, offset, alphabet));
-        }
+    for form in base64_forms(secret) {
+        push(form);
     }
     for style in PERCENT_STYLES {
         push(percent_encode(secret, style));
@@ -51,6 +45,24 @@ pub(crate) fn variants(secret: &[u8]) -> Vec<Vec<u8>> {
     push(replace_bytes(secret, b"\\", b"\\\\"));
     push(python_repr_body(secret));
     push(replace_bytes(secret, b"'", b"'\\''"));
+    out
+}
+
+/// The base64 forms of `secret` (both alphabets, padded and not, inside longer text at each
+/// alignment), without duplicates: the forms a program may also wrap over several lines.
+pub(crate) fn base64_forms(secret: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+        let full = base64(secret, alphabet);
+        let unpadded_len = full.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+        let unpadded = full[..unpadded_len].to_vec();
+        let inner = (0..3).map(|offset| base64_inner(secret, offset, alphabet));
+        for form in [unpadded, full].into_iter().chain(inner) {
+            if !form.is_empty() && !out.contains(&form) {
+                out.push(form);
+            }
+        }
+    }
     out
 }
 

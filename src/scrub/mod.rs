@@ -19,6 +19,7 @@ pub mod encodings;
 mod prefilter;
 #[doc(hidden)]
 pub mod reference;
+mod wrapped;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use automaton::{Engine, Partial};
 use detectors::Decision;
 pub use detectors::Detector;
 use prefilter::Needle;
+use wrapped::{WrappedForms, WrappedWalk};
 
 /// The text that replaces a secret, as GitLab's runner writes it.
 pub const MASK: &[u8] = b"[MASKED]";
@@ -118,7 +120,11 @@ impl MatcherBuilder {
     pub fn build(&self) -> Matcher {
         let mut patterns = Vec::new();
         let mut seen = HashSet::new();
+        let mut wrappable = Vec::new();
         for (value, source) in &self.secrets {
+            for form in encodings::base64_forms(value) {
+                wrappable.push((form.into_boxed_slice(), *source));
+            }
             for form in encodings::variants(value) {
                 if seen.insert(form.clone()) {
                     patterns.push(Pattern::Literal {
@@ -147,7 +153,12 @@ impl MatcherBuilder {
             })
             .collect();
         let engine = (!needles.is_empty()).then(|| Engine::new(&needles));
-        Matcher { patterns, engine }
+        let wrapped = WrappedForms::new(wrappable);
+        Matcher {
+            patterns,
+            engine,
+            wrapped,
+        }
     }
 }
 
@@ -171,6 +182,8 @@ pub struct Matcher {
     patterns: Vec<Pattern>,
     /// `None` when there is nothing to look for.
     engine: Option<Engine>,
+    /// The base64 forms again, matched across the breaks of wrapped lines; `None` without secrets.
+    wrapped: Option<WrappedForms>,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -293,6 +306,8 @@ impl Scrubber {
 struct Stream {
     /// The partial match the next bytes may complete.
     partial: Option<Partial>,
+    /// The walk over wrapped base64.
+    wrapped: WrappedWalk,
     /// Input not yet written out, from absolute offset `consumed` to `seen`.
     pending: Vec<u8>,
     consumed: u64,
@@ -310,6 +325,7 @@ impl Stream {
     fn new() -> Self {
         Stream {
             partial: None,
+            wrapped: WrappedWalk::new(),
             pending: Vec::new(),
             consumed: 0,
             seen: 0,
@@ -353,6 +369,8 @@ impl Stream {
     /// Matches the held-back bytes again from scratch, with a new matcher.
     fn rescan(&mut self, matcher: &Matcher) {
         self.partial = None;
+        // Where the held-back bytes start within their line is unknown.
+        self.wrapped = WrappedWalk::mid_line();
         self.waiting.clear();
         self.spans.clear();
         self.scan(matcher, 0);
@@ -361,6 +379,22 @@ impl Stream {
 
     /// Runs the automaton over `pending[from..]`, recording masks and detector keywords.
     fn scan(&mut self, matcher: &Matcher, from: usize) {
+        if let Some(forms) = &matcher.wrapped {
+            let spans = &mut self.spans;
+            self.wrapped.scan(
+                forms,
+                &self.pending,
+                from,
+                self.consumed,
+                &mut |start, end, source| {
+                    spans.push(Span {
+                        start,
+                        end,
+                        origin: Origin::Secret(source),
+                    });
+                },
+            );
+        }
         let Some(engine) = &matcher.engine else {
             return;
         };
@@ -431,8 +465,10 @@ impl Stream {
     /// can start a mask there any more.
     fn frontier(&self) -> u64 {
         let partial = self.partial.iter().map(|p| p.start);
+        let wrapped = self.wrapped.held_from();
         let waiting = self.waiting.iter().map(|w| w.start);
         partial
+            .chain(wrapped)
             .chain(waiting)
             .min()
             .unwrap_or(self.seen)

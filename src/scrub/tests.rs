@@ -273,6 +273,24 @@ proptest! {
     }
 
     #[test]
+    fn wrapped_base64_agrees_with_reference_on_any_split(
+        secret in proptest::string::string_regex("[a-zA-Z0-9 @:/\"é-]{12,60}").expect("valid regex"),
+        prefix in "[a-z:]{0,2}",
+        groups in 4usize..20,
+        crlf in any::<bool>(),
+        before in "([a-z ]{0,6}\n)?",
+        points in proptest::collection::vec(0usize..10_000, 0..12),
+    ) {
+        let m = matcher(&[secret.as_str()]);
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let block = wrapped_base64(format!("{prefix}{secret}").as_bytes(), 4 * groups, eol);
+        let input = [before.as_bytes(), &block, b"after\n"].concat();
+        let out = stream(&m, split_at_points(&input, &points));
+        prop_assert_eq!(&out, &reference::scrub(&m, &input));
+        prop_assert!(longest_base64_run(&String::from_utf8_lossy(&out)) <= 5.max(before.len()));
+    }
+
+    #[test]
     fn text_without_secrets_is_unchanged(
         text in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b' '), 0x30u8..0x3a, 0x80u8..=0xff], 0..400),
         points in proptest::collection::vec(0usize..10_000, 0..12),
@@ -323,5 +341,89 @@ fn redaction_keeps_length_and_columns() {
     assert_eq!(
         String::from_utf8_lossy(&out),
         "pw=************* and glpat-********** end\npostgresql://u:***@h\n"
+    );
+}
+
+/// `text` base64-encoded (standard alphabet, padded) and broken every `width` characters by `eol`.
+fn wrapped_base64(text: &[u8], width: usize, eol: &str) -> Vec<u8> {
+    let full = &encodings::base64_forms(text)[1];
+    let lines: Vec<&[u8]> = full.chunks(width).collect();
+    let mut out = lines.join(eol.as_bytes());
+    out.extend_from_slice(eol.as_bytes());
+    out
+}
+
+/// The longest run of base64 characters left in `out`, `[MASKED]` aside.
+fn longest_base64_run(out: &str) -> usize {
+    out.replace("[MASKED]", " ")
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "+/=".contains(c)))
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn wrapped_base64_is_masked_at_every_width_and_alignment() {
+    let secret =
+        r#"{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\nMIIEvQ\n"}"#;
+    let m = matcher(&[secret]);
+    for prefix in ["", "u", "u:"] {
+        for width in [16, 64, 76] {
+            for eol in ["\n", "\r\n"] {
+                let text = [prefix.as_bytes(), secret.as_bytes(), b"\n"].concat();
+                let input = wrapped_base64(&text, width, eol);
+                let out = scrub_every_split(&m, &input);
+                assert!(
+                    out.contains("[MASKED]") && longest_base64_run(&out) <= 4,
+                    "prefix {prefix:?}, width {width}, {eol:?}: {out}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn wrapped_base64_may_be_indented() {
+    let secret = "a-long-secret-value-that-wraps-over-lines";
+    let m = matcher(&[secret]);
+    let wrapped =
+        String::from_utf8(wrapped_base64(secret.as_bytes(), 20, "\n    ")).expect("ascii");
+    let out = scrub_every_split(&m, format!("key: |\n    {wrapped}next: x\n").as_bytes());
+    assert_eq!(out, "key: |\n    [MASKED]\n    next: x\n");
+}
+
+#[test]
+fn only_wrap_lines_are_read_through() {
+    let secret = "a-long-secret-value-that-wraps-over-lines";
+    let m = matcher(&[secret]);
+    let full =
+        String::from_utf8(encodings::base64_forms(secret.as_bytes())[1].clone()).expect("ascii");
+    // A line of 18 characters is no encoder's wrap width: the halves are not one text.
+    let (head, tail) = full.split_at(18);
+    let out = scrub_every_split(&m, format!("{head}\n{tail}\n").as_bytes());
+    assert_eq!(out, format!("{head}\n{tail}\n"));
+    // Prose in between ends the encoded text.
+    let (head, tail) = full.split_at(20);
+    let out = scrub_every_split(&m, format!("{head}\nnot base64\n{tail}\n").as_bytes());
+    assert_eq!(out, format!("{head}\nnot base64\n{tail}\n"));
+}
+
+#[test]
+fn a_wrap_line_holds_only_its_tail_and_prose_nothing() {
+    let m = matcher(&["a-long-secret-value-that-wraps-over-lines"]);
+    let mut scrubber = Scrubber::new(m);
+    let mut out = Vec::new();
+    scrubber.feed(b"INFO done in 3s, a sha: 3f2a9c\n", &mut out);
+    assert_eq!(scrubber.held_back(), 0);
+    let full = encodings::base64_forms(b"a-long-secret-value-that-wraps-over-lines")[1].clone();
+    scrubber.feed(&full[..20], &mut out);
+    scrubber.feed(b"\n", &mut out);
+    assert!(scrubber.held_back() <= 21, "held {}", scrubber.held_back());
+    scrubber.feed(&full[20..], &mut out);
+    scrubber.feed(b"\n", &mut out);
+    scrubber.finish(&mut out);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "INFO done in 3s, a sha: 3f2a9c\n[MASKED]\n"
     );
 }

@@ -522,3 +522,31 @@ fn a_value_given_where_a_name_belongs_is_refused_without_repeating_it() {
     assert!(stderr.contains("'--secret-env <NAME_OR_GLOB>'"), "{stderr}");
     assert!(!stderr.contains("hunter2-typed-secret"), "{stderr}");
 }
+
+#[test]
+fn line_wrapped_base64_of_a_secret_is_masked() {
+    // A GCP service-account key, as it is usually stored: far longer than one wrapped line.
+    let secret = r#"{"type": "service_account", "project_id": "etl-prod", "private_key_id": "5f2b9c0e7d1a", "client_email": "loader@etl-prod.iam.gserviceaccount.com"}"#;
+    let output = run_sh(
+        "printf %s \"$SA_KEY_PASSWORD\" | base64; \
+         printf 'user:%s' \"$SA_KEY_PASSWORD\" | base64 -w 64; \
+         printf %s \"$SA_KEY_PASSWORD\" | base64 | sed 's/$/\\r/'; \
+         echo done",
+    )
+    .env("SA_KEY_PASSWORD", secret)
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.last(), Some(&"done"), "{text}");
+    // What is left of each block: `user:` encoded (`dXNlcjp`) and the padding.
+    for line in &lines[..lines.len() - 1] {
+        let line = line.trim_end_matches('\r');
+        assert!(
+            line.is_empty() || line.contains(MASK) && line.len() <= MASK.len() + 10,
+            "{text}"
+        );
+    }
+    assert_eq!(text.matches(MASK).count(), 3, "{text}");
+}
