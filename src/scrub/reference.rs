@@ -64,7 +64,7 @@ fn cover_wrapped(forms: &WrappedForms, input: &[u8], covered: &mut [bool]) {
         let next = end + 1;
         let next_indent = indent(&input[next..]);
         let wrap_line = body.len() >= MIN_WRAP
-            && body.len() % 4 == 0
+            && body.len().is_multiple_of(4)
             && body.iter().all(|&b| is_base64(b))
             && input.get(next + next_indent).is_some_and(|&b| is_base64(b));
         if wrap_line {

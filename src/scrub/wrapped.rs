@@ -209,7 +209,7 @@ impl WrappedWalk {
     /// At a line's end: reads through the break after a wrap line, otherwise starts afresh.
     fn end_line(&mut self, forms: &WrappedForms, count: usize, break_start: u64) {
         self.line = Line::Leading;
-        let wrap_line = count >= MIN_WRAP && count % 4 == 0;
+        let wrap_line = count >= MIN_WRAP && count.is_multiple_of(4);
         match self.partial_start(forms) {
             Some(keep_from) if wrap_line => {
                 while self
