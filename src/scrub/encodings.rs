@@ -11,7 +11,15 @@
 //! | percent-encoded: `%XX` upper and lower case, space as `%20` or `+`, `/` kept or encoded | `p%40ss+w%2F%C3%A9` | URLs, DSNs, form bodies |
 //! | JSON string escaped, with `\uXXXX` for non-ASCII (Python's `json.dumps`) and without | `p@ss w/\u00e9` | JSON logs (`--log-format=json`) |
 //! | backslashes doubled, and Python `repr` escapes | `C:\\\\dir` | Python `repr`, key-value logs |
-//! | shell single-quoted (`'` as `'\''`) | `it'\''s` | `set -x` traces |
+//! | shell single-quoted (`'` as `'\''`, or `'"'"'` as Python's `shlex.quote` writes it) | `it'\''s` | `set -x` traces, generated commands |
+//! | bash `printf %q` (backslash before each special character) | `p@ss\ w/é` | scripts that re-quote values |
+//! | SQL-quoted (`'` doubled) | `it''s` | SQL statements in logs |
+//! | XML/HTML-escaped (`&amp; &lt; &gt;`, quotes as `&quot; &apos;` or `&#34; &#39; &#x27;`, or kept) | `a&amp;b` | XML configs, HTML reports |
+//! | the value stored in double quotes, printed without them | `p@ss` for `"p@ss"` | `.env` files, YAML |
+//! | the value stored with backslash escapes, printed resolved (`\n`, `\t`, `\\`, `\"`, `\xHH`, `\uXXXX`) | a newline for `\n` | `echo -e`, `printf %b`, JSON/YAML parsers |
+//! | line-wrapped base64 (the scrubber's `wrapped` module) | 76 or 64 columns, `\n` or `\r\n` | `base64`, `openssl base64` |
+//!
+//! The last two forms are shorter than the value; they are masked only from 6 bytes on.
 //!
 //! Base64 inside longer text can only mask the characters that depend on the secret alone: the one
 //! or two characters at each edge that mix in a neighbouring byte stay visible (at most 4 bits of
@@ -45,7 +53,173 @@ pub(crate) fn variants(secret: &[u8]) -> Vec<Vec<u8>> {
     push(replace_bytes(secret, b"\\", b"\\\\"));
     push(python_repr_body(secret));
     push(replace_bytes(secret, b"'", b"'\\''"));
+    push(replace_bytes(secret, b"'", b"'\"'\"'"));
+    push(replace_bytes(secret, b"'", b"''"));
+    if let Some(form) = bash_printf_q(secret) {
+        push(form);
+    }
+    for style in MARKUP_STYLES {
+        push(markup_escape(secret, style));
+    }
+    for form in [
+        trim_double_quotes(secret),
+        resolve_backslash_escapes(secret),
+    ] {
+        if let Some(form) = form.filter(|f| f.len() >= MIN_SHRUNK_FORM) {
+            push(form);
+        }
+    }
     out
+}
+
+/// A form shorter than its secret (quotes trimmed, escapes resolved) is masked only from this
+/// length on: shorter ones would mask ordinary words.
+const MIN_SHRUNK_FORM: usize = 6;
+
+/// Bash's `printf %q` of a value with no control character: a backslash before each character
+/// the shell would read specially (a value with control characters is written `$'...'`, not
+/// covered). `None` when that is the value itself.
+fn bash_printf_q(data: &[u8]) -> Option<Vec<u8>> {
+    if data.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() * 2);
+    for (i, &b) in data.iter().enumerate() {
+        let after = i.checked_sub(1).map(|j| data[j]);
+        let special = match b {
+            b' ' | b'\'' | b'"' | b'\\' | b'$' | b'`' | b'!' | b'&' | b';' | b'(' | b')' | b'<'
+            | b'>' | b'|' | b'{' | b'}' | b'[' | b']' | b'*' | b'?' | b'^' | b',' => true,
+            // A tilde where it would expand, a hash where it would start a comment.
+            b'~' => matches!(after, None | Some(b'=' | b':')),
+            b'#' => after.is_none(),
+            _ => false,
+        };
+        if special {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    (out != data).then_some(out)
+}
+
+/// How an XML or HTML escaper writes the quotes (`&`, `<` and `>` are always `&amp;`, `&lt;`,
+/// `&gt;`): `None` keeps the character.
+struct MarkupStyle {
+    apostrophe: Option<&'static [u8]>,
+    quote: Option<&'static [u8]>,
+}
+
+const MARKUP_STYLES: [MarkupStyle; 5] = [
+    // XML, .NET `SecurityElement.Escape`.
+    MarkupStyle {
+        apostrophe: Some(b"&apos;"),
+        quote: Some(b"&quot;"),
+    },
+    // Python `html.escape`.
+    MarkupStyle {
+        apostrophe: Some(b"&#x27;"),
+        quote: Some(b"&quot;"),
+    },
+    // Go `html.EscapeString`.
+    MarkupStyle {
+        apostrophe: Some(b"&#39;"),
+        quote: Some(b"&#34;"),
+    },
+    // Ruby `CGI.escapeHTML`, PHP `htmlspecialchars`.
+    MarkupStyle {
+        apostrophe: Some(b"&#39;"),
+        quote: Some(b"&quot;"),
+    },
+    // Text nodes: Python `xml.sax.saxutils.escape`.
+    MarkupStyle {
+        apostrophe: None,
+        quote: None,
+    },
+];
+
+fn markup_escape(data: &[u8], style: MarkupStyle) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 8);
+    for &b in data {
+        let escaped: Option<&[u8]> = match b {
+            b'&' => Some(b"&amp;"),
+            b'<' => Some(b"&lt;"),
+            b'>' => Some(b"&gt;"),
+            b'\'' => style.apostrophe,
+            b'"' => style.quote,
+            _ => None,
+        };
+        match escaped {
+            Some(entity) => out.extend_from_slice(entity),
+            None => out.push(b),
+        }
+    }
+    out
+}
+
+/// The inside of a value stored with its double quotes (`"p@ss"`), as a program that strips them
+/// prints it.
+fn trim_double_quotes(data: &[u8]) -> Option<Vec<u8>> {
+    let inner = data.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    Some(inner.to_vec())
+}
+
+/// The value with its backslash escapes resolved (`\n`, `\t`, `\\`, `\"`, `\xHH`, `\uXXXX`...), as
+/// `echo -e`, `printf %b` or a JSON or YAML parser prints a value stored escaped. `None` when
+/// the value has no escape.
+fn resolve_backslash_escapes(data: &[u8]) -> Option<Vec<u8>> {
+    memchr::memchr(b'\\', data)?;
+    let hex = |digits: &[u8]| {
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+    };
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] != b'\\' || i + 1 == data.len() {
+            out.push(data[i]);
+            i += 1;
+            continue;
+        }
+        let simple = match data[i + 1] {
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'0' => Some(0),
+            b'a' => Some(0x07),
+            b'b' => Some(0x08),
+            b'e' => Some(0x1b),
+            b'f' => Some(0x0c),
+            b'v' => Some(0x0b),
+            b @ (b'\\' | b'"' | b'\'' | b'/') => Some(b),
+            _ => None,
+        };
+        if let Some(byte) = simple {
+            out.push(byte);
+            i += 2;
+            continue;
+        }
+        let (digits, len) = match data[i + 1] {
+            b'x' => (2, 2),
+            b'u' => (4, 2),
+            _ => (0, 0),
+        };
+        let code = data
+            .get(i + len..i + len + digits)
+            .filter(|_| digits > 0)
+            .and_then(hex);
+        match code.and_then(char::from_u32) {
+            Some(c) if data[i + 1] == b'x' => out.push(c as u8),
+            Some(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            None => {
+                out.push(data[i]);
+                i += 1;
+                continue;
+            }
+        }
+        i += len + digits;
+    }
+    Some(out)
 }
 
 /// The base64 forms of `secret` (both alphabets, padded and not, inside longer text at each
@@ -315,6 +489,46 @@ mod tests {
         assert!(has("C:\\dir\\pw", "C:\\\\dir\\\\pw"));
         assert!(has("it's\n", "it\\'s\\n"));
         assert!(has("it's", "it'\\''s"));
+    }
+
+    #[test]
+    fn quoted_forms_match_shell_and_sql_quoting() {
+        // Outputs of Python 3.11 `shlex.quote` and bash 5.2 `printf %q` for the same value.
+        let secret = "p@ss w'rd&<x>\"q";
+        assert!(has(secret, "p@ss w'\"'\"'rd&<x>\"q"));
+        assert!(has(secret, "p@ss\\ w\\'rd\\&\\<x\\>\\\"q"));
+        assert!(has("x~y=z,w#v{}", "x~y=z\\,w#v\\{\\}"));
+        assert!(has("~x=~y:~z", "\\~x=\\~y:\\~z"));
+        assert!(has("#first", "\\#first"));
+        assert_eq!(bash_printf_q(b"plain-value_1.2"), None);
+        assert_eq!(bash_printf_q(b"tab\there"), None);
+        assert!(has("Tr0ub4dor'3x", "Tr0ub4dor''3x"));
+    }
+
+    #[test]
+    fn markup_forms_match_common_escapers() {
+        // Python `html.escape`, `xml.sax.saxutils.escape`, .NET `SecurityElement.Escape`, Go
+        // `html.EscapeString`.
+        let secret = "p@ss w'rd&<x>\"q";
+        assert!(has(secret, "p@ss w&#x27;rd&amp;&lt;x&gt;&quot;q"));
+        assert!(has(secret, "p@ss w'rd&amp;&lt;x&gt;\"q"));
+        assert!(has(secret, "p@ss w&apos;rd&amp;&lt;x&gt;&quot;q"));
+        assert!(has(secret, "p@ss w&#39;rd&amp;&lt;x&gt;&#34;q"));
+    }
+
+    #[test]
+    fn shrunk_forms_trim_quotes_and_resolve_escapes() {
+        assert!(has("\"quoted-secret\"", "quoted-secret"));
+        // `printf %b` of the value prints a tab, `A` and `é`.
+        assert!(has("tab\\there\\x41\\u00e9", "tab\there\u{41}\u{e9}"));
+        assert!(has("line\\none\\\\x", "line\none\\x"));
+        // Too short once shrunk: `"ab"` would make every `ab` a mask.
+        assert!(!has("\"ab\"", "ab"));
+        assert_eq!(resolve_backslash_escapes(b"no-escape"), None);
+        assert_eq!(
+            resolve_backslash_escapes(b"bad\\xZZ\\q\\"),
+            Some(b"bad\\xZZ\\q\\".to_vec())
+        );
     }
 
     #[test]

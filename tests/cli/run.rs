@@ -78,13 +78,13 @@ fn a_self_overlapping_secret_split_inside_its_repeat_is_masked() {
 
 #[test]
 fn every_encoding_of_a_secret_is_masked() {
-    let secret = "Sp\"ec\\ial/\u{e9}\u{20ac} pw+9";
+    let secret = "Sp\"ec\\ial/\u{e9}\u{20ac} pw'&<+9";
     let dir = tempfile::tempdir().expect("temp dir");
     let forms_file = dir.path().join("forms.json");
     // The child prints each form through ciguard, and writes them to a file beside it, so the
     // test knows what must not appear.
     let output = run_python(
-        "import base64, json, os, urllib.parse\n\
+        "import base64, html, json, os, shlex, subprocess, urllib.parse, xml.sax.saxutils\n\
          s = os.environ['DB_PASSWORD']\n\
          b = s.encode()\n\
          forms = [\n\
@@ -99,6 +99,11 @@ fn every_encoding_of_a_secret_is_masked() {
          \x20   json.dumps(s),\n\
          \x20   json.dumps(s, ensure_ascii=False),\n\
          \x20   repr(s),\n\
+         \x20   shlex.quote(s),\n\
+         \x20   subprocess.run(['bash', '-c', 'printf %q \"$DB_PASSWORD\"'], capture_output=True).stdout.decode(),\n\
+         \x20   s.replace(\"'\", \"''\"),\n\
+         \x20   html.escape(s),\n\
+         \x20   xml.sax.saxutils.escape(s),\n\
          ]\n\
          json.dump(forms, open(os.environ['FORMS_FILE'], 'w'))\n\
          for form in forms:\n\
