@@ -101,6 +101,12 @@ pub struct RunArgs {
     #[arg(long = "disable-detector", value_name = "ID", value_parser = detector_parser())]
     pub disable_detector: Vec<Detector>,
 
+    /// Also mask what follows PREFIX, your organisation's own token prefix (as GitLab's runner
+    /// does for an instance's custom prefixes); the prefix stays visible; repeatable. Adds to
+    /// `token_prefixes` in .ciguard.yml.
+    #[arg(long = "token-prefix", value_name = "PREFIX", value_parser = parse_token_prefix)]
+    pub token_prefix: Vec<String>,
+
     /// Turn off every detector: mask only the values ciguard was given.
     #[arg(long, conflicts_with = "disable_detector")]
     pub no_detectors: bool,
@@ -157,6 +163,10 @@ fn no_default_patterns_help() -> String {
 fn detector_parser() -> impl TypedValueParser<Value = Detector> {
     PossibleValuesParser::new(Detector::ALL.iter().map(|detector| detector.id()))
         .try_map(|id| Detector::from_id(&id).ok_or_else(|| format!("unknown detector id `{id}`")))
+}
+
+fn parse_token_prefix(text: &str) -> Result<String, String> {
+    crate::scrub::check_token_prefix(text).map(|()| text.to_owned())
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds (fractions allowed).

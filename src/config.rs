@@ -40,6 +40,8 @@ pub struct Config {
     pub ignore_paths: Vec<PathPattern>,
     /// Commands (as words, e.g. `dbt run`) that run ELT steps, besides Meltano's.
     pub elt_commands: Vec<Vec<String>>,
+    /// The organisation's own token prefixes, whose tokens `run` masks.
+    pub token_prefixes: Vec<String>,
     /// The file it came from (empty for the default).
     path: PathBuf,
 }
@@ -68,6 +70,8 @@ struct RawConfig {
     ignore: Vec<Spanned<String>>,
     #[serde(default)]
     elt_commands: Vec<Spanned<String>>,
+    #[serde(default)]
+    token_prefixes: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,6 +175,20 @@ pub fn load(path: &Path) -> Result<Config, FileError> {
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let token_prefixes = raw
+        .token_prefixes
+        .into_iter()
+        .map(|item| {
+            crate::scrub::check_token_prefix(&item.value)
+                .map(|()| item.value)
+                .map_err(|reason| {
+                    error(
+                        Some(position(&item.referenced)),
+                        format!("invalid entry in `token_prefixes`: {reason}"),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let rules = raw
         .rules
         .into_iter()
@@ -192,6 +210,7 @@ pub fn load(path: &Path) -> Result<Config, FileError> {
         rules,
         ignore_paths,
         elt_commands,
+        token_prefixes,
         path: path.to_owned(),
     })
 }

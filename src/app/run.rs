@@ -21,13 +21,25 @@ pub fn run(args: RunArgs) -> u8 {
     let project_root =
         env::var_os(MELTANO_PROJECT_ROOT).map_or_else(|| PathBuf::from("."), PathBuf::from);
     let meltano_names = meltano::sensitive_env_names(&project_root);
+    let config = match crate::config::discover(Path::new(".")) {
+        Ok(found) => found.map(|(_, config)| config).unwrap_or_default(),
+        Err(err) => {
+            report(&MatcherBuilder::new(), err);
+            return EXIT_CIGUARD_FAILED;
+        }
+    };
+    let extra_names = config
+        .credential_names
+        .iter()
+        .chain(&args.secret_env)
+        .cloned();
     let policy = Policy {
         name_patterns: if args.no_default_patterns {
-            args.secret_env.clone()
+            extra_names.collect()
         } else {
             Policy::default_name_patterns()
                 .into_iter()
-                .chain(args.secret_env.iter().cloned())
+                .chain(extra_names)
                 .collect()
         },
         required_names: args
@@ -48,6 +60,9 @@ pub fn run(args: RunArgs) -> u8 {
         matcher.disable_detector(detector);
     }
     collection.register(&mut matcher);
+    for prefix in config.token_prefixes.iter().chain(&args.token_prefix) {
+        matcher.token_prefix(prefix);
+    }
 
     if let Err(err) = meltano_names {
         report(&matcher, err);

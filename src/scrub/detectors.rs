@@ -44,6 +44,16 @@ pub enum Detector {
     GoogleApiKey,
     /// The secret path of a Slack incoming webhook URL.
     SlackWebhook,
+    /// A credential in a URL's query: `?private_token=`, `&access_token=`, the signature and
+    /// credential of a pre-signed S3, GCS or Azure URL, ...
+    UrlQueryCredential,
+    /// The password of `curl -u user:password` (`--user`, `--proxy-user`).
+    CurlUser,
+    /// A JSON Web Token, base64-encoded once more (`ZXlK...`).
+    JwtBase64,
+    /// What follows one of the organisation's own token prefixes (`--token-prefix`,
+    /// `token_prefixes` in `.ciguard.yml`); the prefix is kept.
+    TokenPrefix,
 }
 
 /// What a detector concluded about the window that starts at one of its keywords.
@@ -79,6 +89,10 @@ impl Detector {
         Detector::HttpAuthorization,
         Detector::GoogleApiKey,
         Detector::SlackWebhook,
+        Detector::UrlQueryCredential,
+        Detector::CurlUser,
+        Detector::JwtBase64,
+        Detector::TokenPrefix,
     ];
 
     /// The stable kebab-case id used on the command line and in counts.
@@ -98,6 +112,10 @@ impl Detector {
             Detector::HttpAuthorization => "http-authorization",
             Detector::GoogleApiKey => "google-api-key",
             Detector::SlackWebhook => "slack-webhook",
+            Detector::UrlQueryCredential => "url-query-credential",
+            Detector::CurlUser => "curl-user",
+            Detector::JwtBase64 => "encoded-jwt",
+            Detector::TokenPrefix => "token-prefix",
         }
     }
 
@@ -122,7 +140,14 @@ impl Detector {
             Detector::PasswordAssignment
                 | Detector::AwsSecretAccessKey
                 | Detector::HttpAuthorization
+                | Detector::UrlQueryCredential
         )
+    }
+
+    /// Whether the window this detector decides on starts after its keyword rather than at it:
+    /// so for prefixes given at run time, whose length the decision cannot know.
+    pub(crate) fn looks_past_keyword(self) -> bool {
+        self == Detector::TokenPrefix
     }
 
     /// The keywords that make the scrubber ask this detector; matched ignoring ASCII case.
@@ -152,6 +177,11 @@ impl Detector {
             ],
             Detector::GoogleApiKey => &["AIza"],
             Detector::SlackWebhook => &["hooks.slack.com/"],
+            Detector::UrlQueryCredential => URL_QUERY_KEYWORDS,
+            Detector::CurlUser => &["curl"],
+            Detector::JwtBase64 => &["ZXlK"],
+            // Given at run time: `MatcherBuilder::token_prefix`.
+            Detector::TokenPrefix => &[],
         }
     }
 
@@ -196,7 +226,7 @@ impl Detector {
             Detector::UriPassword => r#"\A://[^\s/?#@:'"<>]*:(?P<v>[^\s/?#"<>]+)@"#,
             Detector::PasswordAssignment => concat!(
                 r#"\A(?i:password|passwd|pwd)(?:\s*=|["']\s*[:=])\s*"#,
-                r#"(?:"(?P<v>(?:[^"\\\n]|\\.)+)"|'(?P<v2>(?:[^'\\\n]|\\.|'')+)'|\{(?P<v3>[^}\n]+)\}|(?P<v4>[^\s;&,'"}{)]+))"#
+                r#"(?:"(?P<v>(?:[^"\\\n]|\\.)+)"|'(?P<v2>(?:[^'\\\n]|\\.|'')+)'|\{(?P<v3>[^}\n]+)\}|(?P<v4>\$\{[^}\s]*\}|[^\s;&,'"}{)]+))"#
             ),
             // Decided by `decide_pem`; this regex only recognises the header line.
             Detector::PemPrivateKey => r"\A-----BEGIN[A-Z0-9 ]* PRIVATE KEY(?: BLOCK)?-----",
@@ -225,6 +255,18 @@ impl Detector {
             Detector::SlackWebhook => {
                 r"\Ahooks\.slack\.com/(?:services|workflows)/(?P<v>[A-Za-z0-9/_-]{20,})"
             }
+            Detector::UrlQueryCredential => concat!(
+                r"\A[?&](?i:private_token|authenticity_token|rss_token|feed_token|access_token|",
+                r"refresh_token|id_token|client_secret|api_key|apikey|token|x-amz-signature|",
+                r"x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|sig|",
+                r#"signature)=(?P<v>[^&#\s"'<>]+)"#
+            ),
+            Detector::CurlUser => concat!(
+                r"\Acurl\b[^\n]*?\s(?:-u\s*|--(?:proxy-)?user(?:\s+|=))",
+                r#"(?:"[^":\s]*:(?P<v>[^"\n]+)"|'[^':\s]*:(?P<v2>[^'\n]+)'|[^\s:"']*:(?P<v3>[^\s"']+))"#
+            ),
+            Detector::JwtBase64 => r"\A(?P<v>ZXlK[A-Za-z0-9+/_-]{30,}={0,2})",
+            Detector::TokenPrefix => r"\A(?P<v>[A-Za-z0-9._=-]+)",
             Detector::HttpAuthorization => concat!(
                 r#"\A(?i:authorization|private-token|job-token|x-api-key|x-auth-token)["']?\s*[:=]\s*["']?"#,
                 // Any scheme word (`Bearer`, `SSWS`, `GenieKey`, `AWS4-HMAC-SHA256`), then the
@@ -236,9 +278,90 @@ impl Detector {
 
     /// Shapes that the regex accepts but that are not secrets.
     fn is_false_positive(self, value: &[u8]) -> bool {
-        // `PWD=/home/user` in an environment dump is the working directory, not an ODBC password.
-        self == Detector::PasswordAssignment && value.first() == Some(&b'/')
+        match self {
+            // `PWD=/home/user` in an environment dump is the working directory, not an ODBC
+            // password.
+            Detector::PasswordAssignment => value.first() == Some(&b'/'),
+            // AWS's documentation keys (`AKIAIOSFODNN7EXAMPLE`, `wJalr...EXAMPLEKEY`).
+            Detector::AwsAccessKeyId | Detector::AwsSecretAccessKey => {
+                memchr::memmem::find(value, b"EXAMPLE").is_some()
+            }
+            Detector::JwtBase64 => !decode_base64(value).is_some_and(|jwt| {
+                Detector::Jwt
+                    .regex()
+                    .find(&jwt)
+                    .is_some_and(|m| m.end() + 2 >= jwt.len())
+            }),
+            _ => false,
+        }
     }
+}
+
+/// `?name=` and `&name=` for every query parameter [`Detector::UrlQueryCredential`] masks.
+const URL_QUERY_KEYWORDS: &[&str] = &[
+    "?private_token=",
+    "&private_token=",
+    "?authenticity_token=",
+    "&authenticity_token=",
+    "?rss_token=",
+    "&rss_token=",
+    "?feed_token=",
+    "&feed_token=",
+    "?access_token=",
+    "&access_token=",
+    "?refresh_token=",
+    "&refresh_token=",
+    "?id_token=",
+    "&id_token=",
+    "?client_secret=",
+    "&client_secret=",
+    "?api_key=",
+    "&api_key=",
+    "?apikey=",
+    "&apikey=",
+    "?token=",
+    "&token=",
+    "?x-amz-signature=",
+    "&x-amz-signature=",
+    "?x-amz-credential=",
+    "&x-amz-credential=",
+    "?x-amz-security-token=",
+    "&x-amz-security-token=",
+    "?x-goog-signature=",
+    "&x-goog-signature=",
+    "?x-goog-credential=",
+    "&x-goog-credential=",
+    "?sig=",
+    "&sig=",
+    "?signature=",
+    "&signature=",
+];
+
+/// Decodes standard or URL-safe base64, padded or not; `None` when it is not base64.
+fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
+    let text = text
+        .strip_suffix(b"==")
+        .or(text.strip_suffix(b"="))
+        .unwrap_or(text);
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut bits, mut count) = (0u32, 0);
+    for &c in text {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Some(out)
 }
 
 const GITLAB_TOKEN_PREFIXES: &[&str] = &[
@@ -276,9 +399,28 @@ fn complete_line(window: &[u8], at_eof: bool) -> Option<&[u8]> {
     }
 }
 
-/// Values that are already redacted or are obvious placeholders.
+/// Values that are already redacted or are obvious placeholders: `****`, `xxxx`, `[MASKED]`, a
+/// variable reference (`$DB_PASSWORD`, `${TOKEN}`, `$(cat file)`, `%TOKEN%`), a template field
+/// (`<password>`, `{{ token }}`).
 fn is_placeholder(value: &[u8]) -> bool {
-    value == crate::scrub::MASK || value.iter().all(|&b| b == b'*' || b == b'x' || b == b'X')
+    let enclosed = |open: &[u8], close: &[u8]| {
+        value.len() > open.len() + close.len() && value.starts_with(open) && value.ends_with(close)
+    };
+    let env_name = |name: &[u8]| {
+        !name.is_empty()
+            && !name[0].is_ascii_digit()
+            && name
+                .iter()
+                .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    value == crate::scrub::MASK
+        || value.iter().all(|&b| b == b'*' || b == b'x' || b == b'X')
+        || value.strip_prefix(b"$").is_some_and(env_name)
+        || enclosed(b"${", b"}")
+        || enclosed(b"$(", b")")
+        || enclosed(b"%", b"%") && env_name(&value[1..value.len() - 1])
+        || enclosed(b"<", b">")
+        || enclosed(b"{{", b"}}")
 }
 
 /// A PEM private-key block: from `-----BEGIN ... PRIVATE KEY-----` to the matching `-----END`
@@ -452,10 +594,12 @@ mod tests {
         assert_eq!(masked(Detector::GitlabToken, "GR1348941xyzXYZ"), ["xyzXYZ"]);
         assert!(masked(Detector::GitlabToken, "GLPAT-abc").is_empty());
         assert_eq!(
-            masked(Detector::AwsAccessKeyId, "id AKIAIOSFODNN7EXAMPLE."),
-            ["IOSFODNN7EXAMPLE"]
+            masked(Detector::AwsAccessKeyId, "id AKIAQ3EGRQ7W5TKJZ4NP."),
+            ["Q3EGRQ7W5TKJZ4NP"]
         );
-        assert!(masked(Detector::AwsAccessKeyId, "AKIAIOSFODNN7EXAMPLEXX").is_empty());
+        assert!(masked(Detector::AwsAccessKeyId, "AKIAQ3EGRQ7W5TKJZ4NPXX").is_empty());
+        // AWS's documentation key is a placeholder.
+        assert!(masked(Detector::AwsAccessKeyId, "id AKIAIOSFODNN7EXAMPLE.").is_empty());
         assert_eq!(
             masked(Detector::SlackToken, "xoxb-1234567890-abc"),
             ["1234567890-abc"]
@@ -470,13 +614,15 @@ mod tests {
 
     #[test]
     fn aws_secret_after_keyword() {
-        let text = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let text = "aws_secret_access_key = kR7dpTq2Vx9bLw3Yz0aHf5NcJu8eGs1Mo4iQ6tBy";
         assert_eq!(
             masked(Detector::AwsSecretAccessKey, text),
-            ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]
+            ["kR7dpTq2Vx9bLw3Yz0aHf5NcJu8eGs1Mo4iQ6tBy"]
         );
-        let json = r#""SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","#;
+        let json = r#""SecretAccessKey": "kR7dpTq2Vx9bLw3Yz0aHf5NcJu8eGs1Mo4iQ6tBy","#;
         assert_eq!(masked(Detector::AwsSecretAccessKey, json).len(), 1);
+        let example = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        assert!(masked(Detector::AwsSecretAccessKey, example).is_empty());
     }
 
     #[test]
@@ -579,5 +725,114 @@ mod tests {
                 "{header}"
             );
         }
+    }
+
+    #[test]
+    fn url_query_credentials_as_the_runner_masks_them() {
+        let d = Detector::UrlQueryCredential;
+        // GitLab runner's URL sanitizer parameters, any case, after `?` or `&`.
+        assert_eq!(
+            masked(
+                d,
+                "GET https://gitlab.example.com/api/v4/projects?private_token=glpat-abc&x=1"
+            ),
+            ["glpat-abc"]
+        );
+        assert_eq!(
+            masked(
+                d,
+                "https://s3.amazonaws.com/b/k?X-Amz-Credential=AKIAQ3EGRQ7W5TKJZ4NP%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=5d672d79c15b&X-Amz-Security-Token=FQoGZXIvYXdz"
+            ),
+            [
+                "5d672d79c15b",
+                "AKIAQ3EGRQ7W5TKJZ4NP%2F20240101%2Fus-east-1%2Fs3%2Faws4_request",
+                "FQoGZXIvYXdz"
+            ]
+        );
+        assert_eq!(
+            masked(
+                d,
+                "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=abc%2Bdef%3D rest"
+            ),
+            ["abc%2Bdef%3D"]
+        );
+        assert_eq!(masked(d, "/feed.atom?RSS_TOKEN=Zx81 "), ["Zx81"]);
+        // A parameter that only ends in a credential word, a placeholder, or no query at all.
+        assert!(masked(d, "?page_token=abc&next_token=def").is_empty());
+        assert!(masked(d, "?access_token=$ACCESS_TOKEN").is_empty());
+        assert!(masked(d, "?access_token=<token>").is_empty());
+        assert!(masked(d, "the token=abc is fine").is_empty());
+    }
+
+    #[test]
+    fn curl_user_passwords() {
+        let d = Detector::CurlUser;
+        assert_eq!(
+            masked(d, "+ curl -sS -u admin:s3cr3t-pw https://api.example.com"),
+            ["s3cr3t-pw"]
+        );
+        assert_eq!(masked(d, "curl --user 'etl:pa ss' https://x"), ["pa ss"]);
+        assert_eq!(masked(d, "curl --user=etl:pw9 https://x"), ["pw9"]);
+        assert_eq!(masked(d, "curl -uetl:pw9 https://x"), ["pw9"]);
+        assert_eq!(masked(d, r#"curl -u "etl:p w" https://x"#), ["p w"]);
+        assert!(masked(d, r#"curl -u "$API_USER:$API_PASSWORD" https://x"#).is_empty());
+        assert!(masked(d, "curl -u gitlab-ci-token:${CI_JOB_TOKEN} https://x").is_empty());
+        assert!(masked(d, "curl --user-agent x:y https://x").is_empty());
+        assert!(masked(d, "docker run -u 1000:1000 image").is_empty());
+    }
+
+    #[test]
+    fn base64_encoded_jwts() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        let encoded = crate::scrub::encodings::base64_forms(jwt.as_bytes())[1].clone();
+        let encoded = String::from_utf8(encoded).expect("ascii");
+        assert_eq!(
+            masked(Detector::JwtBase64, &format!("token: {encoded}\n")),
+            [encoded]
+        );
+        // `ZXlK` starts the base64 of anything beginning with `eyJ`: only a JWT inside counts.
+        let not_jwt =
+            crate::scrub::encodings::base64_forms(b"eyJust some words, not a token")[1].clone();
+        let not_jwt = String::from_utf8(not_jwt).expect("ascii");
+        assert!(masked(Detector::JwtBase64, &not_jwt).is_empty());
+    }
+
+    #[test]
+    fn custom_token_prefixes_keep_the_prefix() {
+        // The window starts after the prefix; the decision masks the token characters.
+        assert_eq!(
+            Detector::TokenPrefix.decide(b"a1B2_c3.d4-e5= rest", true),
+            Decision::Mask(0..14)
+        );
+        assert_eq!(
+            Detector::TokenPrefix.decide(b" no token", true),
+            Decision::NoMatch
+        );
+        assert_eq!(
+            Detector::TokenPrefix.decide(b"abc", false),
+            Decision::NeedMore
+        );
+    }
+
+    #[test]
+    fn placeholders_stay() {
+        for value in [
+            "xxxxxxxx",
+            "********",
+            "[MASKED]",
+            "$DB_PASSWORD",
+            "${DB_PASSWORD}",
+            "${pw:-x}",
+            "$(cat /run/secrets/pw)",
+            "%DB_PASSWORD%",
+            "<password>",
+            "{{ password }}",
+        ] {
+            assert!(is_placeholder(value.as_bytes()), "{value}");
+        }
+        for value in ["hunter22", "$ecret-pw", "<no", "%20abc%", "$lower_case_pw"] {
+            assert!(!is_placeholder(value.as_bytes()), "{value}");
+        }
+        assert!(masked(Detector::PasswordAssignment, "password=${PGPASSWORD}").is_empty());
     }
 }

@@ -33,6 +33,18 @@ use wrapped::{WrappedForms, WrappedWalk};
 /// The text that replaces a secret, as GitLab's runner writes it.
 pub const MASK: &[u8] = b"[MASKED]";
 
+/// Checks a custom token prefix: 3 to 64 printable ASCII characters, no space. The message
+/// does not repeat the prefix.
+pub fn check_token_prefix(prefix: &str) -> Result<(), String> {
+    if !(3..=64).contains(&prefix.len()) {
+        return Err("a token prefix has 3 to 64 characters (e.g. `mycorp_`)".to_owned());
+    }
+    if !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("a token prefix has only printable ASCII characters, no space".to_owned());
+    }
+    Ok(())
+}
+
 /// Counts of masks written, by where the secret came from.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stats {
@@ -64,6 +76,7 @@ impl Stats {
 pub struct MatcherBuilder {
     secrets: Vec<(Vec<u8>, &'static str)>,
     detectors: Vec<Detector>,
+    token_prefixes: Vec<String>,
 }
 
 impl std::fmt::Debug for MatcherBuilder {
@@ -80,6 +93,7 @@ impl Default for MatcherBuilder {
         MatcherBuilder {
             secrets: Vec::new(),
             detectors: Detector::ALL.to_vec(),
+            token_prefixes: Vec::new(),
         }
     }
 }
@@ -95,6 +109,15 @@ impl MatcherBuilder {
     pub fn secret(&mut self, value: &[u8], source: &'static str) -> &mut Self {
         if !value.is_empty() {
             self.secrets.push((value.to_vec(), source));
+        }
+        self
+    }
+
+    /// Masks what follows `prefix` (an organisation's own token prefix), as
+    /// [`Detector::TokenPrefix`] does; the prefix itself stays visible.
+    pub fn token_prefix(&mut self, prefix: &str) -> &mut Self {
+        if !prefix.is_empty() && !self.token_prefixes.iter().any(|p| p == prefix) {
+            self.token_prefixes.push(prefix.to_owned());
         }
         self
     }
@@ -136,7 +159,18 @@ impl MatcherBuilder {
         }
         for &detector in &self.detectors {
             for keyword in detector.keywords() {
-                patterns.push(Pattern::Keyword { keyword, detector });
+                patterns.push(Pattern::Keyword {
+                    keyword: keyword.as_bytes().into(),
+                    detector,
+                });
+            }
+        }
+        if self.detectors.contains(&Detector::TokenPrefix) {
+            for prefix in &self.token_prefixes {
+                patterns.push(Pattern::Keyword {
+                    keyword: prefix.as_bytes().into(),
+                    detector: Detector::TokenPrefix,
+                });
             }
         }
         let needles: Vec<Needle<'_>> = patterns
@@ -147,7 +181,7 @@ impl MatcherBuilder {
                     exact_case: true,
                 },
                 Pattern::Keyword { keyword, detector } => Needle {
-                    bytes: keyword.as_bytes(),
+                    bytes: keyword,
                     exact_case: !detector.ignores_keyword_case(),
                 },
             })
@@ -170,9 +204,10 @@ enum Pattern {
         bytes: Box<[u8]>,
         source: &'static str,
     },
-    /// A detector keyword (any ASCII case): asks the detector to decide.
+    /// A detector keyword (in any ASCII case if the detector says so): asks the detector to
+    /// decide.
     Keyword {
-        keyword: &'static str,
+        keyword: Box<[u8]>,
         detector: Detector,
     },
 }
@@ -421,10 +456,19 @@ impl Stream {
                         }
                     }
                     Pattern::Keyword { keyword, detector } => {
-                        waiting.push(Pending {
-                            start: end - keyword.len() as u64,
-                            detector: *detector,
-                        });
+                        let start = end - keyword.len() as u64;
+                        let from = (start - consumed) as usize;
+                        let spelt = &pending[from..from + keyword.len()];
+                        if detector.ignores_keyword_case() || spelt == &keyword[..] {
+                            waiting.push(Pending {
+                                start: if detector.looks_past_keyword() {
+                                    end
+                                } else {
+                                    start
+                                },
+                                detector: *detector,
+                            });
+                        }
                     }
                 }
             },

@@ -20,9 +20,20 @@ pub fn scrub(matcher: &Matcher, input: &[u8]) -> Vec<u8> {
                 Pattern::Keyword { keyword, detector } => {
                     let rest = &input[at..];
                     let hit = rest.len() >= keyword.len()
-                        && rest[..keyword.len()].eq_ignore_ascii_case(keyword.as_bytes());
-                    if let (true, Decision::Mask(range)) = (hit, detector.decide(rest, true)) {
-                        covered[at + range.start..at + range.end].fill(true);
+                        && if detector.ignores_keyword_case() {
+                            rest[..keyword.len()].eq_ignore_ascii_case(keyword)
+                        } else {
+                            rest[..keyword.len()] == keyword[..]
+                        };
+                    let from = if detector.looks_past_keyword() {
+                        at + keyword.len()
+                    } else {
+                        at
+                    };
+                    if let (true, Decision::Mask(range)) =
+                        (hit, detector.decide(&input[from..], true))
+                    {
+                        covered[from + range.start..from + range.end].fill(true);
                     }
                 }
             }

@@ -555,3 +555,78 @@ fn line_wrapped_base64_of_a_secret_is_masked() {
     }
     assert_eq!(text.matches(MASK).count(), 3, "{text}");
 }
+
+#[test]
+fn an_organisations_token_prefixes_are_masked_from_flag_and_config() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join(".ciguard.yml"),
+        "token_prefixes: [\"acmecfg_\"]\n",
+    )
+    .expect("write .ciguard.yml");
+    let output = ciguard_run(
+        &["--token-prefix", "acme-pat-"],
+        &["sh", "-c", "echo 'a acme-pat-Zq81.x_Y9 b acmecfg_K2j-33 c'"],
+    )
+    .current_dir(dir.path())
+    .output()
+    .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(
+        stdout(&output),
+        format!("a acme-pat-{MASK} b acmecfg_{MASK} c\n")
+    );
+    assert!(
+        summary(&output).contains("token-prefix 2"),
+        "{}",
+        summary(&output)
+    );
+    // Too short to mask only tokens, or not a prefix: refused, and not repeated.
+    for prefix in ["h2", "hunter2 x"] {
+        let output = ciguard_run(&["--token-prefix", prefix], &["true"])
+            .output()
+            .expect("run ciguard");
+        expect_code(&output, 125);
+        assert!(!stderr(&output).contains(prefix), "{}", stderr(&output));
+    }
+    std::fs::write(
+        dir.path().join(".ciguard.yml"),
+        "token_prefixes: [\"hunter2 x\"]\n",
+    )
+    .expect("write .ciguard.yml");
+    let output = ciguard_run(&[], &["true"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 125);
+    let err = stderr(&output);
+    assert!(
+        err.contains(".ciguard.yml:1:") && err.contains("token_prefixes"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn credentials_in_urls_curl_and_encoded_jwts_are_masked_and_placeholders_kept() {
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    let script = format!(
+        "echo 'GET /api/v4/jobs?private_token=Zk3mP9qL2x&per_page=100'; \
+         echo '+ curl -sS -u admin:Tr0ub4dor-x https://api.example.com'; \
+         printf %s '{jwt}' | base64 -w0; echo; \
+         echo 'curl -u \"$API_USER:$API_PASSWORD\" AKIAIOSFODNN7EXAMPLE password=<password>'"
+    );
+    let output = ciguard_run(&[], &["sh", "-c", &script])
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "GET /api/v4/jobs?private_token={MASK}&per_page=100\n\
+             + curl -sS -u admin:{MASK} https://api.example.com\n\
+             {MASK}\n\
+             curl -u \"$API_USER:$API_PASSWORD\" AKIAIOSFODNN7EXAMPLE password=<password>\n"
+        )
+    );
+}
