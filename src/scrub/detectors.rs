@@ -209,6 +209,12 @@ impl Detector {
         Decision::Mask(value.range())
     }
 
+    /// Whether a value masked over `range` of a window reaches the window's end, so it may go
+    /// on past it: the scrubber then masks the rest of it with [`decide_tail`].
+    pub(crate) fn runs_past_window(self, range: &Range<usize>) -> bool {
+        self != Detector::PemPrivateKey && range.end >= LINE_WINDOW
+    }
+
     fn regex(self) -> &'static Regex {
         static REGEXES: LazyLock<Vec<Regex>> =
             LazyLock::new(|| Detector::ALL.iter().map(|d| compile(d.pattern())).collect());
@@ -259,7 +265,9 @@ impl Detector {
                 r"\A[?&](?i:private_token|authenticity_token|rss_token|feed_token|access_token|",
                 r"refresh_token|id_token|client_secret|api_key|apikey|token|x-amz-signature|",
                 r"x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|sig|",
-                r#"signature)=(?P<v>[^&#\s"'<>]+)"#
+                // The value runs to the next `&` or `?`, space or control character, as GitLab's
+                // runner reads it (a `#` included), or to a quote or bracket around the URL.
+                r#"signature)=(?P<v>[^&?\s\x00-\x1f"'<>]+)"#
             ),
             Detector::CurlUser => concat!(
                 r"\Acurl\b[^\n]*?\s(?:-u\s*|--(?:proxy-)?user(?:\s+|=))",
@@ -396,6 +404,18 @@ fn complete_line(window: &[u8], at_eof: bool) -> Option<&[u8]> {
         Some(end) => Some(&limit[..end]),
         None if at_eof || window.len() >= LINE_WINDOW => Some(limit),
         None => None,
+    }
+}
+
+/// The rest of a value that ran past its detector's window: everything up to the next space,
+/// control character or end of input, window after window.
+pub(crate) fn decide_tail(window: &[u8], at_eof: bool) -> Decision {
+    let limit = &window[..window.len().min(LINE_WINDOW)];
+    match limit.iter().position(|&b| b <= b' ') {
+        Some(0) => Decision::NoMatch,
+        Some(end) => Decision::Mask(0..end),
+        None if at_eof || limit.len() == LINE_WINDOW => Decision::Mask(0..limit.len()),
+        None => Decision::NeedMore,
     }
 }
 

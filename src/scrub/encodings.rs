@@ -19,7 +19,7 @@
 //! | the value stored with backslash escapes, printed resolved (`\n`, `\t`, `\\`, `\"`, `\xHH`, `\uXXXX`) | a newline for `\n` | `echo -e`, `printf %b`, JSON/YAML parsers |
 //! | line-wrapped base64 (the scrubber's `wrapped` module) | 76 or 64 columns, `\n` or `\r\n` | `base64`, `openssl base64` |
 //!
-//! The last two forms are shorter than the value; they are masked only from 6 bytes on.
+//! Every form but the value itself is masked only from 6 bytes on.
 //!
 //! Base64 inside longer text can only mask the characters that depend on the secret alone: the one
 //! or two characters at each edge that mix in a neighbouring byte stay visible (at most 4 bits of
@@ -32,13 +32,12 @@ const BASE64_URL_SAFE: &[u8; 64] =
 
 /// Every form of `secret` listed in the module documentation, raw first, without duplicates.
 pub(crate) fn variants(secret: &[u8]) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut out: Vec<Vec<u8>> = vec![secret.to_vec()];
     let mut push = |form: Vec<u8>| {
-        if !form.is_empty() && !out.contains(&form) {
+        if form.len() >= MIN_DERIVED_FORM && !out.contains(&form) {
             out.push(form);
         }
     };
-    push(secret.to_vec());
     for form in base64_forms(secret) {
         push(form);
     }
@@ -64,17 +63,19 @@ pub(crate) fn variants(secret: &[u8]) -> Vec<Vec<u8>> {
     for form in [
         trim_double_quotes(secret),
         resolve_backslash_escapes(secret),
-    ] {
-        if let Some(form) = form.filter(|f| f.len() >= MIN_SHRUNK_FORM) {
-            push(form);
-        }
+    ]
+    .into_iter()
+    .flatten()
+    {
+        push(form);
     }
     out
 }
 
-/// A form shorter than its secret (quotes trimmed, escapes resolved) is masked only from this
-/// length on: shorter ones would mask ordinary words.
-const MIN_SHRUNK_FORM: usize = 6;
+/// A form other than the value itself is masked only from this length on: the base64 of a short
+/// value, or a value with its quotes trimmed, would otherwise mask ordinary words (the runner
+/// of GitHub Actions once masked every `e` of a log that way).
+const MIN_DERIVED_FORM: usize = 6;
 
 /// Bash's `printf %q` of a value with no control character: a backslash before each character
 /// the shell would read specially (a value with control characters is written `$'...'`, not
@@ -232,7 +233,7 @@ pub(crate) fn base64_forms(secret: &[u8]) -> Vec<Vec<u8>> {
         let unpadded = full[..unpadded_len].to_vec();
         let inner = (0..3).map(|offset| base64_inner(secret, offset, alphabet));
         for form in [unpadded, full].into_iter().chain(inner) {
-            if !form.is_empty() && !out.contains(&form) {
+            if form.len() >= MIN_DERIVED_FORM && !out.contains(&form) {
                 out.push(form);
             }
         }
@@ -439,8 +440,11 @@ mod tests {
                 .any(|w| w == inner)
         );
         assert!(has("\u{fb}\u{ff}?", "w7vDvz8"));
-        assert!(variants(&[0xfb, 0xff, 0xbf]).iter().any(|v| v == b"-_-_"));
-        assert!(variants(&[0xfb, 0xff, 0xbf]).iter().any(|v| v == b"+/+/"));
+        let high = [0xfb, 0xff, 0xbf, 0xfb, 0xff, 0xbf];
+        assert!(variants(&high).iter().any(|v| v == b"-_-_-_-_"));
+        assert!(variants(&high).iter().any(|v| v == b"+/+/+/+/"));
+        // The base64 of a 3-byte value is 4 characters: too short to mask without harm.
+        assert_eq!(variants(b"abc"), [b"abc".to_vec()]);
     }
 
     #[test]

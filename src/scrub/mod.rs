@@ -282,6 +282,8 @@ struct Span {
 struct Pending {
     start: u64,
     detector: Detector,
+    /// The rest of a value that ran past the detector's window: masked up to the next space.
+    tail: bool,
 }
 
 /// The redaction state of one output stream.
@@ -467,6 +469,7 @@ impl Stream {
                                     start
                                 },
                                 detector: *detector,
+                                tail: false,
                             });
                         }
                     }
@@ -483,6 +486,7 @@ impl Stream {
         let (consumed, seen, last_newline) = (self.consumed, self.seen, self.last_newline);
         let pending = &self.pending;
         let spans = &mut self.spans;
+        let mut tails = Vec::new();
         self.waiting.retain(|w| {
             let window = &pending[(w.start - consumed) as usize..];
             let line_ended = newline_arrived && last_newline.is_some_and(|n| n >= w.start);
@@ -490,10 +494,22 @@ impl Stream {
             if !(at_eof || line_ended || window_full) {
                 return true;
             }
-            match w.detector.decide(window, at_eof) {
+            let decision = if w.tail {
+                detectors::decide_tail(window, at_eof)
+            } else {
+                w.detector.decide(window, at_eof)
+            };
+            match decision {
                 Decision::NeedMore => true,
                 Decision::NoMatch => false,
                 Decision::Mask(range) => {
+                    if w.detector.runs_past_window(&range) {
+                        tails.push(Pending {
+                            start: w.start + range.end as u64,
+                            detector: w.detector,
+                            tail: true,
+                        });
+                    }
                     spans.push(Span {
                         start: w.start + range.start as u64,
                         end: w.start + range.end as u64,
@@ -503,6 +519,12 @@ impl Stream {
                 }
             }
         });
+        if !tails.is_empty() {
+            // A tail may fill its own window and leave a tail in turn: at most one per window of
+            // held-back input.
+            self.waiting.extend(tails);
+            self.decide(at_eof, newline_arrived);
+        }
     }
 
     /// The offset before which every byte's fate is known: no pattern and no waiting detector

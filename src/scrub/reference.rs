@@ -34,6 +34,11 @@ pub fn scrub(matcher: &Matcher, input: &[u8]) -> Vec<u8> {
                         (hit, detector.decide(&input[from..], true))
                     {
                         covered[from + range.start..from + range.end].fill(true);
+                        if detector.runs_past_window(&range) {
+                            let rest = &input[from + range.end..];
+                            let tail = rest.iter().position(|&b| b <= b' ').unwrap_or(rest.len());
+                            covered[from + range.end..from + range.end + tail].fill(true);
+                        }
                     }
                 }
             }

@@ -427,3 +427,22 @@ fn a_wrap_line_holds_only_its_tail_and_prose_nothing() {
         "INFO done in 3s, a sha: 3f2a9c\n[MASKED]\n"
     );
 }
+
+#[test]
+fn a_detected_value_longer_than_the_window_is_masked_to_its_end() {
+    let m = matcher(&[]);
+    let value = "0".repeat(4096 + 5);
+    let input = format!("url ?x-amz-credential={value} still masked\nglpat-{value}\n");
+    let expected = reference::scrub(&m, input.as_bytes());
+    assert_eq!(
+        String::from_utf8_lossy(&expected),
+        "url ?x-amz-credential=[MASKED] still masked\nglpat-[MASKED]\n"
+    );
+    for size in [13, 4095, 4096, 5000, input.len()] {
+        assert_eq!(
+            stream(&m, input.as_bytes().chunks(size)),
+            expected,
+            "chunk size {size}"
+        );
+    }
+}

@@ -13,6 +13,7 @@ mod init_apply;
 mod init_pipelines;
 mod lint;
 mod meltano;
+mod peer_maskers;
 mod pre_commit;
 mod pseudonymize;
 mod release_pipeline;
