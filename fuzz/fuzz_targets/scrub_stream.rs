@@ -33,6 +33,16 @@ static PREBUILT: LazyLock<Vec<Arc<Matcher>>> = LazyLock::new(|| {
         build(&[b"eyJabc", b"glpat-x"], true),
         build(&[b"hunter22", b"\n-----END"], true),
         build(&[b"ab"], true),
+        // Long enough for its base64 to be wrapped over lines of 16 characters and more; with a
+        // custom token prefix.
+        {
+            let mut builder = MatcherBuilder::new();
+            builder
+                .secret(b"a-long-secret-value-for-wrapping", "fuzz")
+                .secret(b"xy:z\"q'", "fuzz")
+                .token_prefix("acme-");
+            Arc::new(builder.build())
+        },
     ]
 });
 
