@@ -25,14 +25,15 @@ pub fn scrub(matcher: &Matcher, input: &[u8]) -> Vec<u8> {
                         } else {
                             rest[..keyword.len()] == keyword[..]
                         };
+                    if !hit {
+                        continue;
+                    }
                     let from = if detector.looks_past_keyword() {
                         at + keyword.len()
                     } else {
                         at
                     };
-                    if let (true, Decision::Mask(range)) =
-                        (hit, detector.decide(&input[from..], true))
-                    {
+                    if let Decision::Mask(range) = detector.decide(&input[from..], true) {
                         covered[from + range.start..from + range.end].fill(true);
                         if detector.runs_past_window(&range) {
                             let rest = &input[from + range.end..];

@@ -446,3 +446,17 @@ fn a_detected_value_longer_than_the_window_is_masked_to_its_end() {
         );
     }
 }
+
+#[test]
+fn token_prefixes_at_any_split_and_at_the_end_of_input() {
+    let mut builder = MatcherBuilder::new();
+    builder.token_prefix("acme-");
+    let m = Arc::new(builder.build());
+    // The fuzzer's first find: the reference read past a short input for a prefix keyword.
+    assert_eq!(scrub_every_split(&m, b"\x0e"), "\x0e");
+    assert_eq!(scrub_every_split(&m, b"k acme-"), "k acme-");
+    assert_eq!(
+        scrub_every_split(&m, b"k acme-Zq81.x_Y9 ACME-nope\n"),
+        "k acme-[MASKED] ACME-nope\n"
+    );
+}
