@@ -6,12 +6,15 @@
 //! characters (after optional indentation), at least [`MIN_WRAP`] of them and a multiple of 4, as
 //! every encoder writes every line but the last. The break (`\n` or `\r\n`) and the next line's
 //! indentation are skipped, so the walk sees the encoded text joined; any other byte ends the
-//! joined text. Only lines that are base64 so far are walked: an ordinary log line costs a scan to
-//! its first space, then a jump to its end.
+//! joined text.
 //!
 //! Matches inside one line are left to the main automaton, which holds the same forms; this walk
-//! reports only the matches that cross a break, and holds back a wrap line's tail until the next
-//! line shows whether the encoded text goes on.
+//! reports only the matches that cross a break. So it steps its automaton only where a match may
+//! cross one: over a wrap line's last bytes (at most the longest form, read back at the break:
+//! the main automaton holds back every line tail that may begin a form), and from a break on for
+//! as long as the partial match reaches back past it. The rest of a line costs a table lookup a
+//! byte, an ordinary log line a scan to its first space and a jump to its end. A wrap line's tail
+//! is held back until the next line shows whether the encoded text goes on.
 
 use std::collections::VecDeque;
 
@@ -26,6 +29,8 @@ pub(crate) const MIN_WRAP: usize = 16;
 /// The base64 forms of the registered secrets, compiled for the walk across line breaks.
 pub(crate) struct WrappedForms {
     engine: Engine,
+    /// The length of the longest form.
+    longest: usize,
     /// Each form, with the source label of its secret.
     forms: Vec<(Box<[u8]>, &'static str)>,
 }
@@ -44,7 +49,16 @@ impl WrappedForms {
             })
             .collect();
         let engine = Engine::new(&needles);
-        Some(WrappedForms { engine, forms })
+        let longest = forms
+            .iter()
+            .map(|(bytes, _)| bytes.len())
+            .max()
+            .unwrap_or(0);
+        Some(WrappedForms {
+            engine,
+            longest,
+            forms,
+        })
     }
 
     /// The forms, for the reference scrubber.
@@ -63,12 +77,12 @@ pub(crate) fn is_base64(byte: u8) -> bool {
 enum Line {
     /// At the line's start or in its indentation.
     Leading,
-    /// `count` base64 characters and nothing else so far.
-    Base64 { count: usize },
+    /// `count` base64 characters from absolute offset `start`, and nothing else so far.
+    Base64 { start: u64, count: usize },
     /// Base64 then `=` padding: the encoded text ends on this line.
     Padded,
     /// Base64 then `\r`: a `\n` makes it a CRLF line end.
-    CarriageReturn { count: usize },
+    CarriageReturn { start: u64, count: usize },
     /// Anything else: nothing to walk before the next line.
     Other,
 }
@@ -77,7 +91,8 @@ enum Line {
 #[allow(missing_debug_implementations)]
 pub(crate) struct WrappedWalk {
     line: Line,
-    /// `None` while nothing is read.
+    /// The automaton's state while a partial match reaches back past a line break; `None`
+    /// otherwise.
     state: Option<StateID>,
     /// Absolute offset just past the last byte fed.
     fed_end: u64,
@@ -143,28 +158,46 @@ impl WrappedWalk {
                     }
                     continue;
                 }
+                Line::Base64 { start, count } if is_base64(byte) && self.state.is_none() => {
+                    // No match can cross a break here: count the run, read it back at the break.
+                    let run = pending[i..].iter().take_while(|&&b| is_base64(b)).count();
+                    self.line = Line::Base64 {
+                        start,
+                        count: count + run,
+                    };
+                    i += run;
+                    continue;
+                }
                 Line::Leading if byte == b' ' || byte == b'\t' => {}
                 Line::Leading if is_base64(byte) => {
                     if let Some(start) = self.open_break.take() {
                         self.skipped.push_back((start, at));
                     }
-                    self.line = Line::Base64 { count: 1 };
+                    self.line = Line::Base64 {
+                        start: at,
+                        count: 1,
+                    };
                     self.feed(forms, pending, base, i, on_match);
                 }
-                Line::Base64 { count } if is_base64(byte) => {
-                    self.line = Line::Base64 { count: count + 1 };
+                Line::Base64 { start, count } if is_base64(byte) => {
+                    self.line = Line::Base64 {
+                        start,
+                        count: count + 1,
+                    };
                     self.feed(forms, pending, base, i, on_match);
                 }
                 Line::Base64 { .. } | Line::Padded if byte == b'=' => {
                     self.line = Line::Padded;
                     self.feed(forms, pending, base, i, on_match);
                 }
-                Line::Base64 { count } if byte == b'\r' => {
-                    self.line = Line::CarriageReturn { count };
+                Line::Base64 { start, count } if byte == b'\r' => {
+                    self.line = Line::CarriageReturn { start, count };
                 }
-                Line::Base64 { count } if byte == b'\n' => self.end_line(forms, count, at),
-                Line::CarriageReturn { count } if byte == b'\n' => {
-                    self.end_line(forms, count, at - 1);
+                Line::Base64 { start, count } if byte == b'\n' => {
+                    self.end_line(forms, pending, base, start, count, at);
+                }
+                Line::CarriageReturn { start, count } if byte == b'\n' => {
+                    self.end_line(forms, pending, base, start, count, at - 1);
                 }
                 _ => {
                     self.reset();
@@ -177,7 +210,25 @@ impl WrappedWalk {
             }
             i += 1;
         }
-        self.held_from = self.partial_start(forms);
+        // The main automaton holds back a line's tail that may begin a form, but not once a `\r`
+        // follows it: until the `\n` comes, this walk holds that tail itself.
+        let before_crlf = match self.line {
+            Line::CarriageReturn { start, count } if count >= MIN_WRAP => {
+                let end = start + count as u64;
+                // Bytes already written out began no form.
+                Some(
+                    start
+                        .max(end.saturating_sub(forms.longest as u64))
+                        .max(base),
+                )
+            }
+            _ => None,
+        };
+        self.held_from = self
+            .partial_start(forms)
+            .into_iter()
+            .chain(before_crlf)
+            .min();
     }
 
     /// Feeds `pending[i]` to the automaton and reports the matches that cross a break.
@@ -190,12 +241,21 @@ impl WrappedWalk {
         on_match: &mut impl FnMut(u64, u64, &'static str),
     ) {
         let engine = &forms.engine;
-        let state = engine.step(self.state.unwrap_or(engine.start_state()), pending[i]);
-        self.fed_end = base + i as u64 + 1;
-        self.state = Some(state);
-        let Some(&(last_break, _)) = self.skipped.back() else {
+        let Some(state) = self.state else {
             return;
         };
+        let state = engine.step(state, pending[i]);
+        self.fed_end = base + i as u64 + 1;
+        self.state = Some(state);
+        let Some(&(last_break, last_break_end)) = self.skipped.back() else {
+            return;
+        };
+        // Once the partial match lies after the last break, nothing can cross one any more.
+        let depth = engine.depth(state) as u64;
+        if depth <= self.fed_end - last_break_end {
+            self.reset();
+            return;
+        }
         engine.matches_at(state, &mut |pattern| {
             let (bytes, source) = &forms.forms[pattern];
             let start = self.start_of(bytes.len());
@@ -206,12 +266,42 @@ impl WrappedWalk {
         });
     }
 
-    /// At a line's end: reads through the break after a wrap line, otherwise starts afresh.
-    fn end_line(&mut self, forms: &WrappedForms, count: usize, break_start: u64) {
+    /// At a line's end: reads through the break after a wrap line, otherwise starts afresh. The
+    /// line's content is `count` base64 characters from `start` to `break_start`.
+    fn end_line(
+        &mut self,
+        forms: &WrappedForms,
+        pending: &[u8],
+        base: u64,
+        start: u64,
+        count: usize,
+        break_start: u64,
+    ) {
         self.line = Line::Leading;
-        let wrap_line = count >= MIN_WRAP && count.is_multiple_of(4);
+        if count < MIN_WRAP || !count.is_multiple_of(4) {
+            self.reset();
+            return;
+        }
+        if self.state.is_none() {
+            // The state after this line depends only on its last `longest` bytes, which are still
+            // held back when they may begin a form.
+            let engine = &forms.engine;
+            // (Bytes already written out, a `\r` among them, began no form.)
+            let to = break_start.max(base);
+            let from = start
+                .max(base)
+                .max(break_start.saturating_sub(forms.longest as u64))
+                .min(to);
+            let tail = &pending[(from - base) as usize..(to - base) as usize];
+            let state = tail.iter().fold(engine.start_state(), |state, &byte| {
+                engine.step(state, byte)
+            });
+            self.skipped.clear();
+            self.fed_end = break_start;
+            self.state = Some(state);
+        }
         match self.partial_start(forms) {
-            Some(keep_from) if wrap_line => {
+            Some(keep_from) => {
                 while self
                     .skipped
                     .front()
@@ -221,7 +311,7 @@ impl WrappedWalk {
                 }
                 self.open_break = Some(break_start);
             }
-            _ => self.reset(),
+            None => self.reset(),
         }
     }
 
