@@ -119,6 +119,12 @@ impl Engine {
         }
     }
 
+    /// Whether a prefilter skips ahead (otherwise every byte is walked).
+    #[cfg(test)]
+    pub(crate) fn has_prefilter(&self) -> bool {
+        self.prefilter.is_some()
+    }
+
     /// The state of an unanchored walk that has read nothing yet.
     pub(crate) fn start_state(&self) -> StateID {
         self.start

@@ -460,3 +460,11 @@ fn token_prefixes_at_any_split_and_at_the_end_of_input() {
         "k acme-[MASKED] ACME-nope\n"
     );
 }
+
+#[test]
+fn every_detector_keyword_leaves_the_prefilter_on() {
+    // Too many short keywords (case variants included) turn the prefilter off, and every byte
+    // of every line is then walked: several times slower on an ordinary log.
+    let m = matcher(&["hunter22-secret"]);
+    assert!(m.engine.as_ref().expect("an engine").has_prefilter());
+}
