@@ -167,13 +167,17 @@ impl Detector {
                 "xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-",
             ],
             Detector::GithubToken => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-            Detector::StripeKey => &["sk_live_", "rk_live_", "sk_test_", "rk_test_"],
+            Detector::StripeKey => &[
+                "sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_",
+            ],
             Detector::HttpAuthorization => &[
                 "authorization",
                 "private-token",
                 "job-token",
                 "x-api-key",
                 "x-auth-token",
+                "apikey",
+                "api-token",
             ],
             Detector::GoogleApiKey => &["AIza"],
             Detector::SlackWebhook => &["hooks.slack.com/"],
@@ -197,16 +201,27 @@ impl Detector {
         let Some(caps) = self.regex().captures(line) else {
             return Decision::NoMatch;
         };
-        let Some(value) = ["v", "v2", "v3", "v4"]
+        let Some(value) = ["v", "v2", "v3", "v4", "v5"]
             .iter()
             .find_map(|name| caps.name(name))
         else {
             return Decision::NoMatch;
         };
-        if is_placeholder(value.as_bytes()) || self.is_false_positive(value.as_bytes()) {
+        // One or two characters hide nothing worth a mask (`PuttyPassword=0`); after a token prefix
+        // everything is masked, as GitLab's runner does.
+        if value.len() < 3 && !self.masks_any_token()
+            || is_placeholder(value.as_bytes())
+            || self.is_false_positive(value.as_bytes())
+        {
             return Decision::NoMatch;
         }
         Decision::Mask(value.range())
+    }
+
+    /// Whether every value after its keyword is a token, however short or plain: GitLab's own
+    /// prefixes and the organisation's, as GitLab's runner masks them.
+    fn masks_any_token(self) -> bool {
+        matches!(self, Detector::GitlabToken | Detector::TokenPrefix)
     }
 
     /// Whether a value masked over `range` of a window reaches the window's end, so it may go
@@ -251,12 +266,17 @@ impl Detector {
             Detector::GcpPrivateKey => {
                 r#"\Aprivate_key["']\s*:\s*(?:"(?P<v>(?:[^"\\]|\\.)+)"|'(?P<v2>(?:[^'\\]|\\.)+)')"#
             }
-            // Tokens carry a numeric part first (`xoxb-1234-...`): `xoxo-indieweb-1.jpg` is prose.
-            Detector::SlackToken => r"\A(?:xox[aboprse]-|xapp-)(?P<v>[0-9]+-[A-Za-z0-9-]{3,})",
+            // Tokens carry a numeric part of 8 digits or more first (`xoxb-12345678-...`), or a
+            // one-digit version and a long body (`xapp-1-A05...`, `xoxe.xoxp-1-Mi0y...`), or three
+            // numeric parts (legacy `xoxo-523423-234243-234233-e039...`):
+            // `xoxo-indieweb-1.jpg` is prose, `xoxb-12345-abcd234` a documentation example.
+            Detector::SlackToken => {
+                r"\A(?:xox[aboprse]-|xapp-)(?P<v>[0-9]{8,}-[A-Za-z0-9-]{3,}|[0-9]-[A-Za-z0-9-]{20,}|[0-9]+-[0-9]+-[0-9]+-[A-Za-z0-9]+)"
+            }
             Detector::GithubToken => {
                 r"\A(?:ghp_|gho_|ghu_|ghs_|ghr_|github_pat_)(?P<v>[A-Za-z0-9_]{20,})"
             }
-            Detector::StripeKey => r"\A(?:[sr]k_(?:live|test)_)(?P<v>[A-Za-z0-9]{10,})",
+            Detector::StripeKey => r"\A(?:[sr]k_(?:live|test|prod)_)(?P<v>[A-Za-z0-9]{10,})",
             Detector::GoogleApiKey => r"\AAIza(?P<v>[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|\z)",
             Detector::SlackWebhook => {
                 r"\Ahooks\.slack\.com/(?:services|workflows)/(?P<v>[A-Za-z0-9/_-]{20,})"
@@ -271,12 +291,13 @@ impl Detector {
             ),
             Detector::CurlUser => concat!(
                 r"\Acurl\b[^\n]*?\s(?:-u\s*|--(?:proxy-)?user(?:\s+|=))",
-                r#"(?:"[^":\s]*:(?P<v>[^"\n]+)"|'[^':\s]*:(?P<v2>[^'\n]+)'|[^\s:"']*:(?P<v3>[^\s"']+))"#
+                r#"(?:"[^":\s]*:(?P<v>[^"\n]+)"|'[^':\s]*:(?P<v2>[^'\n]+)'|"#,
+                r#"[^\s:"'<]*:(?:'(?P<v4>[^'\n]+)'|"(?P<v5>[^"\n]+)"|(?P<v3>[^\s"']+)))"#
             ),
             Detector::JwtBase64 => r"\A(?P<v>ZXlK[A-Za-z0-9+/_-]{30,}={0,2})",
             Detector::TokenPrefix => r"\A(?P<v>[A-Za-z0-9._=-]+)",
             Detector::HttpAuthorization => concat!(
-                r#"\A(?i:authorization|private-token|job-token|x-api-key|x-auth-token)["']?\s*[:=]\s*["']?"#,
+                r#"\A(?i:authorization|private-token|job-token|x-api-key|x-auth-token|apikey|api-token)["']?\s*[:=]\s*["']?"#,
                 // Any scheme word (`Bearer`, `SSWS`, `GenieKey`, `AWS4-HMAC-SHA256`), then the
                 // whole credential up to the value's end: an AWS signature has commas and spaces.
                 r#"(?:[A-Za-z][A-Za-z0-9_-]*[ \t]+)?(?P<v>[^\s"'][^"'\r\n]*)"#
@@ -294,6 +315,24 @@ impl Detector {
             Detector::AwsAccessKeyId | Detector::AwsSecretAccessKey => {
                 memchr::memmem::find(value, b"EXAMPLE").is_some()
             }
+            // Tokens of one or two repeated characters (`glpat-XXXXXXXX`, `apiKey: AIzaaaaa...`) and
+            // Firebase's published example keys.
+            Detector::GithubToken
+            | Detector::SlackToken
+            | Detector::StripeKey
+            | Detector::GoogleApiKey => {
+                low_entropy(value)
+                    || self == Detector::GoogleApiKey && FIREBASE_EXAMPLE_KEYS.contains(&value)
+            }
+            // A word that names the field, in usage examples (`curl -u user:password`,
+            // `-H "Authorization: Bearer token"`). Not for URIs and assignments: the runners mask
+            // `https://user:password@host`.
+            Detector::CurlUser | Detector::HttpAuthorization | Detector::UrlQueryCredential => {
+                PLACEHOLDER_WORDS
+                    .iter()
+                    .any(|word| value.eq_ignore_ascii_case(word.as_bytes()))
+                    || self != Detector::UrlQueryCredential && low_entropy(value)
+            }
             Detector::JwtBase64 => !decode_base64(value).is_some_and(|jwt| {
                 Detector::Jwt
                     .regex()
@@ -304,6 +343,49 @@ impl Detector {
         }
     }
 }
+
+/// Whether a token's characters carry less than 2 bits each (Shannon entropy; less for short
+/// values): placeholders such as `XXXXXXXX-XXXX` or `123123123`, never a generated token (which
+/// carries 4 or more).
+fn low_entropy(value: &[u8]) -> bool {
+    let mut counts = [0u32; 256];
+    for &b in value {
+        counts[usize::from(b)] += 1;
+    }
+    let n = value.len() as f64;
+    // A short value cannot reach a high figure: hold it to half a bit under its ceiling.
+    let floor = 2.0f64.min(n.log2() - 1.0);
+    let bits: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum();
+    bits < floor
+}
+
+/// The Firebase Android SDK's published example API keys (as gitleaks' `gcp-api-key` rule lists
+/// them, without the `AIza` prefix): in samples and tutorials, not secrets.
+const FIREBASE_EXAMPLE_KEYS: &[&[u8]] = &[
+    b"Syabcdefghijklmnopqrstuvwxyz1234567",
+    b"SyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs",
+    b"SyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM",
+    b"SyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU",
+    b"SyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0",
+    b"yDNSXIbFmlXbIE6mCzDLQAqITYefhixbX4A",
+    b"SyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c",
+    b"SyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4",
+    b"SyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY",
+    b"SyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM",
+    b"SyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ",
+    b"SyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g",
+    b"SyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU",
+    b"SyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw",
+    b"SyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE",
+    b"SyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
+];
 
 /// `?name=` and `&name=` for every query parameter [`Detector::UrlQueryCredential`] masks.
 const URL_QUERY_KEYWORDS: &[&str] = &[
@@ -419,13 +501,16 @@ pub(crate) fn decide_tail(window: &[u8], at_eof: bool) -> Decision {
     }
 }
 
-/// Values that are already redacted or are obvious placeholders: `****`, `xxxx`, `[MASKED]`, a
-/// variable reference (`$DB_PASSWORD`, `${TOKEN}`, `$(cat file)`, `%TOKEN%`), a template field
-/// (`<password>`, `{{ token }}`).
+/// Values that are already redacted or are obvious placeholders: `****`, `xxxx`, `...`,
+/// `[MASKED]`, a variable reference (`$DB_PASSWORD`, `${TOKEN}`, `$(cat file)`, `%TOKEN%`, `$2`)
+/// or a variable's name in its place (`access_token=ACCESS_TOKEN`),
+/// or a template field (`<password>`, `password>` of `<user:password>`, `{{ token }}`, `{token}`,
+/// `[PASSWORD]`).
 fn is_placeholder(value: &[u8]) -> bool {
     let enclosed = |open: &[u8], close: &[u8]| {
         value.len() > open.len() + close.len() && value.starts_with(open) && value.ends_with(close)
     };
+    let positional = |name: &[u8]| !name.is_empty() && name.iter().all(u8::is_ascii_digit);
     let env_name = |name: &[u8]| {
         !name.is_empty()
             && !name[0].is_ascii_digit()
@@ -435,13 +520,39 @@ fn is_placeholder(value: &[u8]) -> bool {
     };
     value == crate::scrub::MASK
         || value.iter().all(|&b| b == b'*' || b == b'x' || b == b'X')
-        || value.strip_prefix(b"$").is_some_and(env_name)
+        || value
+            .strip_prefix(b"$")
+            .is_some_and(|name| env_name(name) || positional(name))
+        || env_name(value) && value.contains(&b'_')
         || enclosed(b"${", b"}")
         || enclosed(b"$(", b")")
         || enclosed(b"%", b"%") && env_name(&value[1..value.len() - 1])
         || enclosed(b"<", b">")
-        || enclosed(b"{{", b"}}")
+        || value.ends_with(b">")
+        || enclosed(b"{", b"}")
+        || enclosed(b"[", b"]")
+        || value.iter().all(|&b| b == b'.')
 }
+
+/// Values that only name what belongs there (`curl -u user:password`, `Bearer token`).
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "yourpassword",
+    "your_password",
+    "your-password",
+    "yourtoken",
+    "your_token",
+    "your-token",
+    "redacted",
+];
 
 /// A PEM private-key block: from `-----BEGIN ... PRIVATE KEY-----` to the matching `-----END`
 /// line. A block whose end does not come within [`PEM_WINDOW`] bytes (or before the input ends)
@@ -854,5 +965,95 @@ mod tests {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
         assert!(masked(Detector::PasswordAssignment, "password=${PGPASSWORD}").is_empty());
+    }
+
+    #[test]
+    fn shapes_found_on_gitleaks_samples() {
+        // Recall (samples from gitleaks' rule tests, MIT): quoted curl passwords, API-key headers,
+        // Stripe `prod` keys, Slack app, configuration and legacy tokens.
+        assert_eq!(
+            masked(
+                Detector::CurlUser,
+                "curl --user kevin:'pRf7vG2h1L8nQkW9' -iX PATCH"
+            ),
+            ["pRf7vG2h1L8nQkW9"]
+        );
+        assert_eq!(
+            masked(
+                Detector::HttpAuthorization,
+                r#"-H "apikey: c4ed6c21-9dd5-4a05""#
+            ),
+            ["c4ed6c21-9dd5-4a05"]
+        );
+        assert_eq!(
+            masked(
+                Detector::HttpAuthorization,
+                r#"-H "X-Octopus-ApiKey: 3a16750d-d363""#
+            ),
+            ["3a16750d-d363"]
+        );
+        assert_eq!(
+            masked(Detector::StripeKey, "rk_prod_51OuEMLAlTWGaDyp").len(),
+            1
+        );
+        assert_eq!(
+            masked(
+                Detector::SlackToken,
+                "xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            masked(
+                Detector::SlackToken,
+                "xoxo-523423-234243-234233-e039d02840a0b9379c"
+            )
+            .len(),
+            1
+        );
+        // Precision: documentation values, placeholders, low-entropy and example keys.
+        assert!(masked(Detector::SlackToken, "xoxb-12345-abcd234").is_empty());
+        // (After GitLab's own prefixes everything is masked, as the runner does.)
+        assert_eq!(masked(Detector::GitlabToken, "glpat-t").len(), 1);
+        assert!(
+            masked(
+                Detector::GoogleApiKey,
+                "AIzaSyabcdefghijklmnopqrstuvwxyz1234567"
+            )
+            .is_empty()
+        );
+        assert!(
+            masked(
+                Detector::HttpAuthorization,
+                r#"apiKey: "AIzaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa""#
+            )
+            .is_empty()
+        );
+        assert!(masked(Detector::CurlUser, r#"curl -sL --user "$1:$2" "$3""#).is_empty());
+        assert!(
+            masked(
+                Detector::CurlUser,
+                "curl -u <user:password> https://test.com"
+            )
+            .is_empty()
+        );
+        assert!(masked(Detector::CurlUser, "curl --user neo4j:[PASSWORD] http://x").is_empty());
+        assert!(masked(Detector::CurlUser, "curl -u username:token").is_empty());
+        assert!(
+            masked(
+                Detector::HttpAuthorization,
+                r#"--header "Authorization: Basic ...""#
+            )
+            .is_empty()
+        );
+        assert!(masked(Detector::UrlQueryCredential, "?access_token=ACCESS_TOKEN").is_empty());
+        assert!(masked(Detector::PasswordAssignment, "PuttyPassword=0").is_empty());
+        // Real tokens keep their mask.
+        assert_eq!(masked(Detector::GitlabToken, "glpat-AbCdEf123456").len(), 1);
+        assert_eq!(
+            masked(Detector::PasswordAssignment, "password=changeme").len(),
+            1
+        );
     }
 }

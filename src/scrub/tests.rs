@@ -431,7 +431,7 @@ fn a_wrap_line_holds_only_its_tail_and_prose_nothing() {
 #[test]
 fn a_detected_value_longer_than_the_window_is_masked_to_its_end() {
     let m = matcher(&[]);
-    let value = "0".repeat(4096 + 5);
+    let value = "0123456789abcdef".repeat(257);
     let input = format!("url ?x-amz-credential={value} still masked\nglpat-{value}\n");
     let expected = reference::scrub(&m, input.as_bytes());
     assert_eq!(
