@@ -195,7 +195,9 @@ impl Detector {
         if self == Detector::PemPrivateKey {
             return decide_pem(window, at_eof);
         }
-        let Some(line) = complete_line(window, at_eof) else {
+        // A shell command goes on past a line that ends in `\` (`curl ... \` then `-u ...`).
+        let continued = self == Detector::CurlUser;
+        let Some(line) = complete_line(window, at_eof, continued) else {
             return Decision::NeedMore;
         };
         let Some(caps) = self.regex().captures(line) else {
@@ -290,7 +292,7 @@ impl Detector {
                 r#"signature)=(?P<v>[^&?\s\x00-\x1f"'<>]+)"#
             ),
             Detector::CurlUser => concat!(
-                r"\Acurl\b[^\n]*?\s(?:-u\s*|--(?:proxy-)?user(?:\s+|=))",
+                r"\Acurl\b(?:[^\n\\]|\\.|\\\r?\n)*?\s(?:-u\s*|--(?:proxy-)?user(?:\s+|=))",
                 r#"(?:"[^":\s]*:(?P<v>[^"\n]+)"|'[^':\s]*:(?P<v2>[^'\n]+)'|"#,
                 r#"[^\s:"'<]*:(?:'(?P<v4>[^'\n]+)'|"(?P<v5>[^"\n]+)"|(?P<v3>[^\s"']+)))"#
             ),
@@ -479,10 +481,16 @@ fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap()
 }
 
-/// The window up to its first newline, once that line is complete (or can grow no more).
-fn complete_line(window: &[u8], at_eof: bool) -> Option<&[u8]> {
+/// The window up to its first newline (with `continued`, the first not escaped by a `\`), once
+/// that line is complete (or can grow no more).
+fn complete_line(window: &[u8], at_eof: bool, continued: bool) -> Option<&[u8]> {
     let limit = &window[..window.len().min(LINE_WINDOW)];
-    match memchr::memchr(b'\n', limit) {
+    let ends_in_backslash = |end: usize| {
+        let line = limit[..end].strip_suffix(b"\r").unwrap_or(&limit[..end]);
+        line.ends_with(b"\\")
+    };
+    let end = memchr::memchr_iter(b'\n', limit).find(|&end| !(continued && ends_in_backslash(end)));
+    match end {
         Some(end) => Some(&limit[..end]),
         None if at_eof || window.len() >= LINE_WINDOW => Some(limit),
         None => None,
@@ -1011,6 +1019,25 @@ mod tests {
             )
             .len(),
             1
+        );
+        // A command continued over lines.
+        assert_eq!(
+            masked(
+                Detector::CurlUser,
+                "$ curl https://api.dropbox.com/oauth2/token \\\n  --user c28wlsosanujy2z:qgsnai0xokrw4j1 --data x\nnext"
+            ),
+            ["qgsnai0xokrw4j1"]
+        );
+        assert!(
+            masked(
+                Detector::CurlUser,
+                "curl https://x\n  --user a:b-not-this-command"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            Detector::CurlUser.decide(b"curl -k https://x \\\n", false),
+            Decision::NeedMore
         );
         // Precision: documentation values, placeholders, low-entropy and example keys.
         assert!(masked(Detector::SlackToken, "xoxb-12345-abcd234").is_empty());

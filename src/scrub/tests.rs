@@ -308,6 +308,8 @@ proptest! {
             Just("glpat-abc".to_string()),
             Just("Authorization: Bearer t0k".to_string()),
             Just("eyJhbGciOi.eyJzdWIiOi.sig".to_string()),
+            Just("curl -k https://x \\\n  -u etl:pw9 ".to_string()),
+            Just("?private_token=Zk3mP9qL2x&".to_string()),
             "[a-z:/@= \n-]{0,10}",
         ], 1..10),
         points in proptest::collection::vec(0usize..10_000, 0..12),
