@@ -211,8 +211,12 @@ impl Detector {
         };
         // One or two characters hide nothing worth a mask (`PuttyPassword=0`); after a token prefix
         // everything is masked, as GitLab's runner does.
+        // A value that runs on past its first word (a header's) is a placeholder when that word is
+        // one: `-apiKey=$SERVICE_KEY upload`.
+        let first_word = value.as_bytes().split(|b| b.is_ascii_whitespace()).next();
         if value.len() < 3 && !self.masks_any_token()
             || is_placeholder(value.as_bytes())
+            || first_word.is_some_and(|word| word.len() < value.len() && is_placeholder(word))
             || self.is_false_positive(value.as_bytes())
         {
             return Decision::NoMatch;
@@ -299,10 +303,14 @@ impl Detector {
             Detector::JwtBase64 => r"\A(?P<v>ZXlK[A-Za-z0-9+/_-]{30,}={0,2})",
             Detector::TokenPrefix => r"\A(?P<v>[A-Za-z0-9._=-]+)",
             Detector::HttpAuthorization => concat!(
-                r#"\A(?i:authorization|private-token|job-token|x-api-key|x-auth-token|apikey|api-token)["']?\s*[:=]\s*["']?"#,
-                // Any scheme word (`Bearer`, `SSWS`, `GenieKey`, `AWS4-HMAC-SHA256`), then the
-                // whole credential up to the value's end: an AWS signature has commas and spaces.
-                r#"(?:[A-Za-z][A-Za-z0-9_-]*[ \t]+)?(?P<v>[^\s"'][^"'\r\n]*)"#
+                // `Authorization`: any scheme word (`Bearer`, `SSWS`, `GenieKey`,
+                // `AWS4-HMAC-SHA256`), then the whole credential up to the value's end: an AWS
+                // signature has commas and spaces.
+                r#"\A(?:(?i:authorization)["']?\s*[:=]\s*["']?(?:[A-Za-z][A-Za-z0-9_-]*[ \t]+)?"#,
+                r#"(?P<v>[^\s"'][^"'\r\n]*)"#,
+                // The token headers: one word.
+                r#"|(?i:private-token|job-token|x-api-key|x-auth-token|apikey|api-token)["']?\s*[:=]\s*["']?"#,
+                r#"(?P<v2>[^\s"']+))"#
             ),
         }
     }
@@ -1075,6 +1083,13 @@ mod tests {
             .is_empty()
         );
         assert!(masked(Detector::UrlQueryCredential, "?access_token=ACCESS_TOKEN").is_empty());
+        assert!(
+            masked(
+                Detector::HttpAuthorization,
+                "tool -apiKey=$SERVICE_KEY upload"
+            )
+            .is_empty()
+        );
         assert!(masked(Detector::PasswordAssignment, "PuttyPassword=0").is_empty());
         // Real tokens keep their mask.
         assert_eq!(masked(Detector::GitlabToken, "glpat-AbCdEf123456").len(), 1);
