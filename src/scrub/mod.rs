@@ -65,7 +65,7 @@ impl Stats {
 
     fn count(&mut self, origin: Origin) {
         match origin {
-            Origin::Secret(source) => *self.by_source.entry(source).or_default() += 1,
+            Origin::Secret(tag) => *self.by_source.entry(tag.source).or_default() += 1,
             Origin::Detector(detector) => *self.by_detector.entry(detector).or_default() += 1,
         }
     }
@@ -105,7 +105,9 @@ impl MatcherBuilder {
     }
 
     /// Registers `value` and all its encoded forms; `source` labels the counts in [`Stats`].
-    /// An empty value is ignored; a minimum length is the caller's policy.
+    /// Secrets are numbered from 0 in the order registered ([`MaskOrigin::Secret`] gives the
+    /// number back); an empty value is ignored and takes no number. A minimum length is the
+    /// caller's policy.
     pub fn secret(&mut self, value: &[u8], source: &'static str) -> &mut Self {
         if !value.is_empty() {
             self.secrets.push((value.to_vec(), source));
@@ -144,15 +146,16 @@ impl MatcherBuilder {
         let mut patterns = Vec::new();
         let mut seen = HashSet::new();
         let mut wrappable = Vec::new();
-        for (value, source) in &self.secrets {
+        for (index, (value, source)) in self.secrets.iter().enumerate() {
+            let tag = SecretTag { index, source };
             for form in encodings::base64_forms(value) {
-                wrappable.push((form.into_boxed_slice(), *source));
+                wrappable.push((form.into_boxed_slice(), tag));
             }
             for form in encodings::variants(value) {
                 if seen.insert(form.clone()) {
                     patterns.push(Pattern::Literal {
                         bytes: form.into(),
-                        source,
+                        tag,
                     });
                 }
             }
@@ -200,10 +203,7 @@ impl MatcherBuilder {
 #[derive(Debug)]
 enum Pattern {
     /// A form of a registered secret: masked where it occurs exactly.
-    Literal {
-        bytes: Box<[u8]>,
-        source: &'static str,
-    },
+    Literal { bytes: Box<[u8]>, tag: SecretTag },
     /// A detector keyword (in any ASCII case if the detector says so): asks the detector to
     /// decide.
     Keyword {
@@ -262,11 +262,58 @@ enum Style {
     Stars,
 }
 
+/// Which registered secret a pattern is a form of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SecretTag {
+    /// Its number, in the order of [`MatcherBuilder::secret`].
+    index: usize,
+    /// Its source label.
+    source: &'static str,
+}
+
 /// Where a masked span came from; orders the attribution of a merged mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Origin {
-    Secret(&'static str),
+    Secret(SecretTag),
     Detector(Detector),
+}
+
+impl Origin {
+    fn public(self) -> MaskOrigin {
+        match self {
+            Origin::Secret(tag) => MaskOrigin::Secret {
+                index: tag.index,
+                source: tag.source,
+            },
+            Origin::Detector(detector) => MaskOrigin::Detector(detector),
+        }
+    }
+}
+
+/// What a mask hid, as [`Scrubber::take_masks`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MaskOrigin {
+    /// A form of the registered secret with this number (see [`MatcherBuilder::secret`]).
+    Secret {
+        /// The secret's number.
+        index: usize,
+        /// Its source label.
+        source: &'static str,
+    },
+    /// A detector's hit.
+    Detector(Detector),
+}
+
+/// One mask written: the input offsets it covers (overlapping and touching matches merged) and
+/// what it hid (a registered secret rather than a detector when both matched there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mask {
+    /// Absolute offset of its first byte in the stream's input.
+    pub start: u64,
+    /// Absolute offset just past its last byte.
+    pub end: u64,
+    /// What it hid.
+    pub origin: MaskOrigin,
 }
 
 /// A range of absolute input offsets to mask.
@@ -336,6 +383,24 @@ impl Scrubber {
     pub fn held_back(&self) -> usize {
         self.stream.pending.len()
     }
+
+    /// From now on, records every mask written, for [`take_masks`](Self::take_masks).
+    pub fn record_masks(&mut self) {
+        self.stream.masks.get_or_insert_with(Vec::new);
+    }
+
+    /// The masks written since the last call, in input order (none unless
+    /// [`record_masks`](Self::record_masks) was called). The last one may still grow while its
+    /// end is held back: it is reported once its end is written. A mask never starts before
+    /// the input still held back at the previous call.
+    pub fn take_masks(&mut self) -> Vec<Mask> {
+        let Some(masks) = &mut self.stream.masks else {
+            return Vec::new();
+        };
+        let open = self.stream.mask_end.is_some_and(|end| end >= self.stream.consumed);
+        let done = if open { masks.len().saturating_sub(1) } else { masks.len() };
+        masks.drain(..done).collect()
+    }
 }
 
 /// The state of one stream, apart from the matcher it runs. No `Debug`: it holds raw output.
@@ -356,6 +421,8 @@ struct Stream {
     mask_end: Option<u64>,
     stats: Stats,
     style: Style,
+    /// The masks written and not yet taken, when recording.
+    masks: Option<Vec<Mask>>,
 }
 
 impl Stream {
@@ -372,6 +439,7 @@ impl Stream {
             mask_end: None,
             stats: Stats::default(),
             style: Style::Mask,
+            masks: None,
         }
     }
 
@@ -396,9 +464,11 @@ impl Stream {
         self.decide(true, true);
         self.emit(self.seen, out);
         let stats = std::mem::take(&mut self.stats);
+        let masks = self.masks.take();
         *self = Stream {
             stats,
             style: self.style,
+            masks,
             ..Stream::new()
         };
     }
@@ -423,11 +493,11 @@ impl Stream {
                 &self.pending,
                 from,
                 self.consumed,
-                &mut |start, end, source| {
+                &mut |start, end, tag| {
                     spans.push(Span {
                         start,
                         end,
-                        origin: Origin::Secret(source),
+                        origin: Origin::Secret(tag),
                     });
                 },
             );
@@ -445,7 +515,7 @@ impl Stream {
             consumed,
             &mut |pattern, end| {
                 match &matcher.patterns[pattern] {
-                    Pattern::Literal { bytes, source } => {
+                    Pattern::Literal { bytes, tag } => {
                         // The automaton ignores ASCII case; a secret matches only exactly.
                         let start = end - bytes.len() as u64;
                         let from = (start - consumed) as usize;
@@ -453,7 +523,7 @@ impl Stream {
                             spans.push(Span {
                                 start,
                                 end,
-                                origin: Origin::Secret(source),
+                                origin: Origin::Secret(*tag),
                             });
                         }
                     }
@@ -553,6 +623,14 @@ impl Stream {
                 match self.mask_end {
                     Some(end) if span.start <= end => {
                         self.mask_end = Some(end.max(span.end));
+                        if let Some(last) = self.masks.as_mut().and_then(|m| m.last_mut()) {
+                            last.end = last.end.max(span.end);
+                            if let (MaskOrigin::Detector(_), Origin::Secret(_)) =
+                                (last.origin, span.origin)
+                            {
+                                last.origin = span.origin.public();
+                            }
+                        }
                     }
                     _ => {
                         self.copy_verbatim(at, span.start, out);
@@ -561,6 +639,13 @@ impl Stream {
                         }
                         self.stats.count(span.origin);
                         self.mask_end = Some(span.end);
+                        if let Some(masks) = &mut self.masks {
+                            masks.push(Mask {
+                                start: span.start,
+                                end: span.end,
+                                origin: span.origin.public(),
+                            });
+                        }
                     }
                 }
                 if self.style == Style::Stars && at < span.end {

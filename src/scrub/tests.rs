@@ -470,3 +470,54 @@ fn every_detector_keyword_leaves_the_prefilter_on() {
     let m = matcher(&["hunter22-secret"]);
     assert!(m.engine.as_ref().expect("an engine").has_prefilter());
 }
+
+#[test]
+fn recorded_masks_give_offsets_and_origins_whatever_the_split() {
+    let mut builder = MatcherBuilder::new();
+    builder.secret(b"first-secret", "test");
+    builder.secret(b"hunter22", "test");
+    builder.secret(b"0123456789", "test");
+    let m = Arc::new(builder.build());
+    // The GitLab token detector's hit (its prefix stays visible) merges with the registered
+    // secret inside it, and is attributed to the secret.
+    let input = b"a hunter22 b\nglpat-abcdefghij0123456789 c first-secretaaa\nhunter22";
+    let secret = |index| MaskOrigin::Secret {
+        index,
+        source: "test",
+    };
+    let expected = vec![
+        (2, 10, secret(1)),
+        (19, 39, secret(2)),
+        (42, 54, secret(0)),
+        (58, 66, secret(1)),
+    ];
+    for size in 1..=input.len() {
+        let mut scrubber = Scrubber::new(m.clone());
+        scrubber.record_masks();
+        let mut out = Vec::new();
+        let mut got = Vec::new();
+        for chunk in input.chunks(size) {
+            scrubber.feed(chunk, &mut out);
+            got.extend(scrubber.take_masks());
+        }
+        scrubber.finish(&mut out);
+        got.extend(scrubber.take_masks());
+        let got: Vec<_> = got.iter().map(|k| (k.start, k.end, k.origin)).collect();
+        assert_eq!(got, expected, "chunk size {size}");
+    }
+}
+
+#[test]
+fn a_mask_reported_open_is_not_taken_until_it_cannot_grow() {
+    let m = matcher(&["secret-one", "one-more"]);
+    let mut scrubber = Scrubber::new(m);
+    scrubber.record_masks();
+    let mut out = Vec::new();
+    scrubber.feed(b"secret-one", &mut out);
+    assert_eq!(scrubber.take_masks(), vec![], "it may still grow");
+    scrubber.feed(b"-more tail\n", &mut out);
+    let masks = scrubber.take_masks();
+    assert_eq!(masks.len(), 1);
+    assert_eq!((masks[0].start, masks[0].end), (0, 15));
+    assert_eq!(String::from_utf8_lossy(&out), "[MASKED] tail\n");
+}

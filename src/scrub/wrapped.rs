@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use aho_corasick::automaton::StateID;
 
 use super::automaton::Engine;
+use super::SecretTag;
 use super::prefilter::Needle;
 
 /// The fewest base64 characters a line needs before its line break is read through.
@@ -31,13 +32,13 @@ pub(crate) struct WrappedForms {
     engine: Engine,
     /// The length of the longest form.
     longest: usize,
-    /// Each form, with the source label of its secret.
-    forms: Vec<(Box<[u8]>, &'static str)>,
+    /// Each form, with the secret it encodes.
+    forms: Vec<(Box<[u8]>, SecretTag)>,
 }
 
 impl WrappedForms {
     /// Compiles `forms`; `None` when there are none.
-    pub(crate) fn new(forms: Vec<(Box<[u8]>, &'static str)>) -> Option<WrappedForms> {
+    pub(crate) fn new(forms: Vec<(Box<[u8]>, SecretTag)>) -> Option<WrappedForms> {
         if forms.is_empty() {
             return None;
         }
@@ -141,7 +142,7 @@ impl WrappedWalk {
         pending: &[u8],
         from: usize,
         base: u64,
-        on_match: &mut impl FnMut(u64, u64, &'static str),
+        on_match: &mut impl FnMut(u64, u64, SecretTag),
     ) {
         let mut i = from;
         while i < pending.len() {
@@ -238,7 +239,7 @@ impl WrappedWalk {
         pending: &[u8],
         base: u64,
         i: usize,
-        on_match: &mut impl FnMut(u64, u64, &'static str),
+        on_match: &mut impl FnMut(u64, u64, SecretTag),
     ) {
         let engine = &forms.engine;
         let Some(state) = self.state else {
@@ -261,7 +262,7 @@ impl WrappedWalk {
             let start = self.start_of(bytes.len());
             // The automaton ignores ASCII case; a secret matches only exactly.
             if start < last_break && self.fed_bytes_equal(pending, base, start, bytes) {
-                on_match(start, self.fed_end, source);
+                on_match(start, self.fed_end, *source);
             }
         });
     }
