@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "audit",
     "generate",
     "pseudonymize",
+    "scan",
     "report",
 ];
 
@@ -56,6 +57,8 @@ const RULES: &[ImportRule] = &[
     rule("run", NO_COMMAND_CLIENT_OR_CONFIG, &[]),
     rule("pseudonymize", NO_COMMAND_CLIENT_OR_CONFIG, &[]),
     rule("report", &[&["*"]], &["findings"]),
+    // `scan` runs the scrubber over stored text and makes findings of what it masked.
+    rule("scan", &[&["*"]], &["scrub", "findings"]),
 ];
 
 const fn rule(

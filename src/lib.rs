@@ -28,6 +28,7 @@ pub mod notice;
 pub mod pseudonymize;
 pub mod report;
 pub mod run;
+pub mod scan;
 pub mod scrub;
 pub mod secret;
 pub mod yaml;

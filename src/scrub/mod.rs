@@ -394,12 +394,23 @@ impl Scrubber {
     /// end is held back: it is reported once its end is written. A mask never starts before
     /// the input still held back at the previous call.
     pub fn take_masks(&mut self) -> Vec<Mask> {
+        let open = usize::from(self.open_mask_start().is_some());
         let Some(masks) = &mut self.stream.masks else {
             return Vec::new();
         };
-        let open = self.stream.mask_end.is_some_and(|end| end >= self.stream.consumed);
-        let done = if open { masks.len().saturating_sub(1) } else { masks.len() };
+        let done = masks.len() - open;
         masks.drain(..done).collect()
+    }
+
+    /// Where the mask that [`take_masks`](Self::take_masks) holds back (written, but it may
+    /// still grow) starts, if there is one.
+    pub fn open_mask_start(&self) -> Option<u64> {
+        let open = self
+            .stream
+            .mask_end
+            .is_some_and(|end| end >= self.stream.consumed);
+        let last = self.stream.masks.as_ref()?.last()?;
+        open.then_some(last.start)
     }
 }
 
