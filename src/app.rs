@@ -2,6 +2,7 @@
 //! Only `main` and `app` choose exit statuses and what ciguard itself says on stderr.
 
 mod audit;
+mod clock;
 mod companions;
 mod connection;
 mod fix;
@@ -11,6 +12,8 @@ mod lint;
 mod output;
 mod pseudonymize;
 mod run;
+mod scan;
+mod secrets;
 mod selection;
 
 use std::ffi::OsString;
@@ -44,6 +47,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Audit(args) => audit::audit(args),
         Command::Init(args) => init::init(args),
         Command::Pseudonymize(args) => pseudonymize::pseudonymize(&args),
+        Command::Scan(args) => scan::scan(args),
         Command::Completions(args) => companions::completions(&args),
         Command::Man(args) => companions::man(&args),
     };

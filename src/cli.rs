@@ -41,6 +41,9 @@ pub enum Command {
     Init(InitArgs),
     /// Hash or drop personal fields in a Singer stream (stdin to stdout): a Meltano mapper.
     Pseudonymize(PseudonymizeArgs),
+    /// Find secrets that already leaked, in files and saved logs or in the job logs GitLab
+    /// keeps, and erase those jobs.
+    Scan(ScanArgs),
     /// Print a shell completion script, e.g. `ciguard completions bash > ~/.local/share/bash-completion/completions/ciguard`.
     Completions(CompletionsArgs),
     /// Print ciguard's manual page (roff), e.g. `ciguard man | man -l -`.
@@ -89,37 +92,8 @@ line number, never a value). Config reference and the Meltano mapper setup: docs
 #[derive(Debug, Args)]
 #[command(after_long_help = RUN_AFTER_HELP)]
 pub struct RunArgs {
-    /// Also mask the variables whose names match NAME_OR_GLOB (`*` and `?`, any case); repeatable.
-    #[arg(long = "secret-env", value_name = "NAME_OR_GLOB")]
-    pub secret_env: Vec<NamePattern>,
-
-    /// Do not pick variables by the default credential name patterns.
-    #[arg(long, long_help = no_default_patterns_help())]
-    pub no_default_patterns: bool,
-
-    /// Turn off one detector of secrets nobody registered; repeatable.
-    #[arg(long = "disable-detector", value_name = "ID", value_parser = detector_parser())]
-    pub disable_detector: Vec<Detector>,
-
-    /// Also mask what follows PREFIX, your organisation's own token prefix (as GitLab's runner
-    /// does for an instance's custom prefixes); the prefix stays visible; repeatable. Adds to
-    /// `token_prefixes` in .ciguard.yml.
-    #[arg(long = "token-prefix", value_name = "PREFIX", value_parser = parse_token_prefix)]
-    pub token_prefix: Vec<String>,
-
-    /// Turn off every detector: mask only the values ciguard was given.
-    #[arg(long, conflicts_with = "disable_detector")]
-    pub no_detectors: bool,
-
-    /// Values shorter than this many bytes are not masked; their variables are named at start.
-    #[arg(
-        long,
-        value_name = "BYTES",
-        default_value_t = 6,
-        env = CIGUARD_MIN_SECRET_LENGTH,
-        hide_env_values = true
-    )]
-    pub min_secret_length: usize,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 
     /// After forwarding a signal, wait this long (e.g. 10s, 500ms, 2m) before SIGKILL.
     #[arg(
@@ -169,7 +143,7 @@ fn parse_token_prefix(text: &str) -> Result<String, String> {
     crate::scrub::check_token_prefix(text).map(|()| text.to_owned())
 }
 
-/// Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds (fractions allowed).
+/// Parses `10s`, `500ms`, `2m`, `1h`, `30d`, or a bare number of seconds (fractions allowed).
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -180,8 +154,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => 0.001,
         "m" => 60.0,
         "h" => 3600.0,
+        "d" => 86400.0,
         _ => {
-            return Err("not a duration: use a number with ms, s, m or h (e.g. 10s)".to_owned());
+            return Err(
+                "not a duration: use a number with ms, s, m, h or d (e.g. 10s)".to_owned(),
+            );
         }
     };
     let number: f64 = number
@@ -190,6 +167,126 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(number * seconds_per_unit)
         .map_err(|_| "a duration out of range".to_owned())
 }
+
+/// Which values are secrets, and which detectors run: shared by `run` and `scan`.
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// Also take as secrets the values of the variables whose names match NAME_OR_GLOB (`*` and
+    /// `?`, any case); repeatable.
+    #[arg(long = "secret-env", value_name = "NAME_OR_GLOB")]
+    pub secret_env: Vec<NamePattern>,
+
+    /// Do not pick variables by the default credential name patterns.
+    #[arg(long, long_help = no_default_patterns_help())]
+    pub no_default_patterns: bool,
+
+    /// Turn off one detector of secrets nobody registered; repeatable.
+    #[arg(long = "disable-detector", value_name = "ID", value_parser = detector_parser())]
+    pub disable_detector: Vec<Detector>,
+
+    /// Also take as a secret what follows PREFIX, your organisation's own token prefix (as
+    /// GitLab's runner does for an instance's custom prefixes); the prefix itself is not secret;
+    /// repeatable. Adds to `token_prefixes` in .ciguard.yml.
+    #[arg(long = "token-prefix", value_name = "PREFIX", value_parser = parse_token_prefix)]
+    pub token_prefix: Vec<String>,
+
+    /// Turn off every detector: look only for the values ciguard was given.
+    #[arg(long, conflicts_with = "disable_detector")]
+    pub no_detectors: bool,
+
+    /// Values shorter than this many bytes are not taken as secrets (`yes` or `dev` would be
+    /// found everywhere); their variables are named at start.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 6,
+        env = CIGUARD_MIN_SECRET_LENGTH,
+        hide_env_values = true
+    )]
+    pub min_secret_length: usize,
+}
+
+/// `ciguard scan [PATH...]` or `ciguard scan --gitlab`.
+#[derive(Debug, Args)]
+#[command(after_long_help = SCAN_AFTER_HELP)]
+pub struct ScanArgs {
+    /// Files or folders to scan (folders recursively, hidden ones included, `.git` left out);
+    /// `-` for standard input.
+    #[arg(value_name = "PATH", required_unless_present = "gitlab", conflicts_with = "gitlab")]
+    pub paths: Vec<PathBuf>,
+
+    /// Scan the job logs GitLab keeps, through the API (token with the read_api scope; api to
+    /// erase), with the values of the CI/CD variables that reach each project.
+    #[arg(long)]
+    pub gitlab: bool,
+
+    /// With --gitlab: scan this project (ID or full path; repeatable). Default: $CI_PROJECT_ID.
+    #[arg(long, value_name = "ID|PATH", requires = "gitlab")]
+    pub project: Vec<String>,
+
+    /// With --gitlab: scan every project of this group (ID or full path; repeatable); archived
+    /// ones are skipped.
+    #[arg(long, value_name = "ID|PATH", requires = "gitlab")]
+    pub group: Vec<String>,
+
+    /// With --group: also the projects of its subgroups, at any depth.
+    #[arg(long, requires = "group")]
+    pub include_subgroups: bool,
+
+    /// With --gitlab: the jobs created within this long before now (e.g. 30d, 12h).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30d",
+        value_parser = parse_duration,
+        requires = "gitlab"
+    )]
+    pub since: Duration,
+
+    /// With --gitlab: the jobs of the last N pipelines of each project instead of --since.
+    #[arg(long, value_name = "N", requires = "gitlab", value_parser = clap::value_parser!(u32).range(1..))]
+    pub pipelines: Option<u32>,
+
+    /// With --gitlab: scan only shard I of N of the sorted project list (1-based), e.g. in a
+    /// `parallel:` job --shard $CI_NODE_INDEX/$CI_NODE_TOTAL.
+    #[arg(long, value_name = "I/N", requires = "gitlab")]
+    pub shard: Option<Shard>,
+
+    /// With --gitlab: job logs read at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), requires = "gitlab")]
+    pub concurrency: u16,
+
+    /// With --gitlab: list the jobs whose logs leaked and would be erased (on stderr).
+    #[arg(long, requires = "gitlab")]
+    pub erase: bool,
+
+    /// With --erase: erase those jobs (their logs and artifacts; token with the api scope).
+    #[arg(long, requires = "erase")]
+    pub apply: bool,
+
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+
+    /// The configuration file. Default: `.ciguard.yml` from the working directory up to the
+    /// repository root.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connection: GitlabArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const SCAN_AFTER_HELP: &str = "\
+Secrets are the values of the credential variables in the environment (by name, as `run` picks
+them; a file-type variable's file content), of the variables Meltano reads sensitive settings
+from, and, with --gitlab, of the project's and its groups' CI/CD variables that are masked or
+named like credentials; each in every form `run` masks. Every detector runs too. Findings:
+`leaked-variable` names the variable, `leaked-secret` the detector; never the value.
+Exit status: 0 nothing at or above --fail-on, 1 some, 2 could not finish (an input unread, a
+job log not fetched, an erase refused). Details: docs/scan.md.";
 
 /// `ciguard lint [PATH...]`.
 #[derive(Debug, Args)]
@@ -604,6 +701,7 @@ mod tests {
         assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86400)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("10x").is_err());
         assert!(parse_duration("s").is_err());

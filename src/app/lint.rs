@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use super::connection::{client, runtime};
-use super::output;
+use super::{clock, output};
 use crate::cli::LintArgs;
 use crate::credentials::KnownVariable;
 use crate::env::{CI_MERGE_REQUEST_DIFF_BASE_SHA, CI_PROJECT_ID};
@@ -77,7 +77,7 @@ pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    let today = today();
+    let today = clock::today();
     lint::suppress::apply(&mut findings, &sources, &today);
     let base = merge_request_base(&args, &sources)?;
     let text_before = |path: &Path| base.as_deref().and_then(|rev| git_show(rev, path));
@@ -168,29 +168,6 @@ fn git_show(rev: &str, path: &Path) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Today's date (UTC) as `YYYY-MM-DD`, for suppressions with an `until` day.
-fn today() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    civil_date(i64::try_from(seconds / 86_400).unwrap_or(0))
-}
-
-/// The `YYYY-MM-DD` date `days` days after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// The baseline at `path`, or why it cannot be used.
@@ -300,17 +277,4 @@ fn flagged_text<'a>(text: &'a str, at: &FileLocation) -> Option<&'a str> {
     };
     line.get(byte(at.column)?..byte(at.end_column)?)
         .filter(|value| !value.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::civil_date;
-
-    #[test]
-    fn days_since_the_epoch_become_civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-        assert_eq!(civil_date(20_793), "2026-12-06");
-        assert_eq!(civil_date(47_541), "2100-03-01");
-    }
 }

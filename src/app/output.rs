@@ -1,4 +1,4 @@
-//! What `audit` and `lint` share: loading the configuration, writing the reports (stdout or
+//! What `audit`, `lint` and `scan` share: loading the configuration, writing the reports (stdout or
 //! `--output`, and every `--report`), and the exit status they end with.
 
 use std::fs::File;
@@ -40,11 +40,12 @@ pub fn configure(explicit: Option<&Path>) -> anyhow::Result<(Option<Config>, Kno
     Ok((config, knowledge))
 }
 
-/// Every rule ciguard has: lint's (CI, then Meltano), then audit's.
+/// Every rule ciguard has: lint's (CI, then Meltano), then audit's, then scan's.
 fn every_rule() -> Vec<&'static Rule> {
     crate::lint::rules()
         .into_iter()
         .chain(crate::audit::RULES.iter().copied())
+        .chain(crate::scan::RULES.iter().copied())
         .collect()
 }
 

@@ -12,7 +12,8 @@ use crate::cli::RunArgs;
 use crate::env::{CHILD_COLUMNS, COLUMNS, MELTANO_PROJECT_ROOT};
 use crate::meltano;
 use crate::notice::{self, note};
-use crate::run::secrets::{self, Policy, Source};
+use super::secrets;
+use crate::run::secrets::{self as run_secrets, Source};
 use crate::run::{EXIT_CIGUARD_FAILED, Outcome, Plan};
 use crate::scrub::{MatcherBuilder, Stats};
 
@@ -28,56 +29,18 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_CIGUARD_FAILED;
         }
     };
-    let extra_names = config
-        .credential_names
-        .iter()
-        .chain(&args.secret_env)
-        .cloned();
-    let policy = Policy {
-        name_patterns: if args.no_default_patterns {
-            extra_names.collect()
-        } else {
-            Policy::default_name_patterns()
-                .into_iter()
-                .chain(extra_names)
-                .collect()
-        },
-        required_names: args
-            .secret_env
-            .iter()
-            .filter(|pattern| pattern.is_literal())
-            .map(ToString::to_string)
-            .collect(),
-        meltano_names: meltano_names.as_ref().cloned().unwrap_or_default(),
-        min_length: args.min_secret_length,
-    };
-    let collection = secrets::collect(env::vars_os(), &policy);
-    let mut matcher = MatcherBuilder::new();
-    if args.no_detectors {
-        matcher.disable_all_detectors();
-    }
-    for &detector in &args.disable_detector {
-        matcher.disable_detector(detector);
-    }
-    collection.register(&mut matcher);
-    for prefix in config.token_prefixes.iter().chain(&args.token_prefix) {
-        matcher.token_prefix(prefix);
-    }
-
+    let policy = secrets::policy(
+        &args.secrets,
+        &config,
+        meltano_names.as_ref().cloned().unwrap_or_default(),
+    );
+    let collection = run_secrets::collect(env::vars_os(), &policy);
+    let matcher = secrets::matcher(&args.secrets, &config, &collection);
     if let Err(err) = meltano_names {
         report(&matcher, err);
         return EXIT_CIGUARD_FAILED;
     }
-    if !collection.too_short.is_empty() {
-        note(format_args!(
-            "not masking the values of {} (shorter than {} bytes; see --min-secret-length)",
-            collection.too_short.join(", "),
-            args.min_secret_length
-        ));
-    }
-    for warning in &collection.warnings {
-        note(warning);
-    }
+    secrets::tell(&collection, args.secrets.min_secret_length);
     let log_file = match args.log_file.as_deref().map(open_log_file).transpose() {
         Ok(file) => file,
         Err(err) => {
@@ -90,7 +53,7 @@ pub fn run(args: RunArgs) -> u8 {
         argv: args.command,
         child_env: child_env(),
         matcher: matcher.clone(),
-        min_secret_length: args.min_secret_length,
+        min_secret_length: args.secrets.min_secret_length,
         kill_after: args.kill_after,
         log_file,
     };

@@ -29,6 +29,12 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Limits of one request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest silence in the middle of a streamed answer.
+const STALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a streamed answer may take to begin, retries included.
+const STREAM_START_LIMIT: Duration = Duration::from_secs(600);
+/// A streamed answer has no overall limit beyond this (a day).
+const STREAM_LIMIT: Duration = Duration::from_secs(86_400);
 /// How much of a server's error message is quoted.
 const MAX_QUOTED: usize = 200;
 
@@ -185,7 +191,19 @@ pub struct Client {
 /// One successful answer.
 struct Page {
     headers: HeaderMap,
+    /// The body, read whole ([`Delivery::Whole`]).
     body: Vec<u8>,
+    /// The answer whose body is still to be read ([`Delivery::Streamed`]).
+    response: Option<reqwest::Response>,
+}
+
+/// How a successful answer's body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// Whole, within [`REQUEST_TIMEOUT`].
+    Whole,
+    /// By the caller, piece by piece.
+    Streamed,
 }
 
 /// What a 403 on a project endpoint lacks.
@@ -302,6 +320,24 @@ impl Client {
         what: &str,
     ) -> Result<Vec<T>, Error> {
         let mut all = Vec::new();
+        self.get_pages(segments, query, needs, what, |items| {
+            all.extend(items);
+            true
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// `GET segments?query` page by page, as [`get_all`](Self::get_all) does, giving each page
+    /// to `on_page`, until the last page or until `on_page` answers `false`.
+    pub async fn get_pages<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        needs: &'static str,
+        what: &str,
+        mut on_page: impl FnMut(Vec<T>) -> bool,
+    ) -> Result<(), Error> {
         let mut page = 1;
         for _ in 0..MAX_PAGES {
             let mut url = self.url(segments, Some(page));
@@ -309,7 +345,9 @@ impl Client {
             let answer = self.send(&Method::GET, &url, None, needs, what).await?;
             let items: Vec<T> = parse(&display_path(&Method::GET, &url), &answer.body)?;
             let full = items.len() >= PER_PAGE;
-            all.extend(items);
+            if !on_page(items) {
+                return Ok(());
+            }
             let next = match answer.headers.get("x-next-page") {
                 Some(next) => next
                     .to_str()
@@ -319,13 +357,64 @@ impl Client {
             };
             match next {
                 Some(next) if next > page => page = next,
-                _ => return Ok(all),
+                _ => return Ok(()),
             }
         }
         Err(Error::Body {
             path: display_path(&Method::GET, &self.url(segments, None)),
             reason: format!("more than {MAX_PAGES} pages"),
         })
+    }
+
+    /// `GET segments` with its body given to `on_chunk` piece by piece as it arrives, never held
+    /// whole (a job log may be larger than memory). Retried as [`get`](Self::get) until the
+    /// body begins; a failure after that is a [`Error::Transport`]. No overall time limit: only
+    /// [`STALL_TIMEOUT`] between pieces.
+    pub async fn get_stream(
+        &self,
+        segments: &[&str],
+        needs: &'static str,
+        what: &str,
+        mut on_chunk: impl FnMut(&[u8]),
+    ) -> Result<(), Error> {
+        let url = self.url(segments, None);
+        let path = display_path(&Method::GET, &url);
+        let answer = self.send_with(&Method::GET, &url, None, needs, what, Delivery::Streamed);
+        let page = tokio::time::timeout(STREAM_START_LIMIT, answer)
+            .await
+            .map_err(|_| Error::Transport {
+                path: path.clone(),
+                reason: format!(
+                    "no answer within {} s, retries included",
+                    STREAM_START_LIMIT.as_secs()
+                ),
+            })??;
+        let mut response = page.response.ok_or_else(|| Error::Body {
+            path: path.clone(),
+            reason: "no body".to_owned(),
+        })?;
+        loop {
+            let chunk = tokio::time::timeout(STALL_TIMEOUT, response.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => on_chunk(&bytes),
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Err(err)) => {
+                    return Err(Error::Transport {
+                        path,
+                        reason: describe(err),
+                    });
+                }
+                Err(_) => {
+                    return Err(Error::Transport {
+                        path,
+                        reason: format!(
+                            "no data for {} s in the middle of the answer",
+                            STALL_TIMEOUT.as_secs()
+                        ),
+                    });
+                }
+            }
+        }
     }
 
     fn url(&self, segments: &[&str], page: Option<u32>) -> Url {
@@ -353,6 +442,20 @@ impl Client {
         needs: &'static str,
         what: &str,
     ) -> Result<Page, Error> {
+        self.send_with(method, url, body, needs, what, Delivery::Whole)
+            .await
+    }
+
+    /// [`send`](Self::send), the body of a successful answer read as `delivery` says.
+    async fn send_with(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+        needs: &'static str,
+        what: &str,
+        delivery: Delivery,
+    ) -> Result<Page, Error> {
         let path = display_path(method, url);
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
@@ -362,22 +465,30 @@ impl Client {
             let last = attempt >= MAX_ATTEMPTS;
             self.wait_for_rate_limit().await;
             self.in_flight.fetch_add(1, Ordering::SeqCst);
-            let answer = self.send_once(method, url, body).await;
+            let answer = self.send_once(method, url, body, delivery).await;
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            if let Ok((_, headers, _)) = &answer {
-                self.note_rate_limit(headers);
+            if let Ok(answer) = &answer {
+                self.note_rate_limit(&answer.headers);
             }
             let wait = match answer {
-                Ok((status, headers, body)) if status.is_success() => {
-                    return Ok(Page { headers, body });
+                Ok(answer) if answer.status.is_success() => {
+                    return Ok(Page {
+                        headers: answer.headers,
+                        body: answer.body,
+                        response: answer.response,
+                    });
                 }
-                Ok((status, headers, _)) if !last && status == StatusCode::TOO_MANY_REQUESTS => {
+                Ok(Answer {
+                    status, headers, ..
+                }) if !last && status == StatusCode::TOO_MANY_REQUESTS => {
                     rate_limit_wait(&headers)
                         .filter(|wait| !wait.is_zero())
                         .unwrap_or(backoff)
                 }
-                Ok((status, _, _)) if !last && idempotent && status.is_server_error() => backoff,
-                Ok((status, _, body)) => {
+                Ok(Answer { status, .. }) if !last && idempotent && status.is_server_error() => {
+                    backoff
+                }
+                Ok(Answer { status, body, .. }) => {
                     let mut err = failure(path, status, &body, needs, what);
                     if let Error::Status { advice, .. } = &mut err
                         && !idempotent
@@ -445,7 +556,8 @@ impl Client {
         method: &Method,
         url: &Url,
         body: Option<&[u8]>,
-    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
+        delivery: Delivery,
+    ) -> Result<Answer, reqwest::Error> {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -455,12 +567,36 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.to_vec());
         }
+        if delivery == Delivery::Streamed {
+            request = request.timeout(STREAM_LIMIT);
+        }
         let response = request.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
+        if delivery == Delivery::Streamed && status.is_success() {
+            return Ok(Answer {
+                status,
+                headers,
+                body: Vec::new(),
+                response: Some(response),
+            });
+        }
         let body = response.bytes().await?.to_vec();
-        Ok((status, headers, body))
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            response: None,
+        })
     }
+}
+
+/// One answer: status, headers, and the body read whole or left in the response to stream.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    response: Option<reqwest::Response>,
 }
 
 /// A transport error with its causes (e.g. "connection refused"), without the URL.

@@ -1,6 +1,6 @@
 //! What the audit of one project reads: the project (settings and namespace), the variables of
 //! each ancestor group from the top down, the project's variables, and its protected branches,
-//! tags and environments.
+//! tags and environments; the variables alone for `scan --gitlab`.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -37,17 +37,7 @@ pub async fn fetch_project(
     let info: Project = client
         .get(&["projects", project], PROJECT_MAINTAINER, &what)
         .await?;
-    let mut variable_sets = Vec::new();
-    if info.namespace.kind == "group" {
-        for group in ancestors(&info.namespace.full_path) {
-            variable_sets.push(groups.get(client, group).await?);
-        }
-    }
-    variable_sets.push(VariableSet {
-        level: Level::Project,
-        owner: info.path_with_namespace.clone(),
-        variables: list(client, project, "variables", &what).await?,
-    });
+    let variable_sets = reaching_variables(client, groups, project, &info).await?;
     let protected_branches = Some(list(client, project, "protected_branches", &what).await?);
     let protected_tags = Some(list(client, project, "protected_tags", &what).await?);
     // Premium: a 403 or 404 means "unknown", not a failure.
@@ -65,6 +55,45 @@ pub async fn fetch_project(
         protected_tags,
         protected_environments,
     })
+}
+
+/// The project's full path and the variables that reach its jobs: each ancestor group's from the
+/// top down, then its own (what `scan --gitlab` looks for in its logs).
+pub async fn project_variables_reaching(
+    client: &Client,
+    groups: &GroupVariables,
+    project: &str,
+) -> Result<(String, Vec<VariableSet>), Error> {
+    let info: Project = client
+        .get(
+            &["projects", project],
+            PROJECT_MAINTAINER,
+            &format!("project {project}"),
+        )
+        .await?;
+    let sets = reaching_variables(client, groups, project, &info).await?;
+    Ok((info.path_with_namespace, sets))
+}
+
+async fn reaching_variables(
+    client: &Client,
+    groups: &GroupVariables,
+    project: &str,
+    info: &Project,
+) -> Result<Vec<VariableSet>, Error> {
+    let mut variable_sets = Vec::new();
+    if info.namespace.kind == "group" {
+        for group in ancestors(&info.namespace.full_path) {
+            variable_sets.push(groups.get(client, group).await?);
+        }
+    }
+    let what = format!("project {project}");
+    variable_sets.push(VariableSet {
+        level: Level::Project,
+        owner: info.path_with_namespace.clone(),
+        variables: list(client, project, "variables", &what).await?,
+    });
+    Ok(variable_sets)
 }
 
 /// `GET /projects/:id/<resource>`, every page.

@@ -58,6 +58,9 @@ pub struct Policy {
     pub meltano_names: BTreeSet<String>,
     /// Values (and lines) shorter than this many bytes are not masked.
     pub min_length: usize,
+    /// Whether a value that is the absolute path of a file stands for that file's content (as
+    /// GitLab's file-type variables do in a job's environment; not for values read elsewhere).
+    pub read_files: bool,
 }
 
 impl Policy {
@@ -67,6 +70,11 @@ impl Policy {
             .iter()
             .filter_map(|pattern| pattern.parse().ok())
             .collect()
+    }
+
+    /// Whether the variable `name` holds a secret by its name (or Meltano's settings).
+    pub fn covers(&self, name: &str) -> bool {
+        self.source_of(name).is_some()
     }
 
     /// Why the variable `name` holds a secret, if it does.
@@ -90,6 +98,8 @@ pub struct Found {
     pub value: Secret<Vec<u8>>,
     /// Where it came from.
     pub source: Source,
+    /// The variable it came from (the first by name, when several hold it).
+    pub name: String,
 }
 
 /// What [`collect`] found. Nothing in it prints a value.
@@ -104,7 +114,8 @@ pub struct Collection {
 }
 
 impl Collection {
-    /// Registers every value with the scrubber's builder.
+    /// Registers every value with the scrubber's builder, in the order of
+    /// [`Collection::secrets`], so the builder's secret numbers index it.
     pub fn register(&self, builder: &mut MatcherBuilder) {
         for found in &self.secrets {
             builder.secret(found.value.expose(), found.source.label());
@@ -122,13 +133,18 @@ pub fn collect(
         .map(|(name, value)| (name.to_string_lossy().into_owned(), value))
         .collect();
     let mut collection = Collection::default();
-    let mut seen: BTreeMap<Vec<u8>, Source> = BTreeMap::new();
+    let mut seen: BTreeMap<Vec<u8>, (Source, &str)> = BTreeMap::new();
     for (name, value) in &vars {
         let Some(source) = policy.source_of(name) else {
             continue;
         };
         let value = value.as_bytes();
-        let (content, source) = match read_secret_file(value) {
+        let file = if policy.read_files {
+            read_secret_file(value)
+        } else {
+            Ok(None)
+        };
+        let (content, source) = match file {
             Ok(Some(content)) => (content, Source::File),
             Ok(None) => (value.to_vec(), source),
             Err(FileTooLarge) => {
@@ -148,7 +164,7 @@ pub fn collect(
             continue;
         }
         for candidate in maskable_parts(&content, policy.min_length) {
-            seen.entry(candidate.to_vec()).or_insert(source);
+            seen.entry(candidate.to_vec()).or_insert((source, name));
         }
     }
     for name in &policy.required_names {
@@ -160,9 +176,10 @@ pub fn collect(
     }
     collection.secrets = seen
         .into_iter()
-        .map(|(value, source)| Found {
+        .map(|(value, (source, name))| Found {
             value: Secret::new(value),
             source,
+            name: name.to_owned(),
         })
         .collect();
     collection
@@ -222,6 +239,7 @@ mod tests {
             required_names: Vec::new(),
             meltano_names: BTreeSet::new(),
             min_length: 6,
+            read_files: true,
         }
     }
 

@@ -105,7 +105,8 @@ impl Leaks {
         self.listed.is_empty()
     }
 
-    /// Findings at `place`; `names[i]` names the secret registered `i`-th (a variable's name).
+    /// Findings at `place`; `names[i]` names the secret registered `i`-th, as messages show it
+    /// (e.g. ``"`DB_PASSWORD`"``).
     pub fn findings(&self, place: &Place, names: &[String]) -> Vec<Finding> {
         let mut first_of = BTreeMap::new();
         let mut findings: Vec<Finding> = self
@@ -131,7 +132,7 @@ fn finding(leak: &Leak, place: &Place, names: &[String]) -> Finding {
     let (rule, what) = match leak.origin {
         MaskOrigin::Secret { index, .. } => {
             let name = names.get(index).map_or("a credential variable", String::as_str);
-            (&LEAKED_VARIABLE, format!("the value of `{name}`"))
+            (&LEAKED_VARIABLE, format!("the value of {name}"))
         }
         MaskOrigin::Detector(detector) => (
             &LEAKED_SECRET,
@@ -366,7 +367,7 @@ mod tests {
         let leaks = scan_in_pieces(input.as_bytes(), CHUNK);
         assert_eq!(leaks.listed.len(), LISTED_PER_ORIGIN);
         assert_eq!(leaks.listed.last().map(|l| l.line), Some(100));
-        let findings = leaks.findings(&Place::File("job.log".into()), &["DB_PASSWORD".into()]);
+        let findings = leaks.findings(&Place::File("job.log".into()), &["`DB_PASSWORD`".into()]);
         assert_eq!(findings.len(), LISTED_PER_ORIGIN);
         assert_eq!(
             findings[0].message,
