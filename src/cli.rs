@@ -156,9 +156,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => 3600.0,
         "d" => 86400.0,
         _ => {
-            return Err(
-                "not a duration: use a number with ms, s, m, h or d (e.g. 10s)".to_owned(),
-            );
+            return Err("not a duration: use a number with ms, s, m, h or d (e.g. 10s)".to_owned());
         }
     };
     let number: f64 = number
@@ -212,7 +210,11 @@ pub struct SecretArgs {
 pub struct ScanArgs {
     /// Files or folders to scan (folders recursively, hidden ones included, `.git` left out);
     /// `-` for standard input.
-    #[arg(value_name = "PATH", required_unless_present = "gitlab", conflicts_with = "gitlab")]
+    #[arg(
+        value_name = "PATH",
+        required_unless_present = "gitlab",
+        conflicts_with = "gitlab"
+    )]
     pub paths: Vec<PathBuf>,
 
     /// Scan the job logs GitLab keeps, through the API (token with the read_api scope; api to
@@ -725,7 +727,7 @@ mod tests {
             panic!("not run");
         };
         assert_eq!(args.command, ["sh", "-c", "exit 3"]);
-        assert_eq!(args.secret_env.len(), 1);
+        assert_eq!(args.secrets.secret_env.len(), 1);
         assert!(Cli::try_parse_from(["ciguard", "run"]).is_err());
     }
 

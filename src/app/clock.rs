@@ -65,6 +65,9 @@ mod tests {
     fn timestamps_read_like_the_api_s() {
         assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
         assert_eq!(timestamp(20_793 * 86_400 + 3_723), "2026-12-06T01:02:03Z");
-        assert!(timestamp_before_now(Duration::from_secs(86_400)) < timestamp_before_now(Duration::ZERO));
+        assert!(
+            timestamp_before_now(Duration::from_secs(86_400))
+                < timestamp_before_now(Duration::ZERO)
+        );
     }
 }

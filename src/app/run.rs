@@ -8,11 +8,11 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use super::secrets;
 use crate::cli::RunArgs;
 use crate::env::{CHILD_COLUMNS, COLUMNS, MELTANO_PROJECT_ROOT};
 use crate::meltano;
 use crate::notice::{self, note};
-use super::secrets;
 use crate::run::secrets::{self as run_secrets, Source};
 use crate::run::{EXIT_CIGUARD_FAILED, Outcome, Plan};
 use crate::scrub::{MatcherBuilder, Stats};

@@ -302,6 +302,7 @@ async fn scan_project(
         });
     }
     let mut bytes = 0;
+    let mut leaked = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (job, read) = joined.context("internal error: reading a job log stopped")?;
         let log = JobLog {
@@ -317,7 +318,7 @@ async fn scan_project(
                 if !leaks.is_empty() {
                     let place = Place::JobLog(log.clone());
                     found.findings.extend(leaks.findings(&place, &names));
-                    found.leaked.push((project.to_owned(), log));
+                    leaked.push((project.to_owned(), log));
                 }
             }
             Err(err) => found.unanalysed.push(Unanalysed {
@@ -327,6 +328,8 @@ async fn scan_project(
             }),
         }
     }
+    leaked.sort_by_key(|(_, log)| log.job);
+    found.leaked.extend(leaked);
     note(format_args!(
         "{path}: scanned {}, {}",
         count(total as u64, "job log"),
@@ -374,7 +377,10 @@ fn api_secrets(sets: &[VariableSet], policy: &Policy) -> (Vec<(Vec<u8>, String)>
 async fn erase(client: &Client, leaked: &[(String, JobLog)], apply: bool) -> bool {
     let mut failed = false;
     for (project, job) in leaked {
-        let what = format!("job {} `{}` of {} ({})", job.job, job.name, job.project, job.web_url);
+        let what = format!(
+            "job {} `{}` of {} ({})",
+            job.job, job.name, job.project, job.web_url
+        );
         if !apply {
             note(format_args!("would erase {what} (add --apply)"));
             continue;

@@ -480,11 +480,9 @@ impl Client {
                 }
                 Ok(Answer {
                     status, headers, ..
-                }) if !last && status == StatusCode::TOO_MANY_REQUESTS => {
-                    rate_limit_wait(&headers)
-                        .filter(|wait| !wait.is_zero())
-                        .unwrap_or(backoff)
-                }
+                }) if !last && status == StatusCode::TOO_MANY_REQUESTS => rate_limit_wait(&headers)
+                    .filter(|wait| !wait.is_zero())
+                    .unwrap_or(backoff),
                 Ok(Answer { status, .. }) if !last && idempotent && status.is_server_error() => {
                     backoff
                 }

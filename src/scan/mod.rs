@@ -131,7 +131,9 @@ impl Leaks {
 fn finding(leak: &Leak, place: &Place, names: &[String]) -> Finding {
     let (rule, what) = match leak.origin {
         MaskOrigin::Secret { index, .. } => {
-            let name = names.get(index).map_or("a credential variable", String::as_str);
+            let name = names
+                .get(index)
+                .map_or("a credential variable", String::as_str);
             (&LEAKED_VARIABLE, format!("the value of {name}"))
         }
         MaskOrigin::Detector(detector) => (
@@ -321,7 +323,8 @@ mod tests {
 
     #[test]
     fn leaks_are_placed_by_line_and_character_whatever_the_pieces() {
-        let input = "start\n\u{e9}t\u{e9} s3cr3t-value\n\nx glpat-abcdefghij0123456789\ns3cr3t-value";
+        let input =
+            "start\n\u{e9}t\u{e9} s3cr3t-value\n\nx glpat-abcdefghij0123456789\ns3cr3t-value";
         let secret = MaskOrigin::Secret {
             index: 0,
             source: "variables",
@@ -374,7 +377,10 @@ mod tests {
             "the value of `DB_PASSWORD` is in clear (3 more occurrences not listed)"
         );
         assert_eq!(findings[0].rule.id, "leaked-variable");
-        assert_eq!(findings[1].message, "the value of `DB_PASSWORD` is in clear");
+        assert_eq!(
+            findings[1].message,
+            "the value of `DB_PASSWORD` is in clear"
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ use std::collections::VecDeque;
 
 use aho_corasick::automaton::StateID;
 
-use super::automaton::Engine;
 use super::SecretTag;
+use super::automaton::Engine;
 use super::prefilter::Needle;
 
 /// The fewest base64 characters a line needs before its line break is read through.

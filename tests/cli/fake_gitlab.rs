@@ -8,6 +8,10 @@
 //! keyed `METHOD PATH` (e.g. `POST /api/v4/projects/7/variables`) answers that method instead
 //! (a chosen refusal); a route answering an error for a list (e.g. 403 for protected environments
 //! on GitLab Free) answers every method.
+//! Jobs (FACTS §6 and `gitlab-api/README.md`): a log is `Reply::Text` or a generated
+//! `Reply::Log` streamed in pieces (1 GiB without holding it); `POST .../jobs/:id/erase` marks
+//! the job erased in every jobs list (201 with the job, 403 "Job is not erasable!" the second
+//! time, 404 for an unknown job), and an erased job's log is empty.
 //! [`Options`] add latency to every answer and announce (and enforce) a rate limit.
 
 use std::collections::{HashMap, HashSet};
@@ -43,6 +47,18 @@ pub enum Reply {
     Fixture(u16, &'static str),
     /// The first time this status (429 with `Retry-After: 1`, or a 5xx), then the reply.
     FailOnce(u16, Box<Reply>),
+    /// 200 `text/plain` with this body (a job's log).
+    Text(String),
+    /// 200 `text/plain`: `line` repeated `times` times, then `last` (a large job log, written
+    /// in pieces, never held whole).
+    Log {
+        /// The repeated line.
+        line: String,
+        /// How many times.
+        times: u64,
+        /// What follows (e.g. a leak on the last line, without a line break).
+        last: String,
+    },
     /// `GET /groups/:id/projects`: pages of the group's own projects, and of its subgroups'
     /// too with `include_subgroups=true`.
     GroupProjects {
@@ -77,6 +93,8 @@ struct State {
     window: (u64, u32),
     /// Requests answered 429 by the rate limit.
     throttled: usize,
+    /// Jobs erased, by id.
+    erased: HashSet<u64>,
 }
 
 /// A running fake server; lives until the test binary ends.
@@ -149,6 +167,15 @@ struct Response {
     headers: Vec<(String, String)>,
     content_type: &'static str,
     body: String,
+    /// A generated body after `body`.
+    generated: Option<Box<Generated>>,
+}
+
+/// A body written in pieces: `line` `times` times, then `last`.
+struct Generated {
+    line: String,
+    times: u64,
+    last: String,
 }
 
 impl Response {
@@ -158,6 +185,14 @@ impl Response {
             headers: Vec::new(),
             content_type: "application/json",
             body,
+            generated: None,
+        }
+    }
+
+    fn text(body: String) -> Self {
+        Self {
+            content_type: "text/plain",
+            ..Self::json(200, body)
         }
     }
 }
@@ -265,6 +300,10 @@ fn route(routes: &HashMap<String, Reply>, request: &Request<'_>, state: &mut Sta
     });
     if let Some(reply) = chosen {
         answer(reply, path, query, state)
+    } else if method == "POST" && path.ends_with("/erase") {
+        erase(routes, path, state)
+    } else if method == "GET" && path.ends_with("/trace") && is_erased(path, state) {
+        Response::text(String::new())
     } else if method == "PUT" {
         update(routes, path, query, &body, state)
     } else if method == "POST" {
@@ -273,11 +312,25 @@ fn route(routes: &HashMap<String, Reply>, request: &Request<'_>, state: &mut Sta
         patch(routes, path, &body, state)
     } else if let Some(items) = state.stored.get(path) {
         page(items, path, query)
-    } else {
+    } else if path.ends_with("/jobs") && !state.erased.is_empty() {
         match routes.get(path) {
-            Some(reply) => answer(reply, path, query, state),
-            None => Response::json(404, r#"{"message":"404 Not Found"}"#.to_owned()),
+            Some(Reply::List(jobs)) => page(&mark_erased(jobs, &state.erased), path, query),
+            _ => answer_or_404(routes, path, query, state),
         }
+    } else {
+        answer_or_404(routes, path, query, state)
+    }
+}
+
+fn answer_or_404(
+    routes: &HashMap<String, Reply>,
+    path: &str,
+    query: &str,
+    state: &mut State,
+) -> Response {
+    match routes.get(path) {
+        Some(reply) => answer(reply, path, query, state),
+        None => Response::json(404, r#"{"message":"404 Not Found"}"#.to_owned()),
     }
 }
 
@@ -305,8 +358,7 @@ fn too_many_requests(mut headers: Vec<(String, String)>) -> Response {
     Response {
         status: 429,
         headers,
-        content_type: "text/plain",
-        body: "Retry later".into(),
+        ..Response::text("Retry later".into())
     }
 }
 
@@ -340,6 +392,15 @@ fn answer(reply: &Reply, path: &str, query: &str, state: &mut State) -> Response
             page(&items, path, query)
         }
         Reply::Fixture(status, name) => Response::json(*status, fixture(name)),
+        Reply::Text(body) => Response::text(body.clone()),
+        Reply::Log { line, times, last } => Response {
+            generated: Some(Box::new(Generated {
+                line: line.clone(),
+                times: *times,
+                last: last.clone(),
+            })),
+            ..Response::text(String::new())
+        },
         Reply::FailOnce(status, then) => {
             if !state.failed.insert(path.to_owned()) {
                 return answer(then, path, query, state);
@@ -625,6 +686,58 @@ fn create_protected_environment(
     }))
 }
 
+/// The job id in `.../jobs/:id/<action>`.
+fn job_id(path: &str) -> Option<u64> {
+    let mut parts = path.rsplit('/').skip(1);
+    parts.next()?.parse().ok()
+}
+
+fn is_erased(path: &str, state: &State) -> bool {
+    job_id(path).is_some_and(|id| state.erased.contains(&id))
+}
+
+/// `jobs` with `erased_at` set on those erased.
+fn mark_erased(jobs: &[Value], erased: &HashSet<u64>) -> Vec<Value> {
+    jobs.iter()
+        .map(|job| {
+            let mut job = job.clone();
+            if job["id"].as_u64().is_some_and(|id| erased.contains(&id)) {
+                job["erased_at"] = Value::from("2026-12-06T00:00:00.000Z");
+            }
+            job
+        })
+        .collect()
+}
+
+/// `POST /projects/:id/jobs/:job_id/erase`: 201 with the job, erased; 403 when it is erased
+/// already (GitLab: `Job is not erasable!`); 404 for a job not in the project's jobs list.
+fn erase(routes: &HashMap<String, Reply>, path: &str, state: &mut State) -> Response {
+    let not_found = || Response::json(404, r#"{"message":"404 Job Not Found"}"#.to_owned());
+    let Some(id) = job_id(path) else {
+        return not_found();
+    };
+    let jobs_path = path
+        .rsplitn(3, '/')
+        .nth(2)
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let Some(Reply::List(jobs)) = routes.get(&jobs_path) else {
+        return not_found();
+    };
+    let Some(job) = jobs.iter().find(|job| job["id"].as_u64() == Some(id)) else {
+        return not_found();
+    };
+    if !state.erased.insert(id) {
+        return Response::json(
+            403,
+            r#"{"message":"403 Forbidden  - Job is not erasable!"}"#.to_owned(),
+        );
+    }
+    let mut job = job.clone();
+    job["erased_at"] = Value::from("2026-12-06T00:00:00.000Z");
+    Response::json(201, job.to_string())
+}
+
 /// `PATCH <protected branches>/NAME` (FACTS §5): changes `allow_force_push` and
 /// `code_owner_approval_required` of the rule; 404 for an unknown name.
 fn patch(routes: &HashMap<String, Reply>, path: &str, body: &Value, state: &mut State) -> Response {
@@ -753,11 +866,15 @@ fn write(mut stream: &TcpStream, response: &Response) {
         429 => "Too Many Requests",
         _ => "Error",
     };
+    let generated_length = response
+        .generated
+        .as_ref()
+        .map_or(0, |g| g.line.len() as u64 * g.times + g.last.len() as u64);
     let mut head = format!(
         "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
         response.status,
         response.content_type,
-        response.body.len()
+        response.body.len() as u64 + generated_length
     );
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -766,5 +883,23 @@ fn write(mut stream: &TcpStream, response: &Response) {
     // A client that hung up is not the fake server's problem.
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(response.body.as_bytes());
+    if let Some(generated) = &response.generated {
+        let Generated { line, times, last } = generated.as_ref();
+        // Pieces of about 64 KiB.
+        let per_piece = (65_536 / line.len().max(1)).max(1) as u64;
+        let piece = line.repeat(per_piece as usize);
+        let mut left = *times;
+        while left > 0 {
+            let n = left.min(per_piece);
+            if stream
+                .write_all(&piece.as_bytes()[..line.len() * n as usize])
+                .is_err()
+            {
+                return;
+            }
+            left -= n;
+        }
+        let _ = stream.write_all(last.as_bytes());
+    }
     let _ = stream.flush();
 }

@@ -19,4 +19,5 @@ mod pseudonymize;
 mod release_pipeline;
 mod repository;
 mod run;
+mod scan;
 mod wheel;

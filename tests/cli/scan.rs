@@ -1,0 +1,716 @@
+//! `ciguard scan`: saved logs and folders (each form `run` masks, each detector, at the right
+//! line and column, in every report format, never a value), and `--gitlab` against the fake
+//! GitLab (three projects, a group variable, a hidden one, 250 jobs over 3 pages, four leaking
+//! jobs found and erased once, refusals, failures, a large log).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use crate::common::{ciguard, show, text};
+use crate::fake_gitlab::{FakeGitlab, Reply, TOKEN, fixture};
+
+/// The secret the environment holds, with characters every encoding changes.
+/// 69 bytes: its base64 (92 characters) wraps at 76 columns.
+const SECRET: &str = "Tr0ub4dor&3 \"x\" p@ss/w0rd-correct-horse-battery-staple-and-more-words";
+
+/// Detector hits, each on its own line, with the column where the flagged text starts.
+const DETECTED: &[(&str, u32, &str)] = &[
+    (
+        "token: glpat-Abcdefghij0123456789xy",
+        14,
+        "Abcdefghij0123456789xy",
+    ),
+    // The key id's `AKIA` prefix stays visible, as GitLab's runner leaves it.
+    ("aws AKIAQWERTYUIOPASDFGH done", 9, "QWERTYUIOPASDFGH"),
+    (
+        "curl -H 'Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0'",
+        32,
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    ),
+    (
+        "dsn=postgresql://loader:Wx7-secretpw-q2@db.internal:5432/dw",
+        25,
+        "Wx7-secretpw-q2",
+    ),
+];
+
+/// Writes a log the way programs print the secret: raw, base64, wrapped base64 (Python's
+/// `encodebytes`, 76 columns), percent-encoded, JSON, shell-quoted; then the detector lines.
+/// Returns the log's path and, per line, which form is on it.
+fn write_log(dir: &Path) -> std::path::PathBuf {
+    let program = r#"
+import base64, json, shlex, sys, urllib.parse
+s = sys.argv[1]
+print("start of the job log")
+print("connecting with " + s)
+print("basic " + base64.b64encode(s.encode()).decode())
+sys.stdout.write(base64.encodebytes(s.encode()).decode())
+print("url=https://example.com/?p=" + urllib.parse.quote(s, safe=""))
+print(json.dumps({"password": s}))
+print("+ psql " + shlex.quote(s))
+for line in sys.argv[2:]:
+    print(line)
+print("end")
+"#;
+    let path = dir.join("job.log");
+    let out = Command::new("python3")
+        .args(["-c", program, SECRET])
+        .args(DETECTED.iter().map(|(line, _, _)| *line))
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", show(&out));
+    std::fs::write(&path, &out.stdout).expect("write the log");
+    path
+}
+
+fn scan(dir: &Path, args: &[&str]) -> Output {
+    ciguard()
+        .arg("scan")
+        .args(args)
+        .env("DB_PASSWORD", SECRET)
+        .current_dir(dir)
+        .output()
+        .expect("run ciguard scan")
+}
+
+/// (rule, line, column, message) of each JSON finding.
+fn findings(report: &str) -> Vec<(String, u64, u64, String)> {
+    let report: Value = serde_json::from_str(report).expect("a JSON report");
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_owned(),
+                f["location"]["line"].as_u64().unwrap_or_default(),
+                f["location"]["column"].as_u64().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every string that would give a secret away.
+fn giveaways() -> Vec<String> {
+    let mut all = vec![
+        SECRET.to_owned(),
+        "p@ss/w0rd".to_owned(),
+        "correct-horse".to_owned(),
+    ];
+    all.extend(DETECTED.iter().map(|(_, _, value)| (*value).to_owned()));
+    all
+}
+
+#[test]
+fn a_saved_log_gives_each_leak_at_its_line_and_column_in_every_format_without_a_value() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_log(dir.path());
+    let out = scan(
+        dir.path(),
+        &[
+            "job.log",
+            "--format",
+            "json",
+            "--report",
+            "sarif=scan.sarif",
+            "--report",
+            "codequality=cq.json",
+            "--report",
+            "junit=junit.xml",
+            "--report",
+            "text=scan.txt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let found = findings(&text(&out.stdout));
+    let variable = |line| {
+        (
+            "leaked-variable".to_owned(),
+            line,
+            "the value of `DB_PASSWORD` is in clear".to_owned(),
+        )
+    };
+    let mut expected = vec![
+        (variable(2), 17),
+        (variable(3), 7),
+        // Wrapped base64: the mask starts on line 4 and runs into line 5.
+        (variable(4), 1),
+        (variable(6), 28),
+        (variable(7), 15),
+        // Inside the quotes `shlex.quote` adds.
+        (variable(8), 9),
+    ];
+    for (i, (_, column, _)) in DETECTED.iter().enumerate() {
+        let line = 9 + i as u64;
+        let rule = ("leaked-secret".to_owned(), line, String::new());
+        expected.push((rule, u64::from(*column)));
+    }
+    let got: Vec<((String, u64, String), u64)> = found
+        .iter()
+        .map(|(rule, line, column, message)| {
+            let message = if rule == "leaked-variable" {
+                message.clone()
+            } else {
+                String::new()
+            };
+            ((rule.clone(), *line, message), *column)
+        })
+        .collect();
+    assert_eq!(got, expected, "{}", show(&out));
+    let mut everything = text(&out.stdout) + &text(&out.stderr);
+    for report in ["scan.sarif", "cq.json", "junit.xml", "scan.txt"] {
+        let written = std::fs::read_to_string(dir.path().join(report)).expect("a report");
+        assert!(
+            written.contains("leaked-variable"),
+            "{report} lists the findings"
+        );
+        everything += &written;
+    }
+    for giveaway in giveaways() {
+        assert!(
+            !everything.contains(&giveaway),
+            "`{giveaway}` is in an output:\n{everything}"
+        );
+    }
+}
+
+#[test]
+fn folders_are_walked_with_meltano_s_state_and_without_git_s_objects() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("logs/.meltano/run/tap")).expect("dirs");
+    std::fs::create_dir_all(root.join(".git")).expect("dirs");
+    std::fs::write(
+        root.join("logs/.meltano/run/tap/config.json"),
+        format!("{{\"password\": {}}}\n", json!(SECRET)),
+    )
+    .expect("write");
+    std::fs::write(root.join("logs/clean.log"), "nothing here\n").expect("write");
+    std::fs::write(root.join(".git/ORIG"), SECRET).expect("write");
+    std::os::unix::fs::symlink(root.join("logs/clean.log"), root.join("logs/link.log"))
+        .expect("symlink");
+    let out = scan(root, &[".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["location"]["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["logs/.meltano/run/tap/config.json"],
+        "{}",
+        show(&out)
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("scanned 2 files") && stderr.contains("1 symbolic link not followed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn standard_input_is_scanned_as_dash_and_a_clean_input_exits_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = ciguard()
+        .args(["scan", "-", "--format", "json"])
+        .env("DB_PASSWORD", SECRET)
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut stdin, format!("a\nb {SECRET}").as_bytes()).expect("write");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["findings"][0]["location"]["path"], "-");
+    assert_eq!(report["findings"][0]["location"]["line"], 2);
+    std::fs::write(dir.path().join("clean.log"), "nothing\n").expect("write");
+    let out = scan(dir.path(), &["clean.log"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+}
+
+#[test]
+fn an_unreadable_input_is_reported_in_every_format_and_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = scan(
+        dir.path(),
+        &[
+            "missing.log",
+            "--format",
+            "json",
+            "--report",
+            "sarif=s.sarif",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["errors"][0]["path"], "missing.log", "{}", show(&out));
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.sarif")).expect("sarif"))
+            .expect("JSON");
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+}
+
+#[test]
+fn scan_needs_paths_or_gitlab_and_never_repeats_an_option_value() {
+    let out = ciguard().arg("scan").output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    for (option, value) in [
+        ("--since", "glpat-OptionValue1234567"),
+        ("--pipelines", "glpat-OptionValue1234567"),
+        ("--concurrency", "glpat-OptionValue1234567"),
+        ("--shard", "glpat-OptionValue1234567"),
+    ] {
+        let out = ciguard()
+            .args(["scan", "--gitlab", option, value])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{option}: {}", show(&out));
+        assert!(
+            !text(&out.stderr).contains(value),
+            "{option}: {}",
+            show(&out)
+        );
+    }
+}
+
+// --- Through the GitLab API ---
+
+/// The project paths, as URL-encoded in API paths.
+const ELT: &str = "/api/v4/projects/data%2Felt";
+const DBT: &str = "/api/v4/projects/data%2Fdbt";
+const SANDBOX: &str = "/api/v4/projects/alice%2Fsandbox";
+
+/// A group variable's value, masked; a project variable's; the sandbox's own.
+const GROUP_SECRET: &str = "grp-Warehouse-Pass-4f9a2c";
+const ELT_SECRET: &str = "elt-Source-Api-Key-77d1e0b3";
+const SANDBOX_SECRET: &str = "sbx pass/with spaces&more";
+
+fn job(id: u64, project: &str, created_at: &str) -> Value {
+    let mut job: Value = serde_json::from_str(&fixture("job.json")).expect("job fixture");
+    job["id"] = json!(id);
+    job["name"] = json!(format!("elt-{id}"));
+    job["pipeline"]["id"] = json!(1000 + id / 10);
+    job["created_at"] = json!(created_at);
+    job["web_url"] = json!(format!("https://gitlab.example.com/{project}/-/jobs/{id}"));
+    job
+}
+
+fn variable(key: &str, value: Option<&str>, masked: bool) -> Value {
+    json!({"key": key, "value": value, "variable_type": "env_var", "protected": true,
+           "masked": masked, "hidden": value.is_none(), "raw": false,
+           "environment_scope": "*", "description": null})
+}
+
+fn project(path: &str, kind: &str, namespace: &str) -> Value {
+    let mut project: Value =
+        serde_json::from_str(&fixture("project_security_relevant_fields.json")).expect("fixture");
+    project["path_with_namespace"] = json!(path);
+    project["namespace"] = json!({"kind": kind, "full_path": namespace});
+    project
+}
+
+/// Routes for three projects: `data/elt` with 250 jobs (the group's variables, a hidden one,
+/// its own), `data/dbt` with 5, `alice/sandbox` (a user's) with 3; four logs leak.
+fn routes(created_at: &str) -> HashMap<String, Reply> {
+    let mut routes = HashMap::new();
+    let clean = "Running with gitlab-runner 17.6.0\n$ meltano run tap target\nJob succeeded\n";
+    let projects = [
+        (ELT, "data/elt", "group", "data", 250),
+        (DBT, "data/dbt", "group", "data", 5),
+        (SANDBOX, "alice/sandbox", "user", "alice", 3),
+    ];
+    for (api, path, kind, namespace, count) in projects {
+        routes.insert(
+            api.to_owned(),
+            Reply::Object(project(path, kind, namespace)),
+        );
+        let jobs = (1..=count)
+            .rev()
+            .map(|id| job(id, path, created_at))
+            .collect();
+        routes.insert(format!("{api}/jobs"), Reply::List(jobs));
+        for id in 1..=count {
+            routes.insert(
+                format!("{api}/jobs/{id}/trace"),
+                Reply::Text(clean.to_owned()),
+            );
+        }
+    }
+    routes.insert(
+        "/api/v4/groups/data/variables".to_owned(),
+        Reply::List(vec![
+            variable("WAREHOUSE_PASSWORD", Some(GROUP_SECRET), true),
+            variable("HIDDEN_TOKEN", None, true),
+            variable("DBT_TARGET", Some("production-target"), false),
+        ]),
+    );
+    routes.insert(
+        format!("{ELT}/variables"),
+        Reply::List(vec![variable("TAP_API_KEY", Some(ELT_SECRET), true)]),
+    );
+    routes.insert(format!("{DBT}/variables"), Reply::List(Vec::new()));
+    routes.insert(
+        format!("{SANDBOX}/variables"),
+        Reply::List(vec![variable(
+            "SANDBOX_PASSWORD",
+            Some(SANDBOX_SECRET),
+            false,
+        )]),
+    );
+    let leaks = [
+        (ELT, 7, format!("$ load\nusing {GROUP_SECRET}\n")),
+        (
+            ELT,
+            201,
+            format!("x\ny\nauth {}\n", base64(ELT_SECRET.as_bytes())),
+        ),
+        (DBT, 3, "token glpat-Zyxwvutsrq9876543210ab\n".to_owned()),
+        (
+            SANDBOX,
+            2,
+            "url=https://h/?p=sbx%20pass%2Fwith%20spaces%26more".to_owned(),
+        ),
+    ];
+    for (api, id, log) in leaks {
+        routes.insert(format!("{api}/jobs/{id}/trace"), Reply::Text(log));
+    }
+    routes
+}
+
+/// Standard base64, for the test's own data.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn scan_gitlab(server: &FakeGitlab, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    ciguard()
+        .args([
+            "scan",
+            "--gitlab",
+            "--format",
+            "json",
+            "--gitlab-url",
+            &server.url,
+        ])
+        .args(args)
+        .env("GITLAB_TOKEN", TOKEN)
+        .current_dir(dir.path())
+        .output()
+        .expect("run ciguard scan")
+}
+
+const THREE: &[&str] = &[
+    "--project",
+    "data/elt",
+    "--project",
+    "data/dbt",
+    "--project",
+    "alice/sandbox",
+    "--since",
+    "36500d",
+];
+
+/// (path, line, rule) of each finding.
+fn places(out: &Output) -> Vec<(String, u64, String)> {
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let mut places: Vec<_> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                f["location"]["line"].as_u64().unwrap_or_default(),
+                f["rule"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    places.sort();
+    places
+}
+
+#[test]
+fn job_logs_of_three_projects_give_exactly_the_four_leaks_and_erase_them_once() {
+    let server = FakeGitlab::start(routes("2026-11-30T08:12:21.802Z"));
+    let out = scan_gitlab(&server, THREE);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let url = |project: &str, id: u64| format!("https://gitlab.example.com/{project}/-/jobs/{id}");
+    assert_eq!(
+        places(&out),
+        [
+            (url("alice/sandbox", 2), 1, "leaked-variable".to_owned()),
+            (url("data/dbt", 3), 1, "leaked-secret".to_owned()),
+            (url("data/elt", 201), 3, "leaked-variable".to_owned()),
+            (url("data/elt", 7), 2, "leaked-variable".to_owned()),
+        ],
+        "{}",
+        show(&out)
+    );
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        all.contains("`WAREHOUSE_PASSWORD` (group data)")
+            && all.contains("job 7 `elt-7` (pipeline 1000 of data/elt)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("`HIDDEN_TOKEN` are hidden"),
+        "a hidden variable is named once: {all}"
+    );
+    let traces = server
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/trace"))
+        .count();
+    assert_eq!(traces, 258, "every job's log, once");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.starts_with(&format!("GET {ELT}/jobs?per_page=100&page=3"))),
+        "the third page of jobs"
+    );
+    for secret in [
+        GROUP_SECRET,
+        ELT_SECRET,
+        SANDBOX_SECRET,
+        "Zyxwvutsrq9876543210ab",
+        TOKEN,
+    ] {
+        assert!(!all.contains(secret), "a value in the output: {all}");
+    }
+
+    let listed = scan_gitlab(&server, &[THREE, &["--erase"]].concat());
+    assert_eq!(listed.status.code(), Some(1), "{}", show(&listed));
+    assert_eq!(text(&listed.stderr).matches("would erase job").count(), 4);
+    assert!(!server.requests().iter().any(|r| r.starts_with("POST")));
+
+    let erased = scan_gitlab(&server, &[THREE, &["--erase", "--apply"]].concat());
+    assert_eq!(erased.status.code(), Some(1), "{}", show(&erased));
+    let posts: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("POST"))
+        .filter_map(|r| r.split(' ').nth(1).map(str::to_owned))
+        .collect();
+    assert_eq!(
+        posts,
+        // Projects in path order, jobs in id order.
+        [
+            format!("{SANDBOX}/jobs/2/erase"),
+            format!("{DBT}/jobs/3/erase"),
+            format!("{ELT}/jobs/7/erase"),
+            format!("{ELT}/jobs/201/erase"),
+        ],
+        "{}",
+        show(&erased)
+    );
+    assert_eq!(
+        text(&erased.stderr)
+            .matches("erased the log and artifacts of job")
+            .count(),
+        4
+    );
+
+    let again = scan_gitlab(&server, &[THREE, &["--erase", "--apply"]].concat());
+    assert_eq!(again.status.code(), Some(0), "{}", show(&again));
+    assert!(places(&again).is_empty());
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("POST"))
+            .count(),
+        4,
+        "nothing erased twice"
+    );
+    assert!(text(&again.stderr).contains("nothing to erase"));
+}
+
+#[test]
+fn an_erase_refused_is_said_and_the_others_go_on_with_exit_2() {
+    let mut routes = routes("2026-11-30T08:12:21.802Z");
+    routes.insert(
+        format!("POST {ELT}/jobs/7/erase"),
+        Reply::Fixture(403, "error_403.json"),
+    );
+    let server = FakeGitlab::start(routes);
+    let out = scan_gitlab(&server, &[THREE, &["--erase", "--apply"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("could not erase job 7") && stderr.contains("403"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("erased the log and artifacts").count(), 3);
+}
+
+#[test]
+fn since_stops_paging_at_older_jobs() {
+    let mut routes = routes("2026-11-30T08:12:21.802Z");
+    // Jobs 1 to 120 of data/elt are old: pages 1 and 2 are read, page 3 is not.
+    let jobs: Vec<Value> = (1..=250)
+        .rev()
+        .map(|id| {
+            let at = if id > 120 {
+                "2026-11-30T08:12:21.802Z"
+            } else {
+                "2020-01-01T00:00:00.000Z"
+            };
+            job(id, "data/elt", at)
+        })
+        .collect();
+    routes.insert(format!("{ELT}/jobs"), Reply::List(jobs));
+    let server = FakeGitlab::start(routes);
+    // Back to 2025-01-01, however late the test runs.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let since = format!("{}d", (now - 1_735_689_600) / 86_400);
+    let out = scan_gitlab(&server, &["--project", "data/elt", "--since", &since]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("/jobs?per_page=100&page=2"))
+    );
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.contains("/jobs?per_page=100&page=3"))
+    );
+    assert_eq!(
+        requests.iter().filter(|r| r.contains("/trace")).count(),
+        130
+    );
+    assert_eq!(
+        places(&out),
+        [(
+            "https://gitlab.example.com/data/elt/-/jobs/201".to_owned(),
+            3,
+            "leaked-variable".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn api_refusals_end_with_what_to_do_and_a_failed_log_is_not_reported_clean() {
+    for (route, status, fixture_name, says) in [
+        (ELT.to_owned(), 404, "error_404_project.json", "404"),
+        (
+            format!("{ELT}/variables"),
+            403,
+            "error_403.json",
+            "Maintainer",
+        ),
+        (format!("{ELT}/jobs"), 403, "error_403.json", "Reporter"),
+    ] {
+        let mut routes = routes("2026-11-30T08:12:21.802Z");
+        routes.insert(route.clone(), Reply::Fixture(status, fixture_name));
+        let server = FakeGitlab::start(routes);
+        let out = scan_gitlab(&server, &["--project", "data/elt", "--since", "36500d"]);
+        assert_eq!(out.status.code(), Some(2), "{route}: {}", show(&out));
+        assert!(text(&out.stderr).contains(says), "{route}: {}", show(&out));
+    }
+    let server = FakeGitlab::start(routes("2026-11-30T08:12:21.802Z"));
+    let out = ciguard()
+        .args([
+            "scan",
+            "--gitlab",
+            "--project",
+            "data/elt",
+            "--gitlab-url",
+            &server.url,
+        ])
+        .env("GITLAB_TOKEN", "glpat-WrongToken-000000000")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(text(&out.stderr).contains("401"), "{}", show(&out));
+    assert!(!text(&out.stderr).contains("WrongToken"));
+
+    let mut routes = routes("2026-11-30T08:12:21.802Z");
+    routes.insert(
+        format!("{DBT}/jobs/4/trace"),
+        Reply::Fixture(500, "error_403.json"),
+    );
+    routes.insert(
+        format!("{DBT}/jobs/5/trace"),
+        Reply::FailOnce(429, Box::new(Reply::Text("clean\n".to_owned()))),
+    );
+    let server = FakeGitlab::start(routes);
+    let out = scan_gitlab(&server, &["--project", "data/dbt", "--since", "36500d"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        report["errors"][0]["path"],
+        "https://gitlab.example.com/data/dbt/-/jobs/4",
+        "{}",
+        show(&out)
+    );
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_large_log_that_stops_mid_line_is_streamed_to_its_end() {
+    let mut routes = routes("2026-11-30T08:12:21.802Z");
+    let line = "2026-11-30T08:12:27Z tap-postgres | INFO replicated 1000 rows of public.orders\n";
+    // About 64 MiB, the leak on its last line, without a line break.
+    let times = (64 << 20) / line.len() as u64;
+    routes.insert(
+        format!("{DBT}/jobs/1/trace"),
+        Reply::Log {
+            line: line.to_owned(),
+            times,
+            last: format!("password={GROUP_SECRET}"),
+        },
+    );
+    let server = FakeGitlab::start(routes);
+    let out = scan_gitlab(&server, &["--project", "data/dbt", "--since", "36500d"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let places = places(&out);
+    assert!(
+        places.contains(&(
+            "https://gitlab.example.com/data/dbt/-/jobs/1".to_owned(),
+            times + 1,
+            "leaked-variable".to_owned()
+        )),
+        "{places:?}"
+    );
+}
