@@ -479,6 +479,11 @@ pub struct InitArgs {
     #[arg(long)]
     pub no_audit: bool,
 
+    /// Also scan the project's job logs for leaked secrets in scheduled pipelines (a job beside
+    /// the audit, with its token; `ciguard scan --gitlab`).
+    #[arg(long, conflicts_with = "no_audit")]
+    pub scan_job_logs: bool,
+
     /// Where to write the pipeline.
     #[arg(long, value_name = "PATH", default_value = ".gitlab-ci.yml")]
     pub output: PathBuf,

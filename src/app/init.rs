@@ -104,6 +104,7 @@ fn generate(args: &InitArgs) -> anyhow::Result<Generated> {
         ciguard_image: args.ciguard_image.clone(),
         lint: true,
         audit: !args.no_audit,
+        scan_job_logs: args.scan_job_logs,
         elt,
     })
     .context("internal error")?;

@@ -8,6 +8,9 @@ use super::component::{self, Component, InputValue, RenderError};
 use super::emit::{self, Section, map, seq, string};
 use crate::yaml::{Entry, Value};
 
+/// The audit component's job that scans job logs (left out unless asked for).
+const SCAN_JOB: &str = "ciguard-scan-job-logs";
+
 /// The stage of the lint and audit jobs.
 const CHECK_STAGE: &str = "test";
 /// The stage of the ELT jobs: after the checks, so a failing lint or audit stops them.
@@ -26,6 +29,8 @@ pub struct Pipeline {
     pub lint: bool,
     /// The audit job, on the protected default branch.
     pub audit: bool,
+    /// With the audit job: scheduled pipelines also scan the project's job logs.
+    pub scan_job_logs: bool,
     /// The ELT jobs.
     pub elt: Vec<EltJob>,
 }
@@ -98,7 +103,19 @@ pub fn render(pipeline: &Pipeline) -> Result<String, RenderError> {
         add_jobs(&mut jobs, component::LINT, &check_inputs(Vec::new()))?;
     }
     if pipeline.audit {
-        add_jobs(&mut jobs, component::AUDIT, &check_inputs(Vec::new()))?;
+        let scan = if pipeline.scan_job_logs {
+            "schedules"
+        } else {
+            "off"
+        };
+        add_jobs(
+            &mut jobs,
+            component::AUDIT,
+            &check_inputs(vec![("scan_job_logs", scan.into())]),
+        )?;
+        if !pipeline.scan_job_logs {
+            jobs.retain(|job| job.key != SCAN_JOB);
+        }
     }
     for job in &pipeline.elt {
         let inputs: Vec<(&str, InputValue)> = vec![

@@ -12,8 +12,13 @@ use crate::meltano::{copy_prepared_project, landed_records, printed_forms, tools
 
 /// A repository holding fixture `name` and the pipeline `init` generated for it.
 fn generated_repo(name: &str) -> Repo {
+    generated_repo_with(name, &[])
+}
+
+/// [`generated_repo`] with more options for `init`.
+fn generated_repo_with(name: &str, options: &[&str]) -> Repo {
     let dir = fixture_copy(name);
-    init_ok(dir.path(), &["--image", PINNED_IMAGE]);
+    init_ok(dir.path(), &[&["--image", PINNED_IMAGE], options].concat());
     let repo = Repo::empty();
     for file in [".gitlab-ci.yml", "meltano.yml"] {
         fs::copy(dir.path().join(file), repo.root().join(file)).expect("copy");
@@ -65,6 +70,38 @@ fn production_jobs_run_only_on_the_protected_default_branch() {
         let tag = list_jobs(&repo, &Situation::tag());
         assert!(tag.created, "{name}: tags get a pipeline");
         assert!(production_jobs(&tag.jobs_that_run()).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn job_logs_are_scanned_only_by_schedules_on_the_protected_default_branch_when_asked() {
+    const SCAN: &str = "ciguard-scan-job-logs";
+    let repo = generated_repo("schedules");
+    let schedule = Situation::default_branch_schedule(&[("MELTANO_SCHEDULE", "github-daily")]);
+    assert!(
+        !list_jobs(&repo, &schedule)
+            .jobs
+            .iter()
+            .any(|j| j.name == SCAN),
+        "not unless asked"
+    );
+    let repo = generated_repo_with("schedules", &["--scan-job-logs"]);
+    assert!(jobs_that_run(&repo, &schedule).contains(&SCAN.to_owned()));
+    let pipeline = list_jobs(&repo, &schedule);
+    let script = pipeline.job(SCAN).definition["script"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        script.starts_with("ciguard scan --gitlab --since 30d"),
+        "{script}"
+    );
+    for situation in [
+        Situation::default_branch_push(),
+        Situation::merge_request(),
+        schedule.with_variable("CI_COMMIT_REF_PROTECTED", "false"),
+    ] {
+        assert!(!jobs_that_run(&repo, &situation).contains(&SCAN.to_owned()));
     }
 }
 
