@@ -307,6 +307,18 @@ mod tests {
     use super::*;
     use crate::scrub::{Detector, MatcherBuilder};
 
+    #[test]
+    fn each_rule_has_a_section_in_the_scan_docs() {
+        const DOC: &str = include_str!("../../docs/scan.md");
+        for rule in RULES {
+            assert!(
+                DOC.contains(&format!("\n## {}\n", rule.id)),
+                "docs/scan.md has no section `## {}`",
+                rule.id
+            );
+        }
+    }
+
     fn matcher() -> Arc<Matcher> {
         let mut builder = MatcherBuilder::new();
         builder.secret(b"s3cr3t-value", "variables");
