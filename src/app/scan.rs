@@ -26,6 +26,7 @@ use crate::notice::note;
 use crate::run::secrets::{self as run_secrets, Collection, Policy, maskable_parts};
 use crate::scan::{self, JobLog, Leaks, Place, Scanner};
 use crate::scrub::{Matcher, MatcherBuilder};
+use crate::secret::Secret;
 
 /// The folder name never descended into: git's object store is compressed, so nothing in it
 /// could be found, and its size would dominate.
@@ -69,7 +70,7 @@ struct Base<'a> {
 impl Base<'_> {
     /// The matcher for the environment's values and `more` (each with the name findings give
     /// it), and the names of all of them by secret number.
-    fn matcher(&self, more: &[(Vec<u8>, String)]) -> (Arc<Matcher>, Vec<String>) {
+    fn matcher(&self, more: &[(Secret<Vec<u8>>, String)]) -> (Arc<Matcher>, Vec<String>) {
         let mut builder: MatcherBuilder =
             secrets::matcher(&self.args.secrets, self.config, self.collection);
         let mut names: Vec<String> = self
@@ -79,7 +80,7 @@ impl Base<'_> {
             .map(|found| format!("`{}`", found.name))
             .collect();
         for (value, name) in more {
-            builder.secret(value, "gitlab");
+            builder.secret(value.expose(), "gitlab");
             names.push(name.clone());
         }
         (Arc::new(builder.build()), names)
@@ -263,7 +264,8 @@ async fn scan_project(
         ));
     }
     let (matcher, names) = base.matcher(&values);
-    drop(values);
+    // The values live on only in the matcher, which this project's scan drops at its end.
+    drop((values, sets));
     let jobs = match args.pipelines {
         Some(count) => gitlab::jobs_of_last_pipelines(client, project, count as usize).await?,
         None => {
@@ -278,8 +280,13 @@ async fn scan_project(
         .map(|job| job.id.to_string())
         .collect();
     if !running.is_empty() {
+        let (jobs, are) = if running.len() == 1 {
+            ("job", "is")
+        } else {
+            ("jobs", "are")
+        };
         note(format_args!(
-            "{path}: jobs {} are still running: their logs are scanned as far as they go",
+            "{path}: {jobs} {} {are} still running: scanned as far as the log goes",
             running.join(", ")
         ));
     }
@@ -341,7 +348,10 @@ async fn scan_project(
 /// The values to look for among the variables that reach a project: those masked or named
 /// like credentials, each with a name for findings (key, and where it is defined); and the
 /// keys of hidden ones, whose values the API does not give.
-fn api_secrets(sets: &[VariableSet], policy: &Policy) -> (Vec<(Vec<u8>, String)>, Vec<String>) {
+fn api_secrets(
+    sets: &[VariableSet],
+    policy: &Policy,
+) -> (Vec<(Secret<Vec<u8>>, String)>, Vec<String>) {
     let mut values = Vec::new();
     let mut hidden = Vec::new();
     for set in sets {
@@ -364,7 +374,7 @@ fn api_secrets(sets: &[VariableSet], policy: &Policy) -> (Vec<(Vec<u8>, String)>
             };
             let name = format!("`{}` ({level} {}{scope})", variable.key, set.owner);
             for part in maskable_parts(value.expose().as_bytes(), policy.min_length) {
-                values.push((part.to_vec(), name.clone()));
+                values.push((Secret::new(part.to_vec()), name.clone()));
             }
         }
     }

@@ -242,6 +242,27 @@ fn standard_input_is_scanned_as_dash_and_a_clean_input_exits_0() {
 }
 
 #[test]
+fn a_binary_file_that_is_not_utf8_is_scanned_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bytes = b"\x00\xff\xfe binary\n\xc3\x28 ".to_vec();
+    bytes.extend_from_slice(SECRET.as_bytes());
+    bytes.extend_from_slice(b"\x00\x01 tail without a line break");
+    std::fs::write(dir.path().join("dump.bin"), &bytes).expect("write");
+    let out = scan(dir.path(), &["dump.bin", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let found = findings(&text(&out.stdout));
+    assert_eq!(
+        found,
+        [(
+            "leaked-variable".to_owned(),
+            2,
+            4,
+            "the value of `DB_PASSWORD` is in clear".to_owned()
+        )]
+    );
+}
+
+#[test]
 fn an_unreadable_input_is_reported_in_every_format_and_exits_2() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = scan(
@@ -414,8 +435,14 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 fn scan_gitlab(server: &FakeGitlab, args: &[&str]) -> Output {
-    let dir = tempfile::tempdir().expect("temp dir");
-    ciguard()
+    scan_gitlab_command(server, args)
+        .output()
+        .expect("run ciguard scan")
+}
+
+fn scan_gitlab_command(server: &FakeGitlab, args: &[&str]) -> Command {
+    let mut command = ciguard();
+    command
         .args([
             "scan",
             "--gitlab",
@@ -426,9 +453,39 @@ fn scan_gitlab(server: &FakeGitlab, args: &[&str]) -> Output {
         ])
         .args(args)
         .env("GITLAB_TOKEN", TOKEN)
-        .current_dir(dir.path())
-        .output()
-        .expect("run ciguard scan")
+        .current_dir(std::env::temp_dir());
+    command
+}
+
+/// Runs the command under a Python parent that reports its children's peak RSS (KiB, from
+/// `getrusage`): the command's output and its peak memory.
+fn with_peak_memory(command: impl FnOnce() -> Command) -> (Output, u64) {
+    let command = command();
+    let program = r#"
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True)
+sys.stdout.buffer.write(done.stdout)
+sys.stderr.buffer.write(done.stderr)
+sys.stderr.write("\npeak-kib=%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(done.returncode)
+"#;
+    let mut python = Command::new("python3");
+    python
+        .arg("-c")
+        .arg(program)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .env_clear()
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    if let Some(dir) = command.get_current_dir() {
+        python.current_dir(dir);
+    }
+    let mut out = python.output().expect("python3");
+    let stderr = text(&out.stderr);
+    let (rest, peak) = stderr.rsplit_once("\npeak-kib=").expect("the peak line");
+    let peak = peak.trim().parse().expect("a number");
+    out.stderr = rest.as_bytes().to_vec();
+    (out, peak)
 }
 
 const THREE: &[&str] = &[
@@ -559,6 +616,81 @@ fn job_logs_of_three_projects_give_exactly_the_four_leaks_and_erase_them_once() 
         "nothing erased twice"
     );
     assert!(text(&again.stderr).contains("nothing to erase"));
+}
+
+#[test]
+fn the_last_pipelines_a_group_and_a_running_job_are_scanned() {
+    let mut routes = routes("2026-11-30T08:12:21.802Z");
+    let jobs_of = |pipeline: u64| -> Vec<Value> {
+        let mut jobs: Vec<Value> = (1..=250)
+            .rev()
+            .filter(|id| 1000 + id / 10 == pipeline)
+            .map(|id| job(id, "data/elt", "2026-11-30T08:12:21.802Z"))
+            .collect();
+        if pipeline == 1025 {
+            jobs[0]["status"] = json!("running");
+        }
+        jobs
+    };
+    let (latest, previous) = (jobs_of(1025), jobs_of(1024));
+    routes.insert(
+        format!("{ELT}/pipelines"),
+        Reply::List((1000..=1025).rev().map(|id| json!({"id": id})).collect()),
+    );
+    routes.insert(format!("{ELT}/pipelines/1025/jobs"), Reply::List(latest));
+    routes.insert(format!("{ELT}/pipelines/1024/jobs"), Reply::List(previous));
+    routes.insert(
+        format!("{ELT}/jobs/245/trace"),
+        Reply::Text(format!("partial log, still going: {GROUP_SECRET}")),
+    );
+    routes.insert(
+        "/api/v4/groups/data/projects".to_owned(),
+        Reply::GroupProjects {
+            own: vec![
+                json!({"path_with_namespace": "data/elt", "archived": false}),
+                json!({"path_with_namespace": "data/dbt", "archived": false}),
+            ],
+            subgroups: Vec::new(),
+        },
+    );
+    let server = FakeGitlab::start(routes);
+    let out = scan_gitlab(&server, &["--project", "data/elt", "--pipelines", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let url = |project: &str, id: u64| format!("https://gitlab.example.com/{project}/-/jobs/{id}");
+    assert_eq!(
+        places(&out),
+        [(url("data/elt", 245), 1, "leaked-variable".to_owned())]
+    );
+    assert!(
+        text(&out.stderr).contains("data/elt: job 250 is still running"),
+        "{}",
+        show(&out)
+    );
+    let traces = server
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/trace"))
+        .count();
+    assert_eq!(traces, 11, "the jobs of pipelines 1025 and 1024 only");
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.contains("/pipelines/1023/"))
+    );
+
+    let out = scan_gitlab(&server, &["--group", "data", "--since", "36500d"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let found: Vec<String> = places(&out).into_iter().map(|(path, _, _)| path).collect();
+    assert_eq!(
+        found,
+        [
+            url("data/dbt", 3),
+            url("data/elt", 201),
+            url("data/elt", 245),
+            url("data/elt", 7)
+        ]
+    );
 }
 
 #[test]
@@ -702,8 +834,15 @@ fn a_large_log_that_stops_mid_line_is_streamed_to_its_end() {
         },
     );
     let server = FakeGitlab::start(routes);
-    let out = scan_gitlab(&server, &["--project", "data/dbt", "--since", "36500d"]);
+    let (out, peak_kib) = with_peak_memory(|| {
+        scan_gitlab_command(&server, &["--project", "data/dbt", "--since", "36500d"])
+    });
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    // Memory does not follow the log: a debug build holding the log would pass 64 MiB.
+    assert!(
+        peak_kib < 48 * 1024,
+        "peak RSS {peak_kib} KiB for a 64 MiB log"
+    );
     let places = places(&out);
     assert!(
         places.contains(&(
