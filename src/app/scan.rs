@@ -70,7 +70,7 @@ struct Base<'a> {
 impl Base<'_> {
     /// The matcher for the environment's values and `more` (each with the name findings give
     /// it), and the names of all of them by secret number.
-    fn matcher(&self, more: &[(Secret<Vec<u8>>, String)]) -> (Arc<Matcher>, Vec<String>) {
+    fn matcher(&self, more: &[NamedValue]) -> (Arc<Matcher>, Vec<String>) {
         let mut builder: MatcherBuilder =
             secrets::matcher(&self.args.secrets, self.config, self.collection);
         let mut names: Vec<String> = self
@@ -202,6 +202,9 @@ fn read_leaks(matcher: &Arc<Matcher>, mut input: impl Read) -> io::Result<Leaks>
         }
     }
 }
+
+/// A value to look for, with the name findings give it.
+type NamedValue = (Secret<Vec<u8>>, String);
 
 /// What `--gitlab` found: findings, logs not read, and whether an erase failed.
 type GitlabResult = (Vec<Finding>, Vec<Unanalysed>, bool);
@@ -348,10 +351,7 @@ async fn scan_project(
 /// The values to look for among the variables that reach a project: those masked or named
 /// like credentials, each with a name for findings (key, and where it is defined); and the
 /// keys of hidden ones, whose values the API does not give.
-fn api_secrets(
-    sets: &[VariableSet],
-    policy: &Policy,
-) -> (Vec<(Secret<Vec<u8>>, String)>, Vec<String>) {
+fn api_secrets(sets: &[VariableSet], policy: &Policy) -> (Vec<NamedValue>, Vec<String>) {
     let mut values = Vec::new();
     let mut hidden = Vec::new();
     for set in sets {
