@@ -308,34 +308,36 @@ async fn scan_project(
                 scanner.feed(chunk);
             })
             .await;
-            (job, read.map(|()| scanner.finish()))
+            (job, scanner.finish(), read)
         });
     }
     let mut bytes = 0;
     let mut leaked = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (job, read) = joined.context("internal error: reading a job log stopped")?;
-        let log = JobLog {
-            project: path.clone(),
-            pipeline: job.pipeline.id,
-            job: job.id,
-            name: job.name.clone(),
-            web_url: job.web_url.clone(),
-        };
-        match read {
-            Ok(leaks) => {
-                bytes += leaks.bytes;
-                if !leaks.is_empty() {
-                    let place = Place::JobLog(log.clone());
-                    found.findings.extend(leaks.findings(&place, &names));
-                    leaked.push((project.to_owned(), log));
-                }
-            }
-            Err(err) => found.unanalysed.push(Unanalysed {
+        let (job, leaks, read) = joined.context("internal error: reading a job log stopped")?;
+        bytes += leaks.bytes;
+        if let Err(err) = read {
+            // What arrived before the failure is reported too.
+            found.unanalysed.push(Unanalysed {
                 path: PathBuf::from(&job.web_url),
                 position: None,
-                reason: format!("its log could not be read: {err}"),
-            }),
+                reason: format!(
+                    "its log could not be read to its end (scanned its first {}): {err}",
+                    count(leaks.bytes, "byte")
+                ),
+            });
+        }
+        if !leaks.is_empty() {
+            let log = JobLog {
+                project: path.clone(),
+                pipeline: job.pipeline.id,
+                job: job.id,
+                name: job.name,
+                web_url: job.web_url,
+            };
+            let place = Place::JobLog(log.clone());
+            found.findings.extend(leaks.findings(&place, &names));
+            leaked.push((project.to_owned(), log));
         }
     }
     leaked.sort_by_key(|(_, log)| log.job);

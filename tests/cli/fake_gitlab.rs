@@ -49,6 +49,9 @@ pub enum Reply {
     FailOnce(u16, Box<Reply>),
     /// 200 `text/plain` with this body (a job's log).
     Text(String),
+    /// 200 `text/plain` announcing 1 KiB more than this body, then the connection closes (a
+    /// log cut off in transit).
+    Cut(String),
     /// 200 `text/plain`: `line` repeated `times` times, then `last` (a large job log, written
     /// in pieces, never held whole).
     Log {
@@ -169,6 +172,8 @@ struct Response {
     body: String,
     /// A generated body after `body`.
     generated: Option<Box<Generated>>,
+    /// Bytes announced in `content-length` and never sent.
+    missing: u64,
 }
 
 /// A body written in pieces: `line` `times` times, then `last`.
@@ -186,6 +191,7 @@ impl Response {
             content_type: "application/json",
             body,
             generated: None,
+            missing: 0,
         }
     }
 
@@ -393,6 +399,10 @@ fn answer(reply: &Reply, path: &str, query: &str, state: &mut State) -> Response
         }
         Reply::Fixture(status, name) => Response::json(*status, fixture(name)),
         Reply::Text(body) => Response::text(body.clone()),
+        Reply::Cut(body) => Response {
+            missing: 1024,
+            ..Response::text(body.clone())
+        },
         Reply::Log { line, times, last } => Response {
             generated: Some(Box::new(Generated {
                 line: line.clone(),
@@ -874,7 +884,7 @@ fn write(mut stream: &TcpStream, response: &Response) {
         "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
         response.status,
         response.content_type,
-        response.body.len() as u64 + generated_length
+        response.body.len() as u64 + generated_length + response.missing
     );
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));

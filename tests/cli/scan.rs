@@ -700,6 +700,10 @@ fn an_erase_refused_is_said_and_the_others_go_on_with_exit_2() {
         format!("POST {ELT}/jobs/7/erase"),
         Reply::Fixture(403, "error_403.json"),
     );
+    routes.insert(
+        format!("POST {DBT}/jobs/3/erase"),
+        Reply::Fixture(404, "error_404_project.json"),
+    );
     let server = FakeGitlab::start(routes);
     let out = scan_gitlab(&server, &[THREE, &["--erase", "--apply"]].concat());
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
@@ -708,7 +712,11 @@ fn an_erase_refused_is_said_and_the_others_go_on_with_exit_2() {
         stderr.contains("could not erase job 7") && stderr.contains("403"),
         "{stderr}"
     );
-    assert_eq!(stderr.matches("erased the log and artifacts").count(), 3);
+    assert!(
+        stderr.contains("could not erase job 3") && stderr.contains("404"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("erased the log and artifacts").count(), 2);
 }
 
 #[test]
@@ -806,17 +814,41 @@ fn api_refusals_end_with_what_to_do_and_a_failed_log_is_not_reported_clean() {
         format!("{DBT}/jobs/5/trace"),
         Reply::FailOnce(429, Box::new(Reply::Text("clean\n".to_owned()))),
     );
+    routes.insert(
+        format!("{DBT}/jobs/2/trace"),
+        Reply::Cut(format!("start\nusing {GROUP_SECRET} before the cut\n")),
+    );
     let server = FakeGitlab::start(routes);
     let out = scan_gitlab(&server, &["--project", "data/dbt", "--since", "36500d"]);
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
     assert_eq!(
-        report["errors"][0]["path"],
-        "https://gitlab.example.com/data/dbt/-/jobs/4",
+        errors,
+        [
+            "https://gitlab.example.com/data/dbt/-/jobs/2",
+            "https://gitlab.example.com/data/dbt/-/jobs/4"
+        ],
         "{}",
         show(&out)
     );
-    assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
+    // The leak before the cut is found, and the one the fixture always has.
+    let found: Vec<(String, u64)> = places(&out)
+        .into_iter()
+        .map(|(path, line, _)| (path, line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("https://gitlab.example.com/data/dbt/-/jobs/2".to_owned(), 2),
+            ("https://gitlab.example.com/data/dbt/-/jobs/3".to_owned(), 1)
+        ]
+    );
 }
 
 #[test]
