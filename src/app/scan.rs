@@ -98,6 +98,7 @@ fn scan_paths(paths: &[PathBuf], base: &Base<'_>) -> (Vec<Finding>, Vec<Unanalys
         files: 0,
         bytes: 0,
         links: 0,
+        set_aside: 0,
     };
     for path in paths {
         if path.as_os_str() == "-" {
@@ -112,9 +113,10 @@ fn scan_paths(paths: &[PathBuf], base: &Base<'_>) -> (Vec<Finding>, Vec<Unanalys
         format!("; {} not followed", count(walk.links, "symbolic link"))
     };
     note(format_args!(
-        "scanned {}, {}{links}",
+        "scanned {}, {}{links}{}",
         count(walk.files, "file"),
-        count(walk.bytes, "byte")
+        count(walk.bytes, "byte"),
+        set_aside(walk.set_aside)
     ));
     (walk.findings, walk.unanalysed)
 }
@@ -128,6 +130,7 @@ struct Walk {
     files: u64,
     bytes: u64,
     links: u64,
+    set_aside: u64,
 }
 
 impl Walk {
@@ -173,6 +176,7 @@ impl Walk {
             Ok(leaks) => {
                 self.files += 1;
                 self.bytes += leaks.bytes;
+                self.set_aside += leaks.set_aside;
                 let place = Place::File(path.to_owned());
                 self.findings.extend(leaks.findings(&place, &self.names));
             }
@@ -311,11 +315,12 @@ async fn scan_project(
             (job, scanner.finish(), read)
         });
     }
-    let mut bytes = 0;
+    let (mut bytes, mut fakes) = (0, 0);
     let mut leaked = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (job, leaks, read) = joined.context("internal error: reading a job log stopped")?;
         bytes += leaks.bytes;
+        fakes += leaks.set_aside;
         if let Err(err) = read {
             // What arrived before the failure is reported too.
             found.unanalysed.push(Unanalysed {
@@ -343,9 +348,10 @@ async fn scan_project(
     leaked.sort_by_key(|(_, log)| log.job);
     found.leaked.extend(leaked);
     note(format_args!(
-        "{path}: scanned {}, {}",
+        "{path}: scanned {}, {}{}",
         count(total as u64, "job log"),
-        count(bytes, "byte")
+        count(bytes, "byte"),
+        set_aside(fakes)
     ));
     Ok(())
 }
@@ -409,6 +415,17 @@ async fn erase(client: &Client, leaked: &[(String, JobLog)], apply: bool) -> boo
         note("nothing to erase");
     }
     failed
+}
+
+/// `; set aside 2 detector hits ...`, or nothing.
+fn set_aside(hits: u64) -> String {
+    if hits == 0 {
+        return String::new();
+    }
+    format!(
+        "; set aside {} that look like placeholders or examples",
+        count(hits, "detector hit")
+    )
 }
 
 /// `1 file`, `2 files`.

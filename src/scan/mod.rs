@@ -97,6 +97,8 @@ pub struct Leaks {
     pub unlisted: BTreeMap<MaskOrigin, u64>,
     /// Bytes scanned.
     pub bytes: u64,
+    /// Detector hits left out as evidently fake (placeholders, examples).
+    pub set_aside: u64,
 }
 
 impl Leaks {
@@ -177,8 +179,8 @@ pub struct Scanner {
     cursor: Cursor,
     /// The input from the cursor on, at most the scrubber's held-back bytes plus one piece.
     tail: Vec<u8>,
-    /// Where the mask still open in the scrubber starts, placed as soon as it was written.
-    open: Option<Cursor>,
+    /// The mask still open in the scrubber, placed as soon as it was written.
+    open: Option<OpenMask>,
     /// The scrubbed output, thrown away.
     out: Vec<u8>,
     leaks: Leaks,
@@ -194,6 +196,17 @@ impl std::fmt::Debug for Scanner {
             .finish_non_exhaustive()
     }
 }
+
+/// A mask the scrubber has written and may still grow: where it starts, and its first bytes
+/// (up to [`JUDGED`]) as far as the cursor has passed them.
+#[derive(Debug)]
+struct OpenMask {
+    at: Cursor,
+    text: Vec<u8>,
+}
+
+/// How much of a detector's hit is kept to judge whether it is evidently fake.
+const JUDGED: u64 = 4096;
 
 /// A position in the input: absolute offset, 1-based line, 1-based character column.
 #[derive(Debug, Clone, Copy)]
@@ -242,14 +255,26 @@ impl Scanner {
         self.leaks
     }
 
-    /// Places the masks the scrubber has written, and the start of the one still open.
+    /// Places the masks the scrubber has written (leaving out detector hits that are evidently
+    /// fake), and the start of the one still open.
     fn collect(&mut self) {
         for Mask { start, end, origin } in self.scrubber.take_masks() {
-            let from = match self.open.take() {
-                Some(open) if open.offset == start => open,
-                _ => self.advance_to(start),
+            let (from, mut text) = match self.open.take() {
+                Some(open) if open.at.offset == start => (open.at, open.text),
+                _ => (self.advance_to(start), Vec::new()),
             };
+            // The rest of its judged part is still in `tail`: the cursor is not past its end.
+            let judged_end = end.min(start + JUDGED);
+            if self.cursor.offset < judged_end {
+                text.extend_from_slice(&self.tail[..(judged_end - self.cursor.offset) as usize]);
+            }
             let to = self.advance_to(end);
+            if let MaskOrigin::Detector(detector) = origin
+                && detector.is_evidently_fake(&text)
+            {
+                self.leaks.set_aside += 1;
+                continue;
+            }
             let count = self.counts.entry(origin).or_default();
             *count += 1;
             if *count > LISTED_PER_ORIGIN {
@@ -265,9 +290,16 @@ impl Scanner {
             });
         }
         if let Some(start) = self.scrubber.open_mask_start()
-            && self.open.is_none_or(|open| open.offset != start)
+            && self
+                .open
+                .as_ref()
+                .is_none_or(|open| open.at.offset != start)
         {
-            self.open = Some(self.advance_to(start));
+            let at = self.advance_to(start);
+            self.open = Some(OpenMask {
+                at,
+                text: Vec::new(),
+            });
         }
     }
 
@@ -277,6 +309,16 @@ impl Scanner {
         let Some(step) = offset.checked_sub(self.cursor.offset) else {
             return self.cursor;
         };
+        if let Some(open) = &mut self.open {
+            // Keep the first bytes of the open mask that the cursor passes.
+            let from = self.cursor.offset.max(open.at.offset);
+            let to = offset.min(open.at.offset + JUDGED);
+            if from < to {
+                let base = self.cursor.offset;
+                open.text
+                    .extend_from_slice(&self.tail[(from - base) as usize..(to - base) as usize]);
+            }
+        }
         let passed = &self.tail[..step as usize];
         let after_line = match memchr::memrchr(b'\n', passed) {
             Some(last) => {
@@ -373,6 +415,17 @@ mod tests {
                 .collect();
             let pem = MaskOrigin::Detector(Detector::PemPrivateKey);
             assert_eq!(got, vec![(2, 3, 5, pem)], "pieces of {size}");
+        }
+    }
+
+    #[test]
+    fn evident_fakes_are_set_aside_whatever_the_pieces() {
+        let input = "a GR1348941exampleexample b\nc glpat-Abcdefghij0123example\nd glpat-Abcdefghij0123456789xy\n";
+        for size in 1..=input.len() {
+            let leaks = scan_in_pieces(input.as_bytes(), size);
+            let lines: Vec<u32> = leaks.listed.iter().map(|l| l.line).collect();
+            assert_eq!(lines, [3], "pieces of {size}");
+            assert_eq!(leaks.set_aside, 2, "pieces of {size}");
         }
     }
 

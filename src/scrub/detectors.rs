@@ -67,6 +67,10 @@ pub(crate) enum Decision {
     Mask(Range<usize>),
 }
 
+/// Base64 characters a private key holds at the least (the smallest RSA or EC key is far longer):
+/// fewer, and a `private_key` value holds only markers.
+const MIN_KEY_CHARACTERS: usize = 64;
+
 /// Single-line detectors look at most this far past their keyword.
 const LINE_WINDOW: usize = 4096;
 /// A PEM block must end within this many bytes of its `-----BEGIN` line.
@@ -315,9 +319,28 @@ impl Detector {
         }
     }
 
+    /// Whether the text this detector masked is evidently not a live credential: a placeholder,
+    /// a field's name, a value of one or two repeated characters, or an example
+    /// (`GR1348941exampleexample`). `run` masks some of these anyway (after GitLab's own prefixes
+    /// everything is masked, as the runner does); a report of stored text leaves them out.
+    pub fn is_evidently_fake(self, masked: &[u8]) -> bool {
+        is_placeholder(masked)
+            || low_entropy(masked)
+            || PLACEHOLDER_WORDS
+                .iter()
+                .any(|word| masked.eq_ignore_ascii_case(word.as_bytes()))
+            || masked
+                .windows(b"example".len())
+                .any(|w| w.eq_ignore_ascii_case(b"example"))
+            || self.is_false_positive(masked)
+            || self == Detector::PemPrivateKey && key_characters(masked) < MIN_KEY_CHARACTERS
+    }
+
     /// Shapes that the regex accepts but that are not secrets.
     fn is_false_positive(self, value: &[u8]) -> bool {
         match self {
+            // A key's header alone, with no key in it (`"private_key": "-----BEGIN ...\n"`).
+            Detector::GcpPrivateKey => key_characters(value) < MIN_KEY_CHARACTERS,
             // `PWD=/home/user` in an environment dump is the working directory, not an ODBC
             // password.
             Detector::PasswordAssignment => value.first() == Some(&b'/'),
@@ -352,6 +375,27 @@ impl Detector {
             _ => false,
         }
     }
+}
+
+/// How many base64 characters of key follow a PEM header (`-----BEGIN ... KEY-----`) in `text`,
+/// over line breaks written as they are or escaped (`\n` in JSON), up to the first other
+/// character (the END marker, a quote).
+fn key_characters(text: &[u8]) -> usize {
+    let body = memchr::memmem::find(text, b"KEY-----").map_or(text, |at| &text[at + 8..]);
+    let mut count = 0;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\\' if matches!(body.get(i + 1), Some(b'n' | b'r')) => i += 2,
+            b if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') => {
+                count += 1;
+                i += 1;
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => break,
+        }
+    }
+    count
 }
 
 /// Whether a token's characters carry less than 2 bits each (Shannon entropy; less for short
@@ -805,11 +849,15 @@ mod tests {
     fn jwt_and_gcp_and_authorization() {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         assert_eq!(masked(Detector::Jwt, &format!("token={jwt} ok")), [jwt]);
-        let gcp = r#"{"type": "service_account", "private_key_id": "abc", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n", "client_email": "x"}"#;
-        assert_eq!(
-            masked(Detector::GcpPrivateKey, gcp),
-            [r"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"]
+        let key = r"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+        let gcp = format!(
+            r#"{{"type": "service_account", "private_key_id": "abc", "private_key": "{key}", "client_email": "x"}}"#
         );
+        assert_eq!(masked(Detector::GcpPrivateKey, &gcp), [key]);
+        // The markers alone (a test fixture's placeholder) hold no key.
+        let markers =
+            r#""private_key": "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n""#;
+        assert!(masked(Detector::GcpPrivateKey, markers).is_empty());
         assert_eq!(
             masked(Detector::HttpAuthorization, "Authorization: Bearer abc.def"),
             ["abc.def"]
@@ -959,6 +1007,31 @@ mod tests {
             Detector::TokenPrefix.decide(b"abc", false),
             Decision::NeedMore
         );
+    }
+
+    #[test]
+    fn stored_text_reports_leave_out_evident_fakes() {
+        for (detector, text) in [
+            (Detector::GitlabToken, "exampleexample"),
+            (Detector::GitlabToken, "xxxxxxxxxxxxxxxxxxxx"),
+            (Detector::UriPassword, "password"),
+            (Detector::HttpAuthorization, "<token>"),
+            (Detector::GcpPrivateKey, r"-----BEGIN PRIVATE KEY-----\n"),
+            (
+                Detector::PemPrivateKey,
+                "-----BEGIN PRIVATE KEY-----\\n\"\n  }\nFILE:\n  a: bcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz",
+            ),
+        ] {
+            assert!(detector.is_evidently_fake(text.as_bytes()), "{text}");
+        }
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----";
+        for (detector, text) in [
+            (Detector::PemPrivateKey, key),
+            (Detector::GitlabToken, "Abcdefghij0123456789xy"),
+            (Detector::UriPassword, "Wx7-secretpw-q2"),
+        ] {
+            assert!(!detector.is_evidently_fake(text.as_bytes()), "{text}");
+        }
     }
 
     #[test]

@@ -164,6 +164,78 @@ fn dump_config_is_masked_including_settings_only_meltano_yml_marks_sensitive() {
 }
 
 #[test]
+fn scan_finds_in_meltano_s_raw_log_what_run_masks_and_nothing_in_run_s_log() {
+    let project = Project::new();
+    let meltano = ["--log-format=json", "run", "tap-leaky", "target-jsonl"];
+    // One run echoes the password (JSON-escaped in Meltano's log), one crashes with the DSN.
+    let (mut raw_log, mut masked_log) = (Vec::new(), Vec::new());
+    for leak in ["TAP_LEAKY_ECHO_PASSWORD", "TAP_LEAKY_CRASH"] {
+        let raw = project
+            .meltano_without_ciguard(&meltano)
+            .env(leak, "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run meltano");
+        raw_log.extend([raw.stdout, raw.stderr].concat());
+        let masked = project.ciguard_meltano(&meltano, &[(leak, "true")]);
+        masked_log.extend([masked.stdout, masked.stderr].concat());
+    }
+    assert!(
+        text(&raw_log).contains(DSN),
+        "the tap prints its DSN without ciguard"
+    );
+    fs::write(project.root().join("raw.log"), &raw_log).expect("write");
+    fs::write(project.root().join("masked.log"), &masked_log).expect("write");
+
+    let scan = |log: &str| {
+        let run = project.command(&[], &[]);
+        let mut scan = Command::new(env!("CARGO_BIN_EXE_ciguard"));
+        scan.current_dir(project.root()).args([
+            "scan",
+            log,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        for (name, value) in run.get_envs() {
+            match value {
+                Some(value) => scan.env(name, value),
+                None => scan.env_remove(name),
+            };
+        }
+        let out = scan.output().expect("run ciguard scan");
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        assert_no_secret(&out);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let mut found: Vec<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    };
+    let found = scan("raw.log");
+    for variable in ["TAP_LEAKY_DSN", "TAP_LEAKY_PASSWORD"] {
+        assert!(
+            found
+                .iter()
+                .any(|m| m.starts_with(&format!("the value of `{variable}`"))),
+            "{variable}: {found:#?}"
+        );
+    }
+    assert_eq!(
+        scan("masked.log"),
+        Vec::<String>::new(),
+        "run left nothing to find"
+    );
+}
+
+#[test]
 fn exit_status_of_a_failing_meltano_command_passes_through() {
     let project = Project::new();
     // A usage error: Meltano exits 2 (the crash tests cover 1, the kill test 137).

@@ -885,3 +885,60 @@ fn a_large_log_that_stops_mid_line_is_streamed_to_its_end() {
         "{places:?}"
     );
 }
+
+/// What scan reports on the real files of `tests/fixtures/external` (the corpus of pipelines and
+/// Meltano projects, gitlab-ci-local's test pipelines, GitLab's API bodies) with no variable set:
+/// only detectors run. None of them holds a live credential, so every finding here would be a
+/// false positive a reviewer dismisses; the snapshot keeps the judgement (and what was set aside
+/// as a placeholder or example) reviewed like code. The peers' masking tables are left out: they
+/// are credentials by design.
+#[test]
+fn scanning_real_files_reports_what_the_reviewed_snapshot_says() {
+    let external = Path::new(crate::common::REPO).join("tests/fixtures/external");
+    let out = ciguard()
+        .args([
+            "scan",
+            "corpus",
+            "real-pipelines",
+            "gitlab-api",
+            "--format",
+            "json",
+        ])
+        .current_dir(&external)
+        .output()
+        .expect("run ciguard scan");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut lines: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{} {}",
+                f["rule"].as_str().unwrap_or_default(),
+                f["location"]["path"].as_str().unwrap_or_default(),
+                f["location"]["line"],
+                f["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    let summary = text(&out.stderr)
+        .lines()
+        .find(|line| line.contains("scanned"))
+        .unwrap_or_default()
+        .to_owned();
+    lines.push(summary);
+    let reviewed = "\
+# `ciguard scan corpus real-pipelines gitlab-api` in tests/fixtures/external, no variable set.
+# Reviewed 2026-12-06: no finding, right (none of these files holds a live credential). The two
+# detector hits set aside are right to be: `GR1348941exampleexample` (gitlab-api/
+# project_security_relevant_fields.json:34, an example runner token) and a `private_key` holding
+# only its BEGIN marker (real-pipelines/gitlab-ci-local/custom-home/.home/.gitlab-ci-local/
+# variables.yml:14). A change here is a finding to judge: write why it is right or wrong below.
+";
+    crate::common::assert_snapshot(
+        "scan_of_real_files_reviewed.txt",
+        &format!("{reviewed}{}\n", lines.join("\n")),
+    );
+}
