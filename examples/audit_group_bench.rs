@@ -12,27 +12,21 @@
 #[allow(dead_code)]
 #[path = "../tests/cli/fake_gitlab.rs"]
 mod fake_gitlab;
+mod support;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use fake_gitlab::{FakeGitlab, Options, Reply, TOKEN};
 use serde_json::{Value, json};
+use support::{ciguard_binary, setting};
 
 const GROUP: &str = "bench";
 const VARIABLES: usize = 20;
 /// Requests one project's audit needs: the project, its variables (one page), protected
 /// branches, tags and environments.
 const PER_PROJECT: usize = 5;
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Project `i`'s routes: settings, 20 variables, one protected branch and environment.
 fn project(i: usize, routes: &mut HashMap<String, Reply>) -> Value {
@@ -67,17 +61,6 @@ fn project(i: usize, routes: &mut HashMap<String, Reply>) -> Value {
         Reply::List(vec![rule("production")]),
     );
     json!({"path_with_namespace": path, "archived": false})
-}
-
-fn ciguard_binary() -> PathBuf {
-    std::env::var_os("CIGUARD_BIN").map_or_else(
-        || {
-            let example = std::env::current_exe().expect("the example's path");
-            let release = example.parent().and_then(|dir| dir.parent());
-            release.expect("target/release").join("ciguard")
-        },
-        PathBuf::from,
-    )
 }
 
 #[allow(clippy::print_stdout)]

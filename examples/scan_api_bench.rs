@@ -12,26 +12,20 @@
 #[allow(dead_code)]
 #[path = "../tests/cli/fake_gitlab.rs"]
 mod fake_gitlab;
+mod support;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use fake_gitlab::{FakeGitlab, Options, Reply, TOKEN};
 use serde_json::{Value, json};
+use support::{ciguard_binary, setting};
 
 const API: &str = "/api/v4/projects/bench%2Felt";
 const SECRET: &str = "bench-Warehouse-Pass-71c9e2";
 const LINE: &str =
     "2026-11-30T08:12:27Z tap-postgres | INFO replicated 1000 rows of public.orders\n";
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 fn leaks(job: u64) -> bool {
     job % 100 == 7
@@ -78,17 +72,6 @@ fn routes(jobs: u64, log_bytes: u64) -> HashMap<String, Reply> {
         );
     }
     routes
-}
-
-fn ciguard_binary() -> PathBuf {
-    std::env::var_os("CIGUARD_BIN").map_or_else(
-        || {
-            let example = std::env::current_exe().expect("the example's path");
-            let release = example.parent().and_then(|dir| dir.parent());
-            release.expect("target/release").join("ciguard")
-        },
-        PathBuf::from,
-    )
 }
 
 #[allow(clippy::print_stdout)]

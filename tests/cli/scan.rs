@@ -499,6 +499,15 @@ const THREE: &[&str] = &[
     "36500d",
 ];
 
+/// How many job logs the server served.
+fn logs_read(server: &FakeGitlab) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/trace"))
+        .count()
+}
+
 /// (path, line, rule) of each finding.
 fn places(out: &Output) -> Vec<(String, u64, String)> {
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
@@ -548,11 +557,7 @@ fn job_logs_of_three_projects_give_exactly_the_four_leaks_and_erase_them_once() 
         all.contains("`HIDDEN_TOKEN` are hidden"),
         "a hidden variable is named once: {all}"
     );
-    let traces = server
-        .requests()
-        .iter()
-        .filter(|r| r.contains("/trace"))
-        .count();
+    let traces = logs_read(&server);
     assert_eq!(traces, 258, "every job's log, once");
     assert!(
         server
@@ -666,11 +671,7 @@ fn the_last_pipelines_a_group_and_a_running_job_are_scanned() {
         "{}",
         show(&out)
     );
-    let traces = server
-        .requests()
-        .iter()
-        .filter(|r| r.contains("/trace"))
-        .count();
+    let traces = logs_read(&server);
     assert_eq!(traces, 11, "the jobs of pipelines 1025 and 1024 only");
     assert!(
         !server
@@ -755,10 +756,7 @@ fn since_stops_paging_at_older_jobs() {
             .iter()
             .any(|r| r.contains("/jobs?per_page=100&page=3"))
     );
-    assert_eq!(
-        requests.iter().filter(|r| r.contains("/trace")).count(),
-        130
-    );
+    assert_eq!(logs_read(&server), 130);
     assert_eq!(
         places(&out),
         [(
