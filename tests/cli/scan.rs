@@ -17,33 +17,93 @@ use crate::fake_gitlab::{FakeGitlab, Reply, TOKEN, fixture};
 /// 69 bytes: its base64 (92 characters) wraps at 76 columns.
 const SECRET: &str = "Tr0ub4dor&3 \"x\" p@ss/w0rd-correct-horse-battery-staple-and-more-words";
 
-/// Detector hits, each on its own line, with the column where the flagged text starts.
-const DETECTED: &[(&str, u32, &str)] = &[
+/// Detector hits, each on its own line: the detector, the line, and the text it flags.
+const DETECTED: &[(&str, &str, &str)] = &[
     (
+        "gitlab-token",
         "token: glpat-Abcdefghij0123456789xy",
-        14,
         "Abcdefghij0123456789xy",
     ),
     // The key id's `AKIA` prefix stays visible, as GitLab's runner leaves it.
-    ("aws AKIAQWERTYUIOPASDFGH done", 9, "QWERTYUIOPASDFGH"),
     (
+        "aws-access-key-id",
+        "aws AKIAQWERTYUIOPASDFGH done",
+        "QWERTYUIOPASDFGH",
+    ),
+    (
+        "aws-secret-access-key",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Lm2Nv9K",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Lm2Nv9K",
+    ),
+    (
+        "http-authorization",
         "curl -H 'Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0'",
-        32,
         "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
     ),
     (
+        "uri-password",
         "dsn=postgresql://loader:Wx7-secretpw-q2@db.internal:5432/dw",
-        25,
         "Wx7-secretpw-q2",
+    ),
+    (
+        "password-assignment",
+        "connect PASSWORD=Kd8#mQ2vLx9 host=db",
+        "Kd8#mQ2vLx9",
+    ),
+    (
+        "curl-user",
+        "curl -u loader:Hq7-pass-Zx4 https://api.internal/v1",
+        "Hq7-pass-Zx4",
+    ),
+    (
+        "github-token",
+        "GH=ghp_R8s2Kd9Lm3Nq7Vx1Zc4Bf6Hj0Tw5Yp2Ua8E",
+        "R8s2Kd9Lm3Nq7Vx1Zc4Bf6Hj0Tw5Yp2Ua8E",
+    ),
+    (
+        "slack-token",
+        "slack xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
+        "123456789012-1234567890123-AbCdEfGhIjKl",
+    ),
+    (
+        "slack-webhook",
+        "POST https://hooks.slack.com/services/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",
+        "T024BE7LD/B08K2QH3J/Xq7Lm2Nv9Kd3Rt6Yp1Zc8Hb4",
+    ),
+    (
+        "stripe-key",
+        "stripe sk_live_51Hq8ZpK2mN7vR4tY9wB3xC6",
+        "51Hq8ZpK2mN7vR4tY9wB3xC6",
+    ),
+    (
+        "google-api-key",
+        "maps key=AIzaSyD4f8Kq2Lm9Nx7Vb3Zc1Hj6Tw0Yp5Ua8Ex done",
+        "SyD4f8Kq2Lm9Nx7Vb3Zc1Hj6Tw0Yp5Ua8Ex",
+    ),
+    (
+        "jwt",
+        "id eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
+    (
+        "url-query-credential",
+        "GET /api/v4/projects?private_token=Zq8Xw2Lm9Kd4Rt7Yp1Nc&page=2",
+        "Zq8Xw2Lm9Kd4Rt7Yp1Nc",
+    ),
+    // The organisation's own prefix, given with --token-prefix.
+    (
+        "token-prefix",
+        "acme_Zx9Lm2Kq7Vb4Nd8Wt3 used",
+        "Zx9Lm2Kq7Vb4Nd8Wt3",
     ),
 ];
 
 /// Writes a log the way programs print the secret: raw, base64, wrapped base64 (Python's
-/// `encodebytes`, 76 columns), percent-encoded, JSON, shell-quoted; then the detector lines.
-/// Returns the log's path and, per line, which form is on it.
+/// `encodebytes`, 76 columns), percent-encoded, JSON, shell-quoted (Python's `shlex.quote`),
+/// XML-escaped, bash's `printf %q`; then the detector lines.
 fn write_log(dir: &Path) -> std::path::PathBuf {
     let program = r#"
-import base64, json, shlex, sys, urllib.parse
+import base64, html, json, shlex, subprocess, sys, urllib.parse
 s = sys.argv[1]
 print("start of the job log")
 print("connecting with " + s)
@@ -52,6 +112,9 @@ sys.stdout.write(base64.encodebytes(s.encode()).decode())
 print("url=https://example.com/?p=" + urllib.parse.quote(s, safe=""))
 print(json.dumps({"password": s}))
 print("+ psql " + shlex.quote(s))
+print("<password>" + html.escape(s) + "</password>")
+sys.stdout.flush()
+subprocess.run(["bash", "-c", 'printf "q %q\\n" "$1"', "bash", s], check=True)
 for line in sys.argv[2:]:
     print(line)
 print("end")
@@ -59,7 +122,7 @@ print("end")
     let path = dir.join("job.log");
     let out = Command::new("python3")
         .args(["-c", program, SECRET])
-        .args(DETECTED.iter().map(|(line, _, _)| *line))
+        .args(DETECTED.iter().map(|(_, line, _)| *line))
         .output()
         .expect("python3");
     assert!(out.status.success(), "{}", show(&out));
@@ -114,6 +177,8 @@ fn a_saved_log_gives_each_leak_at_its_line_and_column_in_every_format_without_a_
         dir.path(),
         &[
             "job.log",
+            "--token-prefix",
+            "acme_",
             "--format",
             "json",
             "--report",
@@ -144,22 +209,19 @@ fn a_saved_log_gives_each_leak_at_its_line_and_column_in_every_format_without_a_
         (variable(7), 15),
         // Inside the quotes `shlex.quote` adds.
         (variable(8), 9),
+        (variable(9), 11),
+        // bash's `printf %q`.
+        (variable(10), 3),
     ];
-    for (i, (_, column, _)) in DETECTED.iter().enumerate() {
-        let line = 9 + i as u64;
-        let rule = ("leaked-secret".to_owned(), line, String::new());
-        expected.push((rule, u64::from(*column)));
+    for (i, (detector, line, value)) in DETECTED.iter().enumerate() {
+        let message = format!("a credential found by detector `{detector}` is in clear");
+        let rule = ("leaked-secret".to_owned(), 11 + i as u64, message);
+        let column = line.find(value).expect("the value is on its line") + 1;
+        expected.push((rule, column as u64));
     }
     let got: Vec<((String, u64, String), u64)> = found
         .iter()
-        .map(|(rule, line, column, message)| {
-            let message = if rule == "leaked-variable" {
-                message.clone()
-            } else {
-                String::new()
-            };
-            ((rule.clone(), *line, message), *column)
-        })
+        .map(|(rule, line, column, message)| ((rule.clone(), *line, message.clone()), *column))
         .collect();
     assert_eq!(got, expected, "{}", show(&out));
     let mut everything = text(&out.stdout) + &text(&out.stderr);
