@@ -182,6 +182,10 @@ impl Detector {
                 "x-auth-token",
                 "apikey",
                 "api-token",
+                "-h \"token:",
+                "-h 'token:",
+                "--header \"token:",
+                "--header 'token:",
             ],
             Detector::GoogleApiKey => &["AIza"],
             Detector::SlackWebhook => &["hooks.slack.com/"],
@@ -207,12 +211,20 @@ impl Detector {
         let Some(caps) = self.regex().captures(line) else {
             return Decision::NoMatch;
         };
-        let Some(value) = ["v", "v2", "v3", "v4", "v5"]
+        let Some(value) = ["v", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"]
             .iter()
             .find_map(|name| caps.name(name))
         else {
             return Decision::NoMatch;
         };
+        // A user with an empty password is a key only when it looks like one (`-u elastic:` is a
+        // user name curl sends without a password).
+        let user_as_key = ["v8", "v9", "v10"]
+            .iter()
+            .any(|name| caps.name(name).is_some());
+        if user_as_key && !looks_like_key(value.as_bytes()) {
+            return Decision::NoMatch;
+        }
         // One or two characters hide nothing worth a mask (`PuttyPassword=0`); after a token prefix
         // everything is masked, as GitLab's runner does.
         // A value that runs on past its first word (a header's) is a placeholder when that word is
@@ -302,6 +314,10 @@ impl Detector {
             Detector::CurlUser => concat!(
                 r"\Acurl\b(?:[^\n\\]|\\.|\\\r?\n)*?\s(?:-u\s*|--(?:proxy-)?user(?:\s+|=))",
                 r#"(?:"[^":\s]*:(?P<v>[^"\n]+)"|'[^':\s]*:(?P<v2>[^'\n]+)'|"#,
+                // The user and the password quoted apart: `"user":"password"`.
+                r#""[^"\s]*":"(?P<v6>[^"\n]+)"|'[^'\s]*':'(?P<v7>[^'\n]+)'|"#,
+                // An API key as the user, the password empty: `-u "sk_live_...:"`, `-u key:`.
+                r#""(?P<v8>[^\s:"'<]{3,}):"|'(?P<v9>[^\s:"'<]{3,}):'|(?P<v10>[^\s:"'<]{3,}):(?:\s|\z)|"#,
                 r#"[^\s:"'<]*:(?:'(?P<v4>[^'\n]+)'|"(?P<v5>[^"\n]+)"|(?P<v3>[^\s"']+)))"#
             ),
             Detector::JwtBase64 => r"\A(?P<v>ZXlK[A-Za-z0-9+/_-]{30,}={0,2})",
@@ -314,7 +330,9 @@ impl Detector {
                 r#"(?P<v>[^\s"'][^"'\r\n]*)"#,
                 // The token headers: one word.
                 r#"|(?i:private-token|job-token|x-api-key|x-auth-token|apikey|api-token)["']?\s*[:=]\s*["']?"#,
-                r#"(?P<v2>[^\s"']+))"#
+                r#"(?P<v2>[^\s"']+)"#,
+                // A header named `Token` sent with curl's `-H`: one word.
+                r#"|(?i:-h|--header)\s?["'](?i:token):\s*(?P<v3>[^\s"']+))"#
             ),
         }
     }
@@ -589,9 +607,26 @@ fn is_placeholder(value: &[u8]) -> bool {
         || enclosed(b"%", b"%") && env_name(&value[1..value.len() - 1])
         || enclosed(b"<", b">")
         || value.ends_with(b">")
-        || enclosed(b"{", b"}")
+        || enclosed(b"{", b"}") && !looks_generated(&value[1..value.len() - 1])
         || enclosed(b"[", b"]")
         || value.iter().all(|&b| b == b'.')
+}
+
+/// Whether `text` looks generated rather than named: upper and lower case letters and digits,
+/// 10 characters or more (`ZqL5kVrX1n8tA2`, not `api_key` or `TOKEN`). Braces around such a text
+/// do not make it a template field.
+fn looks_generated(text: &[u8]) -> bool {
+    text.len() >= 10
+        && text.iter().any(u8::is_ascii_uppercase)
+        && text.iter().any(u8::is_ascii_lowercase)
+        && text.iter().any(u8::is_ascii_digit)
+}
+
+/// Whether a user name looks like an API key: 8 characters or more, letters and digits.
+fn looks_like_key(text: &[u8]) -> bool {
+    text.len() >= 8
+        && text.iter().any(u8::is_ascii_alphabetic)
+        && text.iter().any(u8::is_ascii_digit)
 }
 
 /// Values that only name what belongs there (`curl -u user:password`, `Bearer token`).
@@ -1006,6 +1041,60 @@ mod tests {
         assert_eq!(
             Detector::TokenPrefix.decide(b"abc", false),
             Decision::NeedMore
+        );
+    }
+
+    #[test]
+    fn curl_keys_as_users_token_headers_and_braced_generated_values() {
+        // gitleaks' curl-auth-user and curl-auth-header samples.
+        assert_eq!(
+            masked(
+                Detector::CurlUser,
+                r#"curl -u "d2LkV78zLx!t:" https://localhost:9200"#
+            ),
+            ["d2LkV78zLx!t"]
+        );
+        assert_eq!(
+            masked(
+                Detector::CurlUser,
+                "curl -u sk_test_4eC39Hq7: https://api.stripe.com"
+            ),
+            ["sk_test_4eC39Hq7"]
+        );
+        assert!(
+            masked(
+                Detector::CurlUser,
+                "curl -u elastic: https://localhost:9200"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            masked(
+                Detector::CurlUser,
+                r#"curl -X POST --user "{acd3c08b}":"{ZqL5kVrX1n8tA2}" https://h"#
+            ),
+            ["{ZqL5kVrX1n8tA2}"]
+        );
+        assert!(
+            masked(
+                Detector::CurlUser,
+                r#"curl --user "me":"{password}" https://h"#
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            masked(
+                Detector::HttpAuthorization,
+                r#"curl -H "Content-Type: text/plain" -H "Token: 3fea6af1349166ea" -d x"#
+            ),
+            ["3fea6af1349166ea"]
+        );
+        assert!(
+            masked(
+                Detector::HttpAuthorization,
+                r#"curl -H "Token: $TOKEN" https://h"#
+            )
+            .is_empty()
         );
     }
 
