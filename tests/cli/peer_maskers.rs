@@ -85,7 +85,7 @@ fn run_case(case: &Case) -> String {
 
 /// Every table with the fewest cases it must hold (so a truncated file cannot pass).
 const TABLES: [(&str, usize); 2] = [
-    ("gitlab-runner.json", 58),
+    ("gitlab-runner.json", 60),
     ("azure-pipelines-agent.json", 32),
 ];
 
