@@ -467,6 +467,9 @@ impl<'de, K: KeyReading> Visitor<'de> for ValueVisitor<K> {
         while let Some(item) = seq.next_element::<Parsed<K>>()? {
             items.push(item.node);
         }
+        // Growth leaves room for 4 or twice the items; a pipeline holds hundreds of thousands
+        // of small collections.
+        items.shrink_to_fit();
         Ok(Value::Seq(items))
     }
 
@@ -480,6 +483,7 @@ impl<'de, K: KeyReading> Visitor<'de> for ValueVisitor<K> {
                 value: value.node,
             });
         }
+        entries.shrink_to_fit();
         Ok(Value::Map(entries))
     }
 }

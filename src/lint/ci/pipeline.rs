@@ -68,7 +68,8 @@ const MAX_INCLUDED_FILES: usize = 150;
 /// A loaded pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    /// Every top-level key after merging includes and resolving references.
+    /// The top-level keys that are not jobs (`variables`, `workflow`, `default`, ...) after
+    /// merging includes and resolving references; the jobs moved to `jobs` and `templates`.
     pub root: Node,
     /// The jobs (not hidden ones), with `extends:` and `default:` applied.
     pub jobs: Vec<Job>,
@@ -359,7 +360,8 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
     } else {
         merged
     };
-    let (templates, jobs) = jobs_of(&resolved, complete)
+    let mut resolved = resolved;
+    let (templates, jobs) = jobs_of(&mut resolved, complete)
         .map_err(rejected)?
         .into_iter()
         .partition(|job| job.hidden);
@@ -769,18 +771,42 @@ fn lookup_reference<'a>(reference: &Node, root: &'a Node) -> Option<&'a Node> {
 /// `default:` and global variables to the visible ones (a template receives them only through
 /// the jobs that use it); an `extends:` GitLab rejects is an error when every include was read
 /// (`complete`).
-fn jobs_of(root: &Node, complete: bool) -> Result<Vec<Job>, Rejected> {
+fn jobs_of(root: &mut Node, complete: bool) -> Result<Vec<Job>, Rejected> {
     let defaults = defaults_of(root);
-    let mut extender = Extender::new(root, complete);
     let global_variables = root.get("variables").map(variables_of).unwrap_or_default();
-    root.entries()
+    let is_job =
+        |e: &Entry| !GLOBAL_KEYWORDS.contains(&e.key.as_str()) && e.value.entries().is_some();
+    // First, with the whole file to look parents up in, the jobs that `extends:` others.
+    let mut extender = Extender::new(root, complete);
+    let mut extended: Vec<Option<Node>> = Vec::new();
+    for entry in root
+        .entries()
         .unwrap_or_default()
         .iter()
-        .filter(|e| !GLOBAL_KEYWORDS.contains(&e.key.as_str()))
-        .filter(|e| e.value.entries().is_some())
-        .map(|entry| {
+        .filter(|e| is_job(e))
+    {
+        let body = if entry.value.get("extends").is_some() {
+            Some(extender.extend(&entry.key, &entry.value, 0)?)
+        } else {
+            None
+        };
+        extended.push(body);
+    }
+    drop(extender);
+    // Then the jobs leave the root (which keeps the global keywords): a job without
+    // `extends:` is moved, not copied.
+    let Value::Map(entries) = &mut root.value else {
+        return Ok(Vec::new());
+    };
+    let (job_entries, globals): (Vec<Entry>, Vec<Entry>) =
+        std::mem::take(entries).into_iter().partition(|e| is_job(e));
+    *entries = globals;
+    job_entries
+        .into_iter()
+        .zip(extended)
+        .map(|(entry, extended)| {
             let hidden = entry.key.starts_with('.');
-            let extended = extender.extend(&entry.key, &entry.value, 0)?;
+            let extended = extended.unwrap_or(entry.value);
             let (body, global_variables) = if hidden {
                 (extended, Vec::new())
             } else {
@@ -793,7 +819,7 @@ fn jobs_of(root: &Node, complete: bool) -> Result<Vec<Job>, Rejected> {
                 (body, inherited)
             };
             Ok(Job {
-                name: entry.key.clone(),
+                name: entry.key,
                 at: entry.key_at,
                 body,
                 global_variables,
