@@ -48,12 +48,14 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         policy: &policy,
         collection: &collection,
     };
-    let (findings, unanalysed, erase_failed) = if args.gitlab {
+    let (mut findings, unanalysed, erase_failed) = if args.gitlab {
         scan_gitlab(&base)?
     } else {
         let (findings, unanalysed) = scan_paths(&args.paths, &base);
         (findings, unanalysed, false)
     };
+    // Severity overrides, disabled rules and ignored paths of `.ciguard.yml`, as for lint.
+    config.apply(&mut findings);
     let set = FindingSet::new(findings).with_unanalysed(unanalysed);
     let status = output::finish("ciguard scan", &args.output, &set, &[], scan::RULES)?;
     Ok(if erase_failed { EXIT_FAILED } else { status })

@@ -279,6 +279,42 @@ fn folders_are_walked_with_meltano_s_state_and_without_git_s_objects() {
 }
 
 #[test]
+fn the_configuration_sets_severities_and_ignored_paths_as_for_lint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("fixtures")).expect("dir");
+    std::fs::write(
+        dir.path().join("job.log"),
+        "token: glpat-Abcdefghij0123456789xy\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("fixtures/sample.log"),
+        "token: glpat-Zyxwvutsrq9876543210ab\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join(".ciguard.yml"),
+        "rules:\n  leaked-secret: { severity: low }\nignore: [ \"fixtures/**\" ]\n",
+    )
+    .expect("write");
+    let out = scan(dir.path(), &[".", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "low is under --fail-on high: {}",
+        show(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2, "{}", show(&out));
+    for finding in findings {
+        assert_eq!(finding["severity"], "low");
+        let suppressed = finding["location"]["path"] == "fixtures/sample.log";
+        assert_eq!(finding["suppressed"].is_string(), suppressed, "{finding}");
+    }
+}
+
+#[test]
 fn standard_input_is_scanned_as_dash_and_a_clean_input_exits_0() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = ciguard()
