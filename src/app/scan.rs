@@ -85,6 +85,8 @@ impl Base<'_> {
             builder.secret(value.expose(), "gitlab");
             names.push(name.clone());
         }
+        // Secret numbers index `names`: every value registered is non-empty, so takes one.
+        debug_assert_eq!(builder.secret_count(), names.len());
         (Arc::new(builder.build()), names)
     }
 }
@@ -99,7 +101,7 @@ fn scan_paths(paths: &[PathBuf], base: &Base<'_>) -> (Vec<Finding>, Vec<Unanalys
         unanalysed: Vec::new(),
         files: 0,
         bytes: 0,
-        links: 0,
+        skipped: 0,
         set_aside: 0,
     };
     for path in paths {
@@ -109,13 +111,16 @@ fn scan_paths(paths: &[PathBuf], base: &Base<'_>) -> (Vec<Finding>, Vec<Unanalys
             walk.visit(path, true);
         }
     }
-    let links = if walk.links == 0 {
+    let skipped = if walk.skipped == 0 {
         String::new()
     } else {
-        format!("; {} not followed", count(walk.links, "symbolic link"))
+        format!(
+            "; {} not followed (symbolic links, pipes, devices)",
+            count(walk.skipped, "item")
+        )
     };
     note(format_args!(
-        "scanned {}, {}{links}{}",
+        "scanned {}, {}{skipped}{}",
         count(walk.files, "file"),
         count(walk.bytes, "byte"),
         set_aside(walk.set_aside)
@@ -131,7 +136,8 @@ struct Walk {
     unanalysed: Vec<Unanalysed>,
     files: u64,
     bytes: u64,
-    links: u64,
+    /// Entries of folders that are neither files nor folders.
+    skipped: u64,
     set_aside: u64,
 }
 
@@ -143,8 +149,10 @@ impl Walk {
             Err(err) => return self.unreadable(path, &err),
         };
         let kind = meta.file_type();
-        if kind.is_symlink() && !given {
-            self.links += 1;
+        // Inside a folder only files and folders are read: a link may lead anywhere (a loop),
+        // and a pipe or a device may never end.
+        if !given && !(kind.is_file() || kind.is_dir()) {
+            self.skipped += 1;
         } else if meta.is_dir() || (kind.is_symlink() && path.is_dir()) {
             if !given && path.file_name().is_some_and(|name| name == GIT_DIR) {
                 return;
