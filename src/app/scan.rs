@@ -151,7 +151,7 @@ impl Walk {
         let kind = meta.file_type();
         // Inside a folder only files and folders are read: a link may lead anywhere (a loop),
         // and a pipe or a device may never end.
-        if !given && !(kind.is_file() || kind.is_dir()) {
+        if !(given || kind.is_file() || kind.is_dir()) {
             self.skipped += 1;
         } else if meta.is_dir() || (kind.is_symlink() && path.is_dir()) {
             if !given && path.file_name().is_some_and(|name| name == GIT_DIR) {
