@@ -310,6 +310,8 @@ proptest! {
             Just("eyJhbGciOi.eyJzdWIiOi.sig".to_string()),
             Just("curl -k https://x \\\n  -u etl:pw9 ".to_string()),
             Just("?private_token=Zk3mP9qL2x&".to_string()),
+            Just(r#"curl -u "d2LkV78zLx!t:" -H "Token: 3fea6af1349166ea" "#.to_string()),
+            Just(r#"curl --user "me":"{ZqL5kVrX1n8tA2}" "#.to_string()),
             "[a-z:/@= \n-]{0,10}",
         ], 1..10),
         points in proptest::collection::vec(0usize..10_000, 0..12),
