@@ -198,8 +198,7 @@ impl std::fmt::Debug for Scanner {
 }
 
 /// A mask the scrubber has written and may still grow: where it starts, and its first bytes
-/// (up to [`JUDGED`]) as far as the cursor has passed them.
-#[derive(Debug)]
+/// (up to [`JUDGED`]) as far as the cursor has passed them. No `Debug`: the bytes are a secret.
 struct OpenMask {
     at: Cursor,
     text: Vec<u8>,
