@@ -393,6 +393,12 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH", requires = "from_file")]
     pub project_name: Option<String>,
 
+    /// The project's pipeline (.gitlab-ci.yml), to tell which jobs receive each variable and
+    /// whether they run under `ciguard run`. Default: .gitlab-ci.yml of the working directory
+    /// when auditing $CI_PROJECT_ID or --from-file.
+    #[arg(long, value_name = "PATH")]
+    pub pipeline: Option<PathBuf>,
+
     #[command(flatten)]
     pub connection: GitlabArgs,
 

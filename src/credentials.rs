@@ -144,6 +144,33 @@ pub struct Knowledge {
     pub elt_commands: Vec<Vec<String>>,
     /// The project's CI/CD variables as GitLab knows them (`lint --gitlab`; empty otherwise).
     pub project_variables: Vec<KnownVariable>,
+    /// GitLab's `protect_merge_request_pipelines` is on (or may be): merge-request pipelines
+    /// between protected branches get protected variables.
+    pub protected_variables_in_merge_requests: bool,
+    /// The jobs of the project's pipeline (`audit --pipeline`; `None`: not read).
+    pub pipeline_jobs: Option<Vec<PipelineJob>>,
+}
+
+/// A job of the project's pipeline as far as an audit of its variables asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineJob {
+    /// Its name.
+    pub name: String,
+    /// The environment it deploys to, as written (`None`: none).
+    pub environment: Option<String>,
+    /// Whether its output goes through `ciguard run --` and nothing in it prints outside it.
+    pub scrubbed: bool,
+}
+
+/// Whether a variable of environment scope `scope` reaches a job in `environment` (`None`: a
+/// job without one gets only `*`-scoped variables). An environment name with variables in it
+/// could match any scope.
+pub fn scope_reaches(scope: &str, environment: Option<&str>) -> bool {
+    match environment {
+        None => scope == "*",
+        Some(environment) if environment.contains('$') => true,
+        Some(environment) => wildcard_matches(scope, environment),
+    }
 }
 
 /// A CI/CD variable's flags as the GitLab API reports them, never its value.
@@ -179,6 +206,8 @@ impl Default for Knowledge {
             .collect(),
             elt_commands: Vec::new(),
             project_variables: Vec::new(),
+            protected_variables_in_merge_requests: false,
+            pipeline_jobs: None,
         }
     }
 }
@@ -197,20 +226,30 @@ impl Knowledge {
     /// Whether the project has a variable of this name that a job in `environment` (`None`:
     /// a job without one) receives, and every such one is protected, so that no unprotected
     /// ref, merge-request pipelines included, gives it to that job. A job without an environment
-    /// receives only `*`-scoped rows; a job with one, the rows whose scope matches its name. An
-    /// environment name with variables in it could match any scope: every row counts then.
+    /// receives only `*`-scoped rows; a job with one, the rows whose scope matches its name
+    /// ([`scope_reaches`]). Never when the project lets protected variables reach
+    /// merge-request pipelines.
     pub fn is_protected_variable(&self, name: &str, environment: Option<&str>) -> bool {
-        let reaches = |scope: &str| match environment {
-            None => scope == "*",
-            Some(environment) if environment.contains('$') => true,
-            Some(environment) => wildcard_matches(scope, environment),
-        };
+        if self.protected_variables_in_merge_requests {
+            return false;
+        }
         let mut received = self
             .project_variables
             .iter()
-            .filter(|v| v.key == name && reaches(&v.environment_scope))
+            .filter(|v| v.key == name && scope_reaches(&v.environment_scope, environment))
             .peekable();
         received.peek().is_some() && received.all(|v| v.protected)
+    }
+
+    /// Whether every job of the pipeline that a variable of environment scope `scope` reaches
+    /// runs under `ciguard run` (`None`: the pipeline was not read).
+    pub fn scrubbed_wherever_received(&self, scope: &str) -> Option<bool> {
+        let jobs = self.pipeline_jobs.as_ref()?;
+        Some(
+            jobs.iter()
+                .filter(|job| scope_reaches(scope, job.environment.as_deref()))
+                .all(|job| job.scrubbed),
+        )
     }
 
     /// Whether an environment of this name is production.

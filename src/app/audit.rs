@@ -3,7 +3,7 @@
 //! configuration, writes the reports, and picks the exit status (2 when a `--fix --apply`
 //! change failed).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
@@ -12,17 +12,22 @@ use super::output::{self, EXIT_FAILED};
 use super::selection;
 use crate::audit::{self, AuditData};
 use crate::cli::AuditArgs;
+use crate::credentials::{Knowledge, PipelineJob};
 use crate::diagnostic::FileError;
 use crate::env::CI_PROJECT_ID;
 use crate::findings::FindingSet;
 use crate::gitlab::types::{Level, VariableSet};
+
+/// The pipeline read when `--pipeline` is not given.
+const DEFAULT_PIPELINE: &str = ".gitlab-ci.yml";
 
 /// The owner findings name when `--project-name` is not given.
 const FILE_OWNER: &str = "(file)";
 
 /// Runs `ciguard audit`; returns its exit status.
 pub fn audit(args: AuditArgs) -> anyhow::Result<u8> {
-    let (config, knowledge) = output::configure(args.config.as_deref())?;
+    let (config, mut knowledge) = output::configure(args.config.as_deref())?;
+    knowledge.pipeline_jobs = pipeline_jobs(&args, &knowledge)?;
     let data = read(&args)?;
     let mut findings: Vec<_> = data
         .iter()
@@ -55,6 +60,27 @@ fn read(args: &AuditArgs) -> anyhow::Result<Vec<AuditData>> {
     };
     let client = client(&args.connection)?;
     runtime()?.block_on(selection::fetch_selected(client, args, projects))
+}
+
+/// The jobs of the project's pipeline: `--pipeline`, or `.gitlab-ci.yml` of the working
+/// directory when it is the audited project's checkout (`$CI_PROJECT_ID` or `--from-file`).
+fn pipeline_jobs(
+    args: &AuditArgs,
+    knowledge: &Knowledge,
+) -> anyhow::Result<Option<Vec<PipelineJob>>> {
+    let own_checkout =
+        args.from_file.is_some() || (args.project.is_empty() && args.group.is_empty());
+    let path = match &args.pipeline {
+        Some(path) => path.clone(),
+        None if own_checkout && Path::new(DEFAULT_PIPELINE).is_file() => {
+            PathBuf::from(DEFAULT_PIPELINE)
+        }
+        None => return Ok(None),
+    };
+    let jobs = crate::lint::ci::pipeline_jobs(&path, knowledge).context(
+        "cannot read the pipeline that tells which jobs receive each variable (--pipeline)",
+    )?;
+    Ok(Some(jobs))
 }
 
 /// Reads a variables list as the project's only data.

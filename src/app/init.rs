@@ -181,11 +181,13 @@ fn meltano_jobs(
     let review = project
         .review_environment()
         .filter(|r| Some(*r) != production);
-    let default_run = match &args.run {
-        Some(run) => Some(run.split_whitespace().map(str::to_owned).collect()),
-        None => project
-            .default_run()
-            .map_err(|message| FileError::new(&path, message))?,
+    // With schedules, they say what production runs: several jobs need no --run then (the
+    // merge-request run takes the first schedule's).
+    let default_run = match (&args.run, project.default_run()) {
+        (Some(run), _) => Some(run.split_whitespace().map(str::to_owned).collect()),
+        (None, Ok(run)) => run,
+        (None, Err(_)) if !project.schedules.is_empty() => None,
+        (None, Err(message)) => return Err(FileError::new(&path, message).into()),
     };
     let job = |name: String, run: &[String], schedule: Option<&str>, review: Option<&str>| {
         let meltano_environment = review.or(production);

@@ -70,7 +70,9 @@ fn step(variable: &Assessed<'_>) -> Option<Step> {
     let flags = variable.variable;
     let mut set = Vec::new();
     let mut left = Vec::new();
-    if !flags.protected {
+    // A copy for one non-production environment stays unprotected: merge-request pipelines
+    // use it (`non-production-credential-unprotected`).
+    if !flags.protected && !variable.is_non_production_copy() {
         set.push("protected");
     }
     if !flags.masked {

@@ -10,6 +10,7 @@ mod fake_gitlab;
 mod gitlab_ci_local;
 mod init;
 mod init_apply;
+mod init_audit;
 mod init_pipelines;
 mod lint;
 mod meltano;

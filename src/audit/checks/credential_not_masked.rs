@@ -38,18 +38,37 @@ pub fn advice(variable: &Assessed<'_>) -> (Option<Maskability>, &'static str) {
     (Some(maskability), text)
 }
 
-/// Reports each unmasked credential with what GitLab would make of it as masked.
+/// Reports each unmasked credential with what GitLab would make of it as masked. A file
+/// GitLab cannot mask is low when the pipeline was read and every job it reaches runs under
+/// `ciguard run`.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for variable in cx.credentials().filter(|v| !v.variable.masked) {
-        let advice = advice(variable).1;
-        out.push(variable.finding(
-            &RULE,
+        let (maskability, advice) = advice(variable);
+        let scope = variable.variable.environment_scope.as_deref().unwrap_or("*");
+        let scrubbed = variable.variable.variable_type == VariableType::File
+            && maskability == Some(Maskability::MultiLine)
+            && cx.knowledge.scrubbed_wherever_received(scope) == Some(true);
+        let message = if scrubbed {
+            format!(
+                "{} is {} but not masked; GitLab cannot mask it (more than one line), and every \
+                 job of the pipeline that receives it runs under `ciguard run`, which masks the \
+                 file's content",
+                variable.name(),
+                variable.why_credential()
+            )
+        } else {
             format!(
                 "{} is {} but not masked; {advice}",
                 variable.name(),
                 variable.why_credential()
-            ),
-        ));
+            )
+        };
+        let finding = variable.finding(&RULE, message);
+        out.push(if scrubbed {
+            finding.with_severity(Severity::Low)
+        } else {
+            finding
+        });
     }
 }
 
@@ -101,6 +120,38 @@ mod tests {
                 .iter()
                 .all(|m| !m.contains("horse") && !m.contains("1234"))
         );
+    }
+
+    #[test]
+    fn a_key_file_is_low_only_when_every_job_receiving_it_is_scrubbed() {
+        use crate::credentials::{Knowledge, PipelineJob};
+        use crate::audit::checks::Context;
+        let data = project(vec![Variable {
+            variable_type: VariableType::File,
+            environment_scope: Some("production".into()),
+            ..unmasked("SNOWFLAKE_PRIVATE_KEY", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n")
+        }]);
+        let job = |name: &str, environment: Option<&str>, scrubbed| PipelineJob {
+            name: name.into(),
+            environment: environment.map(str::to_owned),
+            scrubbed,
+        };
+        let severity = |jobs: Option<Vec<PipelineJob>>| {
+            let knowledge = Knowledge {
+                pipeline_jobs: jobs,
+                ..Knowledge::default()
+            };
+            let cx = Context::new(&data, &knowledge);
+            let mut found = Vec::new();
+            check(&cx, &mut found);
+            assert_eq!(found.len(), 1);
+            found[0].severity
+        };
+        assert_eq!(severity(None), Severity::High, "pipeline not read");
+        let scrubbed = vec![job("elt", Some("production"), true), job("lint", None, false)];
+        assert_eq!(severity(Some(scrubbed)), Severity::Low);
+        let printed = vec![job("elt", Some("production"), true), job("debug", Some("production"), false)];
+        assert_eq!(severity(Some(printed)), Severity::High);
     }
 
     #[test]

@@ -14,9 +14,13 @@ pub static RULE: Rule = Rule {
     fix: "Set `protected` on the variable, and run the jobs that need it only on protected branches or tags.",
 };
 
-/// Reports each credential that is not protected; critical for production.
+/// Reports each credential that is not protected; critical for production. A copy for one
+/// non-production environment is `non-production-credential-unprotected`'s.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for variable in cx.credentials().filter(|v| !v.variable.protected) {
+    for variable in cx
+        .credentials()
+        .filter(|v| !v.variable.protected && !v.is_non_production_copy())
+    {
         let finding = variable.finding(
             &RULE,
             format!(

@@ -10,6 +10,7 @@ use crate::gitlab::types::{AuditData, Level, Variable};
 registry!(
     Context;
     credential_not_protected,
+    non_production_credential_unprotected,
     credential_not_masked,
     masked_not_hidden,
     production_credential_all_environments,
@@ -146,6 +147,18 @@ impl Assessed<'_> {
             _ => rule.confidence,
         };
         Finding::new(rule, location, message).with_confidence(confidence)
+    }
+
+    /// Whether it is scoped to one environment (no wildcard) that is not production, and
+    /// neither its scope nor its key says production: a copy for that environment, such as the
+    /// staging credentials `ciguard init` plans for merge-request pipelines.
+    pub fn is_non_production_copy(&self) -> bool {
+        !self.production
+            && self
+                .variable
+                .environment_scope
+                .as_deref()
+                .is_some_and(|scope| !scope.is_empty() && !scope.contains('*'))
     }
 
     /// "a credential (its name says so)", for messages.

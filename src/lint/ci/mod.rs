@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::credentials::Knowledge;
+use crate::credentials::{Knowledge, PipelineJob};
 use crate::diagnostic::FileError;
 use crate::findings::{FileLocation, Finding, Location, Rule};
 use crate::lint::SourceFile;
@@ -64,24 +64,7 @@ pub struct Analysis {
 /// Loads `path` (a .gitlab-ci.yml) and what it includes locally, runs every CI rule.
 pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
-    let reaches = reach::reaches(&pipeline);
-    let commands = pipeline
-        .templates
-        .iter()
-        .chain(&pipeline.jobs)
-        .map(|job| (job.name.as_str(), scan_commands(job)))
-        .collect();
-    let context = Context {
-        pipeline: &pipeline,
-        knowledge,
-        sources: &sources,
-        lines: sources
-            .iter()
-            .map(|source| source.text.lines().collect())
-            .collect(),
-        reaches,
-        commands,
-    };
+    let context = Context::new(&pipeline, knowledge, &sources);
     let mut findings = Vec::new();
     for check in rules::CHECKS {
         check(&context, &mut findings);
@@ -89,6 +72,54 @@ pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError
     let mut findings = report_shared_lines_once(findings, &pipeline);
     findings.sort_by(|a, b| (&a.location, a.rule.id).cmp(&(&b.location, b.rule.id)));
     Ok(Analysis { findings, sources })
+}
+
+/// The rules about a job printing secrets to its log: a job none of them fires in, and that
+/// runs `ciguard run --`, is scrubbed.
+const PRINTING: &[rules::Check] = &[
+    rules::debug_trace::check,
+    rules::env_dump::check,
+    rules::xtrace_with_credentials::check,
+    rules::credential_echoed::check,
+    rules::elt_not_scrubbed::check,
+    rules::meltano_debug_logging::check,
+    rules::meltano_config_dump::check,
+];
+
+/// The jobs of the pipeline at `path` that run (templates left out), each with its
+/// environment and whether its output is scrubbed: it runs `ciguard run --` and no rule about
+/// printing secrets fires in it. What `ciguard audit --pipeline` asks of a pipeline.
+pub fn pipeline_jobs(path: &Path, knowledge: &Knowledge) -> Result<Vec<PipelineJob>, FileError> {
+    let (pipeline, sources) = pipeline::load(path)?;
+    let context = Context::new(&pipeline, knowledge, &sources);
+    let mut printing = Vec::new();
+    for check in PRINTING {
+        check(&context, &mut printing);
+    }
+    let prints = |job: &Job| {
+        printing.iter().any(|finding| match &finding.location {
+            Location::File(at) => at
+                .logical
+                .strip_prefix(job.name.as_str())
+                .is_some_and(|rest| rest.starts_with('.')),
+            Location::Api(_) => false,
+        })
+    };
+    let wraps = |job: &Job| {
+        context
+            .commands_of(job)
+            .iter()
+            .any(|script| rules::unwrapped(&script.command).is_some_and(|(scrubbed, _)| scrubbed))
+    };
+    Ok(pipeline
+        .jobs
+        .iter()
+        .map(|job| PipelineJob {
+            name: job.name.clone(),
+            environment: job.environment().map(|environment| environment.name),
+            scrubbed: wraps(job) && !prints(job),
+        })
+        .collect())
 }
 
 /// A line shared through `extends:`, `!reference`, `default:` or an anchor is reported once: the
@@ -207,6 +238,26 @@ impl ScriptCommand<'_> {
 }
 
 impl<'a> Context<'a> {
+    /// The context of `pipeline`: where each job can run, and every script scanned once.
+    fn new(pipeline: &'a Pipeline, knowledge: &'a Knowledge, sources: &'a [SourceFile]) -> Self {
+        Context {
+            pipeline,
+            knowledge,
+            sources,
+            lines: sources
+                .iter()
+                .map(|source| source.text.lines().collect())
+                .collect(),
+            reaches: reach::reaches(pipeline),
+            commands: pipeline
+                .templates
+                .iter()
+                .chain(&pipeline.jobs)
+                .map(|job| (job.name.as_str(), scan_commands(job)))
+                .collect(),
+        }
+    }
+
     /// Every job with where it can run.
     pub fn jobs(&self) -> impl Iterator<Item = (&'a Job, &Reach)> {
         self.pipeline.jobs.iter().zip(&self.reaches)
