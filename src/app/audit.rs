@@ -16,6 +16,7 @@ use crate::credentials::{Knowledge, PipelineJob};
 use crate::diagnostic::FileError;
 use crate::env::CI_PROJECT_ID;
 use crate::findings::FindingSet;
+use crate::notice::note;
 use crate::gitlab::types::{Level, VariableSet};
 
 /// The pipeline read when `--pipeline` is not given.
@@ -29,16 +30,25 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let (config, mut knowledge) = output::configure(args.config.as_deref())?;
     knowledge.pipeline_jobs = pipeline_jobs(&args, &knowledge)?;
     let data = read(&args)?;
-    let mut findings: Vec<_> = data
-        .iter()
-        .flat_map(|data| audit::audit(data, &knowledge))
-        .collect();
+    let mut findings = Vec::new();
+    let mut unchecked = Vec::new();
+    for data in &data {
+        let audit = audit::audit(data, &knowledge);
+        findings.extend(audit.findings);
+        unchecked.extend(audit.unchecked);
+    }
     let fixed = !args.fix || super::fix::fix(&args, &data, &knowledge);
     drop(data);
     if let Some(config) = &config {
         config.apply(&mut findings);
     }
-    let set = FindingSet::new(findings);
+    for rule in &unchecked {
+        note(format_args!(
+            "{}: not checked for {}: {}",
+            rule.rule.id, rule.project, rule.reason
+        ));
+    }
+    let set = FindingSet::new(findings).with_unchecked(unchecked);
     let status = output::finish("ciguard audit", &args.output, &set, &[], audit::RULES)?;
     Ok(if fixed { status } else { EXIT_FAILED })
 }
@@ -108,5 +118,6 @@ fn read_file(path: &Path, project: String) -> anyhow::Result<AuditData> {
         protected_branches: None,
         protected_tags: None,
         protected_environments: None,
+        reviews: None,
     })
 }

@@ -5,27 +5,40 @@
 
 pub mod checks;
 pub mod classify;
+pub mod code_owners;
 pub mod fix;
 pub mod shard;
 
 pub use crate::gitlab::types::AuditData;
 
 use crate::credentials::Knowledge;
-use crate::findings::Finding;
+use crate::findings::{Finding, Unchecked};
 use crate::gitlab::types::Variable;
 
 /// Every audit rule, in the order their checks run. Ids are unique, kebab-case, and each has a
 /// section in `docs/audit.md` (checked by tests).
 pub use checks::RULES;
 
+/// What the checks made of one project.
+#[derive(Debug, Default)]
+pub struct Audit {
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// The rules that could not be judged, and why.
+    pub unchecked: Vec<Unchecked>,
+}
+
 /// Runs every check over `data`.
-pub fn audit(data: &AuditData, knowledge: &Knowledge) -> Vec<Finding> {
+pub fn audit(data: &AuditData, knowledge: &Knowledge) -> Audit {
     let cx = checks::Context::new(data, knowledge);
     let mut findings = Vec::new();
     for check in checks::CHECKS {
         check(&cx, &mut findings);
     }
-    findings
+    Audit {
+        findings,
+        unchecked: cx.into_unchecked(),
+    }
 }
 
 /// Why a variables list could not be read: where (1-based line and column) and what, never
@@ -130,8 +143,10 @@ mod tests {
             protected_branches: Some(api_body("protected_branches_list.json")),
             protected_tags: Some(api_body("protected_tags_list.json")),
             protected_environments: Some(api_body("protected_environments_list.json")),
+            reviews: None,
         };
         let mut found: Vec<(&str, String)> = audit(&data, &Knowledge::default())
+            .findings
             .into_iter()
             .map(|f| {
                 let Location::Api(at) = f.location else {
@@ -151,6 +166,14 @@ mod tests {
                 "project ci_allow_fork_pipelines_to_run_in_parent_project".to_owned(),
             ),
             ("masked-not-hidden", "project TEST_VARIABLE_1".to_owned()),
+            (
+                "protected-branch-direct-push",
+                "project protected_branches/main".to_owned(),
+            ),
+            (
+                "protected-variables-in-merge-request-pipelines",
+                "project protect_merge_request_pipelines".to_owned(),
+            ),
             ("shadowed-variable", "group TEST_VARIABLE_1".to_owned()),
             ("shadowed-variable", "group TEST_VARIABLE_2".to_owned()),
             ("shadowed-variable", "instance TEST_VARIABLE_1".to_owned()),

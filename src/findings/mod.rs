@@ -353,11 +353,24 @@ impl Unanalysed {
     }
 }
 
+/// A rule that could not be judged for one project, because what it needs was not available
+/// (the tier lacks it, the role cannot see it): said in every report, never taken as clean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchecked {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// The project it was not judged for.
+    pub project: String,
+    /// Why (never a value).
+    pub reason: String,
+}
+
 /// The findings of one run, sorted by location then rule, and the inputs it could not analyse.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingSet {
     findings: Vec<Finding>,
     unanalysed: Vec<Unanalysed>,
+    unchecked: Vec<Unchecked>,
 }
 
 impl FindingSet {
@@ -372,6 +385,7 @@ impl FindingSet {
         FindingSet {
             findings,
             unanalysed: Vec::new(),
+            unchecked: Vec::new(),
         }
     }
 
@@ -385,6 +399,19 @@ impl FindingSet {
     /// The inputs that could not be analysed.
     pub fn unanalysed(&self) -> &[Unanalysed] {
         &self.unanalysed
+    }
+
+    /// The same findings, with the rules that could not be judged.
+    #[must_use]
+    pub fn with_unchecked(mut self, mut unchecked: Vec<Unchecked>) -> Self {
+        unchecked.sort_by(|a, b| (&a.project, a.rule.id).cmp(&(&b.project, b.rule.id)));
+        self.unchecked = unchecked;
+        self
+    }
+
+    /// The rules that could not be judged, by project.
+    pub fn unchecked(&self) -> &[Unchecked] {
+        &self.unchecked
     }
 
     /// Every finding, suppressed ones included.

@@ -636,6 +636,7 @@ mod tests {
             push_access_levels: levels(level),
             merge_access_levels: levels(level),
             allow_force_push: Some(force),
+            code_owner_approval_required: None,
         }
     }
 

@@ -279,6 +279,21 @@ impl Client {
         parse(&display_path(&Method::GET, &url), &page.body)
     }
 
+    /// `GET segments?query` as text (a repository file's raw content; invalid UTF-8 replaced);
+    /// `needs` and `what` as for [`Client::get`].
+    pub async fn get_text(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        needs: &'static str,
+        what: &str,
+    ) -> Result<String, Error> {
+        let mut url = self.url(segments, None);
+        url.query_pairs_mut().extend_pairs(query);
+        let page = self.send(&Method::GET, &url, None, needs, what).await?;
+        Ok(String::from_utf8_lossy(&page.body).into_owned())
+    }
+
     /// `METHOD segments?query` (POST, PUT or PATCH) with `body` as JSON; the answer read as
     /// `T`. PUT and PATCH are retried like a GET (they are idempotent); a POST is not retried after a 5xx or a timeout (the first attempt may have created
     /// the thing); `needs` and `what` as for [`Client::get`].

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::client::{Client, Error, PROJECT_MAINTAINER, needs_premium};
 use super::group::GroupVariables;
+use super::reviews::fetch_reviews;
 
 use crate::gitlab::types::{AuditData, Level, ProjectSettings, VariableSet};
 
@@ -47,6 +48,7 @@ pub async fn fetch_project(
         Err(err) if needs_premium(&err) => None,
         Err(err) => return Err(err),
     };
+    let reviews = Some(fetch_reviews(client, project, &info.settings).await?);
     Ok(AuditData {
         project: info.path_with_namespace,
         variable_sets,
@@ -54,6 +56,7 @@ pub async fn fetch_project(
         protected_branches,
         protected_tags,
         protected_environments,
+        reviews,
     })
 }
 

@@ -23,6 +23,88 @@ pub struct AuditData {
     pub protected_tags: Option<Vec<ProtectedTag>>,
     /// `GET /projects/:id/protected_environments` (Premium; unknown on a 403/404).
     pub protected_environments: Option<Vec<ProtectedEnvironment>>,
+    /// What tells whether code is reviewed before it runs (`None`: not read, as offline).
+    pub reviews: Option<Reviews>,
+}
+
+/// Something the API was asked for and did not give, with why (the tier lacks it, the role
+/// cannot see it): the checks that need it say they could not judge, never that all is well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable(pub String);
+
+/// What was read to tell whether code is reviewed before it runs with protected credentials.
+#[derive(Debug, Clone)]
+pub struct Reviews {
+    /// `GET /projects/:id/approvals` (Premium).
+    pub approvals: Result<ApprovalSettings, Unavailable>,
+    /// `GET /projects/:id/approval_rules` (Premium).
+    pub approval_rules: Result<Vec<ApprovalRule>, Unavailable>,
+    /// `GET /projects/:id/job_token_scope`.
+    pub job_token_scope: Result<JobTokenScope, Unavailable>,
+    /// The default branch's files that say who reviews what.
+    pub files: Result<ReviewedFiles, Unavailable>,
+}
+
+/// `GET /projects/:id/approvals`: the project's merge request approval settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApprovalSettings {
+    /// The legacy single count of approvals required.
+    #[serde(default)]
+    pub approvals_before_merge: Option<u32>,
+    /// Approvals are removed when a commit is pushed to the merge request.
+    #[serde(default)]
+    pub reset_approvals_on_push: Option<bool>,
+    /// The author may approve their own merge request.
+    #[serde(default)]
+    pub merge_requests_author_approval: Option<bool>,
+    /// Committers may not approve a merge request they committed to.
+    #[serde(default)]
+    pub merge_requests_disable_committers_approval: Option<bool>,
+}
+
+/// One project-level approval rule (`GET /projects/:id/approval_rules`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApprovalRule {
+    /// E.g. `All Members`, `Code Owners`.
+    pub name: String,
+    /// `regular`, `any_approver`, `code_owner`, `report_approver`.
+    #[serde(default)]
+    pub rule_type: Option<String>,
+    /// Approvals needed.
+    #[serde(default)]
+    pub approvals_required: u32,
+    /// Applies to every protected branch.
+    #[serde(default)]
+    pub applies_to_all_protected_branches: Option<bool>,
+    /// The protected branches it applies to (empty: every branch).
+    #[serde(default)]
+    pub protected_branches: Vec<NamedBranch>,
+}
+
+/// A protected branch as an approval rule names it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedBranch {
+    /// The rule's name (may hold `*`).
+    pub name: String,
+}
+
+/// `GET /projects/:id/job_token_scope`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobTokenScope {
+    /// Only allowlisted projects' job tokens may reach this project.
+    pub inbound_enabled: bool,
+}
+
+/// The default branch's files that say who must review a change to the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewedFiles {
+    /// The first of `CODEOWNERS`, `docs/CODEOWNERS`, `.gitlab/CODEOWNERS`: its path and text.
+    pub code_owners: Option<(String, String)>,
+    /// The CI configuration file (`ci_config_path`, default `.gitlab-ci.yml`) and its text,
+    /// when it is in the repository.
+    pub ci_config: Option<(String, String)>,
+    /// Whether `meltano.yml` is at the repository root.
+    pub meltano: bool,
 }
 
 /// The variables of one instance, group or project.
@@ -168,6 +250,12 @@ pub struct ProjectSettings {
     /// Parent members may run fork merge request pipelines in the parent, with its variables.
     #[serde(default)]
     pub ci_allow_fork_pipelines_to_run_in_parent_project: Option<bool>,
+    /// Merge-request pipelines between protected branches get protected variables (18.1).
+    #[serde(default)]
+    pub protect_merge_request_pipelines: Option<bool>,
+    /// Where the CI configuration is (`path`, `path@group/project`, a URL; empty: default).
+    #[serde(default)]
+    pub ci_config_path: Option<String>,
 }
 
 /// One protected branch rule (its name may hold `*` wildcards).
@@ -184,6 +272,9 @@ pub struct ProtectedBranch {
     /// Whether Maintainers may force push (`None`: not in the answer).
     #[serde(default)]
     pub allow_force_push: Option<bool>,
+    /// Code-owner approval required to merge (Premium; `None`: not in the answer).
+    #[serde(default)]
+    pub code_owner_approval_required: Option<bool>,
 }
 
 /// One protected tag rule.
@@ -221,6 +312,9 @@ pub struct AccessLevel {
     /// A group allowed (Premium).
     #[serde(default)]
     pub group_id: Option<u64>,
+    /// A deploy key allowed to push.
+    #[serde(default)]
+    pub deploy_key_id: Option<u64>,
 }
 
 /// The Developer role's access level.
@@ -231,6 +325,7 @@ impl AccessLevel {
     pub fn admits_developers(&self) -> bool {
         self.user_id.is_none()
             && self.group_id.is_none()
+            && self.deploy_key_id.is_none()
             && self
                 .access_level
                 .is_some_and(|level| level > 0 && level <= DEVELOPER)

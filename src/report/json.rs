@@ -1,6 +1,7 @@
 //! The JSON format: ciguard's own schema, version 1 (documented in `docs/output.md`). Every
 //! finding is listed, suppressed ones with their reason; `errors` lists the inputs that could
-//! not be analysed; the summary counts active findings.
+//! not be analysed, `unchecked` the rules that could not be judged; the summary counts active
+//! findings.
 
 use std::io::{self, Write};
 
@@ -19,7 +20,16 @@ struct Report<'a> {
     findings: Vec<Item<'a>>,
     /// The inputs that could not be analysed: no finding about them means nothing.
     errors: Vec<Error<'a>>,
+    /// The rules that could not be judged for a project, and why.
+    unchecked: Vec<UncheckedRule<'a>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct UncheckedRule<'a> {
+    rule: &'static str,
+    project: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -108,6 +118,15 @@ pub(super) fn write(
                 line: input.position.map(|(line, _)| line),
                 column: input.position.map(|(_, column)| column),
                 message: &input.reason,
+            })
+            .collect(),
+        unchecked: findings
+            .unchecked()
+            .iter()
+            .map(|rule| UncheckedRule {
+                rule: rule.rule.id,
+                project: &rule.project,
+                reason: &rule.reason,
             })
             .collect(),
         summary: Summary {
@@ -218,6 +237,7 @@ mod tests {
     }
   ],
   "errors": [],
+  "unchecked": [],
   "summary": {
     "total": 1,
     "by_severity": {

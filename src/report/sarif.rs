@@ -1,6 +1,6 @@
 //! The SARIF 2.1.0 format: one run, every rule that ran in `tool.driver.rules`, one result per
 //! finding; an input that could not be analysed makes the invocation unsuccessful, with an error
-//! notification at the file. File findings have a physical location relative to `%SRCROOT%`; API findings a
+//! notification at the file; a rule that could not be judged is a note naming it. File findings have a physical location relative to `%SRCROOT%`; API findings a
 //! logical one. Suppressed findings carry an `inSource` suppression.
 
 use std::io::{self, Write};
@@ -9,7 +9,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::Context;
-use crate::findings::{Finding, FindingSet, Location, NOT_ANALYSED, Rule, Severity, Unanalysed};
+use crate::findings::{
+    Finding, FindingSet, Location, NOT_ANALYSED, Rule, Severity, Unanalysed, Unchecked,
+};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -37,13 +39,18 @@ pub(super) fn write(
         .map(|f| result(f, rules.iter().position(|r| r.id == f.rule.id)))
         .collect();
     let notifications: Vec<Value> = findings.unanalysed().iter().map(notification).collect();
+    let successful = notifications.is_empty();
+    let notifications: Vec<Value> = notifications
+        .into_iter()
+        .chain(findings.unchecked().iter().map(unchecked))
+        .collect();
     let sarif = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": driver },
             "invocations": [{
-                "executionSuccessful": notifications.is_empty(),
+                "executionSuccessful": successful,
                 "toolExecutionNotifications": notifications,
             }],
             "columnKind": "unicodeCodePoints",
@@ -73,6 +80,15 @@ fn notification(input: &Unanalysed) -> Value {
         "descriptor": { "id": NOT_ANALYSED },
         "message": { "text": format!("not analysed: {}", input.reason) },
         "locations": [location],
+    })
+}
+
+/// A rule that could not be judged, as a note of the run naming the rule (SARIF 3.58).
+fn unchecked(rule: &Unchecked) -> Value {
+    json!({
+        "level": "note",
+        "descriptor": { "id": rule.rule.id },
+        "message": { "text": format!("not checked for {}: {}", rule.project, rule.reason) },
     })
 }
 

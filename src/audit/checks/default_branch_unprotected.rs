@@ -52,6 +52,7 @@ mod tests {
                     push_access_levels: Vec::new(),
                     merge_access_levels: Vec::new(),
                     allow_force_push: None,
+                    code_owner_approval_required: None,
                 })
                 .collect(),
         );

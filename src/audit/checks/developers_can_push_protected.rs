@@ -67,6 +67,7 @@ mod tests {
             push_access_levels: level(push),
             merge_access_levels: level(merge),
             allow_force_push: None,
+            code_owner_approval_required: None,
         }]);
         run(check, &data)
     }

@@ -4,8 +4,13 @@
 
 use crate::audit::classify::{Classifier, Evidence};
 use crate::credentials::Knowledge;
-use crate::findings::{ApiLevel, ApiLocation, Confidence, Finding, Location, Rule, registry};
-use crate::gitlab::types::{AuditData, Level, Variable};
+use std::cell::RefCell;
+
+use crate::credentials::wildcard_matches;
+use crate::findings::{
+    ApiLevel, ApiLocation, Confidence, Finding, Location, Rule, Unchecked, registry,
+};
+use crate::gitlab::types::{AuditData, Level, ProtectedBranch, Reviews, Unavailable, Variable};
 
 registry!(
     Context;
@@ -23,6 +28,14 @@ registry!(
     pipeline_variables_overridable,
     fork_pipelines_in_parent,
     production_environment_unprotected,
+    protected_branch_direct_push,
+    merge_request_approvals_not_required,
+    merge_request_self_approval,
+    approvals_not_reset_on_push,
+    ci_config_without_code_owner,
+    protected_variables_in_merge_request_pipelines,
+    job_token_allowlist_disabled,
+    static_cloud_credential,
 );
 
 /// What every check sees: the data, the knowledge, and each variable classified once.
@@ -34,6 +47,8 @@ pub struct Context<'a> {
     pub knowledge: &'a Knowledge,
     /// Every variable, lowest precedence first.
     pub variables: Vec<Assessed<'a>>,
+    /// The rules a check could not judge, and why.
+    unchecked: RefCell<Vec<Unchecked>>,
 }
 
 impl From<Level> for ApiLevel {
@@ -90,7 +105,48 @@ impl<'a> Context<'a> {
             data,
             knowledge,
             variables,
+            unchecked: RefCell::default(),
         }
+    }
+
+    /// Says that `rule` could not be judged for this project, and why.
+    pub fn unknown(&self, rule: &'static Rule, why: &Unavailable) {
+        self.unchecked.borrow_mut().push(Unchecked {
+            rule,
+            project: self.data.project.clone(),
+            reason: why.0.clone(),
+        });
+    }
+
+    /// The rules the checks could not judge.
+    pub fn into_unchecked(self) -> Vec<Unchecked> {
+        self.unchecked.into_inner()
+    }
+
+    /// What was read about reviews (`None`: offline, nothing to judge).
+    pub fn reviews(&self) -> Option<&'a Reviews> {
+        self.data.reviews.as_ref()
+    }
+
+    /// The default branch, when known.
+    pub fn default_branch(&self) -> Option<&'a str> {
+        self.data
+            .settings
+            .as_ref()?
+            .default_branch
+            .as_deref()
+            .filter(|branch| !branch.is_empty())
+    }
+
+    /// The protected branch rule GitLab applies to the default branch: its exact name, else
+    /// the first wildcard that matches it (`None`: unprotected, or not read).
+    pub fn default_branch_rule(&self) -> Option<&'a ProtectedBranch> {
+        let default = self.default_branch()?;
+        let rules = self.data.protected_branches.as_ref()?;
+        rules
+            .iter()
+            .find(|rule| rule.name == default)
+            .or_else(|| rules.iter().find(|rule| wildcard_matches(&rule.name, default)))
     }
 
     /// The variables that are credentials.
@@ -220,6 +276,7 @@ pub(crate) mod testing {
             protected_branches: None,
             protected_tags: None,
             protected_environments: None,
+            reviews: None,
         }
     }
 
@@ -235,5 +292,82 @@ pub(crate) mod testing {
         let mut out = Vec::new();
         check(&cx, &mut out);
         out
+    }
+
+    /// The rules one check could not judge.
+    pub fn unchecked(check: Check, data: &AuditData) -> Vec<&'static str> {
+        let knowledge = Knowledge::default();
+        let cx = Context::new(data, &knowledge);
+        check(&cx, &mut Vec::new());
+        cx.into_unchecked().iter().map(|u| u.rule.id).collect()
+    }
+
+    /// A project whose reviews are all in order: `main` protected (no one pushes, Maintainers
+    /// merge, code owners approve), one approval required, neither authors nor committers
+    /// approving, approvals reset on push, the job token allowlist on, and a `CODEOWNERS` that
+    /// owns `.gitlab-ci.yml` and `meltano.yml`.
+    pub fn reviewed() -> AuditData {
+        use crate::gitlab::types::{
+            AccessLevel, ApprovalRule, ApprovalSettings, JobTokenScope, ProjectSettings,
+            ReviewedFiles,
+        };
+        let level = |access_level| {
+            vec![AccessLevel {
+                access_level: Some(access_level),
+                ..AccessLevel::default()
+            }]
+        };
+        let mut data = project(Vec::new());
+        data.settings = Some(ProjectSettings {
+            default_branch: Some("main".into()),
+            ..ProjectSettings::default()
+        });
+        data.protected_branches = Some(vec![ProtectedBranch {
+            name: "main".into(),
+            push_access_levels: level(0),
+            merge_access_levels: level(40),
+            allow_force_push: Some(false),
+            code_owner_approval_required: Some(true),
+        }]);
+        data.reviews = Some(Reviews {
+            approvals: Ok(ApprovalSettings {
+                approvals_before_merge: Some(0),
+                reset_approvals_on_push: Some(true),
+                merge_requests_author_approval: Some(false),
+                merge_requests_disable_committers_approval: Some(true),
+            }),
+            approval_rules: Ok(vec![ApprovalRule {
+                name: "All Members".into(),
+                rule_type: Some("any_approver".into()),
+                approvals_required: 1,
+                applies_to_all_protected_branches: Some(true),
+                protected_branches: Vec::new(),
+            }]),
+            job_token_scope: Ok(JobTokenScope {
+                inbound_enabled: true,
+            }),
+            files: Ok(ReviewedFiles {
+                code_owners: Some((
+                    "CODEOWNERS".into(),
+                    "/.gitlab-ci.yml @data-platform\n/meltano.yml @data-platform\n".into(),
+                )),
+                ci_config: Some((".gitlab-ci.yml".into(), "job:\n  script: [true]\n".into())),
+                meltano: true,
+            }),
+        });
+        data
+    }
+
+    #[test]
+    fn a_reviewed_project_gets_no_review_finding_and_nothing_unchecked() {
+        let knowledge = Knowledge::default();
+        let data = reviewed();
+        let cx = Context::new(&data, &knowledge);
+        let mut found = Vec::new();
+        for check in CHECKS {
+            check(&cx, &mut found);
+        }
+        assert!(found.is_empty(), "{found:#?}");
+        assert!(cx.into_unchecked().is_empty());
     }
 }
