@@ -16,8 +16,8 @@ use crate::credentials::{Knowledge, PipelineJob};
 use crate::diagnostic::FileError;
 use crate::env::CI_PROJECT_ID;
 use crate::findings::FindingSet;
-use crate::notice::note;
 use crate::gitlab::types::{Level, VariableSet};
+use crate::notice::note;
 
 /// The pipeline read when `--pipeline` is not given.
 const DEFAULT_PIPELINE: &str = ".gitlab-ci.yml";

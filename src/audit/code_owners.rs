@@ -219,7 +219,10 @@ mod tests {
         );
         assert!(owners.required_owners("docs/a.md").is_empty());
         assert_eq!(owners.required_owners("generated.yml"), ["@everyone"]);
-        assert_eq!(owners.required_owners("my file.txt"), ["@everyone", "@spaced"]);
+        assert_eq!(
+            owners.required_owners("my file.txt"),
+            ["@everyone", "@spaced"]
+        );
         assert!(CodeOwners::parse("").required_owners("a").is_empty());
     }
 }

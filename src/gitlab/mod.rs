@@ -19,9 +19,9 @@ pub use client::{Client, Error, Token, TokenError, needs_premium, resolve_token}
 pub use group::{GroupVariables, group_projects, instance_variables};
 pub use jobs::{Job, erase_job, jobs_of_last_pipelines, jobs_since, stream_job_log};
 pub use project::{fetch_project, project_variables_reaching};
-pub use reviews::{CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG};
 pub use protection::{
     MAINTAINER, default_branch, forbid_force_push, protect_branch, protect_environment,
     protected_branches, protected_environments,
 };
+pub use reviews::{CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG};
 pub use variables::{create_project_variable, project_variables, update_project_variable};

@@ -23,7 +23,11 @@ pub async fn fetch_reviews(
 ) -> Result<Reviews, Error> {
     let what = format!("project {project}");
     let approvals = optional(
-        client.get(&["projects", project, "approvals"], PROJECT_MAINTAINER, &what),
+        client.get(
+            &["projects", project, "approvals"],
+            PROJECT_MAINTAINER,
+            &what,
+        ),
         PREMIUM,
     )
     .await?;
@@ -101,7 +105,10 @@ async fn reviewed_files(
             files.ci_config = Some((ci_config.to_owned(), text));
         }
     }
-    files.meltano = matches!(file(client, project, branch, "meltano.yml").await?, Ok(Some(_)));
+    files.meltano = matches!(
+        file(client, project, branch, "meltano.yml").await?,
+        Ok(Some(_))
+    );
     Ok(Ok(files))
 }
 

@@ -193,5 +193,9 @@ fn the_sarif_report_of_an_audit_validates() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .map_or(0, Vec::len);
-    assert_eq!(rules, ciguard::audit::RULES.len(), "every audit rule is listed");
+    assert_eq!(
+        rules,
+        ciguard::audit::RULES.len(),
+        "every audit rule is listed"
+    );
 }

@@ -34,19 +34,64 @@ fn rule(name: &str, level: u32) -> Value {
            "deploy_access_levels": [{"access_level": level}]})
 }
 
-/// A project in group `data` whose settings, variables and protections leave nothing to find.
+/// `main` as a reviewed project protects it: no one pushes, Maintainers merge, code owners
+/// approve.
+fn reviewed_main() -> Value {
+    let mut main = shared("protected_branch_single.json");
+    main["push_access_levels"] =
+        json!([{"id": 1001, "access_level": 0, "access_level_description": "No one"}]);
+    main["code_owner_approval_required"] = json!(true);
+    main
+}
+
+/// A raw repository file of the project, as `GET .../repository/files/:path/raw` answers.
+pub(crate) fn repository_file(path: &str) -> String {
+    format!("{API}/repository/files/{}/raw", path.replace('/', "%2F"))
+}
+
+/// The default branch's CODEOWNERS of the reviewed project.
+const CODE_OWNERS: &str = "[Pipeline] @data-platform\n/.gitlab-ci.yml\n/ci/\n/meltano.yml\n";
+
+/// A project in group `data` whose settings, variables, protections and review gates leave
+/// nothing to find (GitLab Premium).
 pub(crate) fn good() -> HashMap<String, Reply> {
     let mut project = shared("project_security_relevant_fields.json");
     project["public_jobs"] = json!(false);
     project["ci_allow_fork_pipelines_to_run_in_parent_project"] = json!(false);
+    project["protect_merge_request_pipelines"] = json!(false);
     project["namespace"] = json!({"kind": "group", "full_path": "data"});
+    let list = |name| Reply::List(shared(name).as_array().expect("list").clone());
     HashMap::from([
+        (
+            format!("{API}/approvals"),
+            Reply::Object(shared("project_approvals.json")),
+        ),
+        (
+            format!("{API}/approval_rules"),
+            list("project_approval_rules.json"),
+        ),
+        (
+            format!("{API}/job_token_scope"),
+            Reply::Object(shared("job_token_scope.json")),
+        ),
+        (
+            repository_file("CODEOWNERS"),
+            Reply::Text(CODE_OWNERS.to_owned()),
+        ),
+        (
+            repository_file(".gitlab-ci.yml"),
+            Reply::Text("include:\n  - local: /ci/elt.yml\n".to_owned()),
+        ),
+        (
+            repository_file("meltano.yml"),
+            Reply::Text("version: 1\n".to_owned()),
+        ),
         (API.to_owned(), Reply::Object(project)),
         (format!("{API}/variables"), Reply::List(local("good.json"))),
         (GROUP_VARIABLES.to_owned(), Reply::List(Vec::new())),
         (
             format!("{API}/protected_branches"),
-            Reply::List(vec![rule("main", 40)]),
+            Reply::List(vec![reviewed_main()]),
         ),
         (
             format!("{API}/protected_tags"),
@@ -179,12 +224,134 @@ pub(crate) fn requests_to(server: &FakeGitlab, path: &str) -> Vec<String> {
         .collect()
 }
 
+/// The rules the JSON report lists as not checked.
+pub(crate) fn unchecked(out: &Output) -> Vec<String> {
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    report["unchecked"]
+        .as_array()
+        .expect("unchecked")
+        .iter()
+        .map(|u| u["rule"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 #[test]
 fn a_well_configured_project_has_no_findings_and_exits_0() {
     let (out, server) = with_token(good(), &["--project", PROJECT]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     assert!(findings(&out).is_empty(), "{}", both(&out));
+    assert!(unchecked(&out).is_empty(), "{}", both(&out));
     assert_eq!(requests_to(&server, GROUP_VARIABLES).len(), 1);
+    // Files are read from the default branch; CODEOWNERS where GitLab looks first.
+    let codeowners = requests_to(&server, &repository_file("CODEOWNERS"));
+    assert!(codeowners[0].contains("ref=main"), "{codeowners:?}");
+    assert!(requests_to(&server, &repository_file("docs/CODEOWNERS")).is_empty());
+}
+
+/// Each review gate: a change to the reviewed project that makes it fire.
+#[test]
+fn each_review_gate_fires_on_its_own() {
+    type Change = fn(&mut HashMap<String, Reply>);
+    let cases: [(&str, Change); 8] = [
+        ("protected-branch-direct-push", |routes| {
+            let mut main = reviewed_main();
+            main["push_access_levels"] = json!([{"access_level": 40,
+                "access_level_description": "Maintainers"}]);
+            routes.insert(format!("{API}/protected_branches"), Reply::List(vec![main]));
+        }),
+        ("merge-request-approvals-not-required", |routes| {
+            routes.insert(format!("{API}/approval_rules"), Reply::List(Vec::new()));
+        }),
+        ("merge-request-self-approval", |routes| {
+            let path = format!("{API}/approvals");
+            if let Some(Reply::Object(o)) = routes.get_mut(&path) {
+                o["merge_requests_author_approval"] = json!(true);
+            }
+        }),
+        ("approvals-not-reset-on-push", |routes| {
+            let path = format!("{API}/approvals");
+            if let Some(Reply::Object(o)) = routes.get_mut(&path) {
+                o["reset_approvals_on_push"] = json!(false);
+            }
+        }),
+        ("ci-config-without-code-owner", |routes| {
+            routes.insert(
+                repository_file("CODEOWNERS"),
+                Reply::Text("/.gitlab-ci.yml @data-platform\n".to_owned()),
+            );
+        }),
+        ("protected-variables-in-merge-request-pipelines", |routes| {
+            if let Some(Reply::Object(o)) = routes.get_mut(API) {
+                o["protect_merge_request_pipelines"] = json!(true);
+            }
+        }),
+        ("job-token-allowlist-disabled", |routes| {
+            routes.insert(
+                format!("{API}/job_token_scope"),
+                Reply::Object(json!({"inbound_enabled": false, "outbound_enabled": false})),
+            );
+        }),
+        ("static-cloud-credential", |routes| {
+            routes.insert(
+                format!("{API}/variables"),
+                Reply::List(vec![json!({"key": "AWS_SECRET_ACCESS_KEY", "value": null,
+                    "hidden": true, "protected": true, "masked": true, "raw": false,
+                    "environment_scope": "production", "variable_type": "env_var"})]),
+            );
+        }),
+    ];
+    for (rule, change) in cases {
+        let mut routes = good();
+        change(&mut routes);
+        let (out, _) = with_token(routes, &["--project", PROJECT, "--fail-on", "never"]);
+        assert_eq!(out.status.code(), Some(0), "{rule}: {}", both(&out));
+        let rules: Vec<String> = findings(&out).into_iter().map(|(r, _)| r).collect();
+        assert_eq!(rules, [rule], "{}", both(&out));
+    }
+}
+
+/// GitLab Free: no approvals API, no code-owner approval field. Those gates are not checked,
+/// said on stderr and in the report, and the audit still passes.
+#[test]
+fn review_gates_the_tier_lacks_are_unchecked_not_clean() {
+    let mut routes = good();
+    routes.insert(
+        format!("{API}/approvals"),
+        Reply::Fixture(404, "error_404_project.json"),
+    );
+    routes.insert(
+        format!("{API}/approval_rules"),
+        Reply::Fixture(403, "error_403.json"),
+    );
+    let mut main = reviewed_main();
+    main.as_object_mut()
+        .expect("object")
+        .remove("code_owner_approval_required");
+    routes.insert(format!("{API}/protected_branches"), Reply::List(vec![main]));
+    routes.insert(
+        format!("{API}/job_token_scope"),
+        Reply::Fixture(404, "error_404_project.json"),
+    );
+    let (out, _) = with_token(routes, &["--project", PROJECT]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(findings(&out).is_empty(), "{}", both(&out));
+    assert_eq!(
+        unchecked(&out),
+        [
+            "approvals-not-reset-on-push",
+            "ci-config-without-code-owner",
+            "job-token-allowlist-disabled",
+            "merge-request-approvals-not-required",
+            "merge-request-self-approval",
+        ],
+        "{}",
+        both(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("merge-request-self-approval: not checked for data/warehouse-elt: GitLab answered 403 or 404: it needs GitLab Premium or Ultimate"),
+        "{stderr}"
+    );
 }
 
 #[test]

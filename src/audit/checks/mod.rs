@@ -143,10 +143,11 @@ impl<'a> Context<'a> {
     pub fn default_branch_rule(&self) -> Option<&'a ProtectedBranch> {
         let default = self.default_branch()?;
         let rules = self.data.protected_branches.as_ref()?;
-        rules
-            .iter()
-            .find(|rule| rule.name == default)
-            .or_else(|| rules.iter().find(|rule| wildcard_matches(&rule.name, default)))
+        rules.iter().find(|rule| rule.name == default).or_else(|| {
+            rules
+                .iter()
+                .find(|rule| wildcard_matches(&rule.name, default))
+        })
     }
 
     /// The variables that are credentials.
