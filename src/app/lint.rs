@@ -46,7 +46,10 @@ pub fn lint(args: LintArgs) -> anyhow::Result<u8> {
     let rules = lint::rules();
     let (config, mut knowledge) = output::configure(args.config.as_deref())?;
     if args.gitlab {
-        knowledge.project_variables = project_variables(&args)?;
+        (
+            knowledge.project_variables,
+            knowledge.protected_variables_in_merge_requests,
+        ) = project_variables(&args)?;
     }
     let paths = lint_paths(args.paths.clone())?;
 
@@ -197,8 +200,10 @@ fn lint_paths(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// The flags of every variable that reaches the project (its own and its groups'), read
-/// through the GitLab API. Values are dropped here: the rules never see them.
-fn project_variables(args: &LintArgs) -> anyhow::Result<Vec<KnownVariable>> {
+/// through the GitLab API, and whether merge-request pipelines between protected branches get
+/// protected variables (`protect_merge_request_pipelines`, on unless the answer says off).
+/// Values are dropped here: the rules never see them.
+fn project_variables(args: &LintArgs) -> anyhow::Result<(Vec<KnownVariable>, bool)> {
     let project = args
         .project
         .clone()
@@ -214,7 +219,7 @@ fn project_variables(args: &LintArgs) -> anyhow::Result<Vec<KnownVariable>> {
         &gitlab::GroupVariables::default(),
         &project,
     ))?;
-    Ok(data
+    let variables = data
         .variable_sets
         .iter()
         .flat_map(|set| &set.variables)
@@ -227,7 +232,12 @@ fn project_variables(args: &LintArgs) -> anyhow::Result<Vec<KnownVariable>> {
                 .clone()
                 .unwrap_or_else(|| "*".to_owned()),
         })
-        .collect())
+        .collect();
+    let protected_in_merge_requests = data
+        .settings
+        .and_then(|settings| settings.protect_merge_request_pipelines)
+        != Some(false);
+    Ok((variables, protected_in_merge_requests))
 }
 
 /// The sources as the text report may show them: every credential value starred out, column for

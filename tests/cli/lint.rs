@@ -524,7 +524,7 @@ fn gitlab_variables_refine_credentials_in_mr_pipelines() {
             variable("WAREHOUSE_LOGIN_ID", false),
         ]),
     );
-    let server = FakeGitlab::start(routes);
+    let server = FakeGitlab::start(routes.clone());
     let dir = tempfile::tempdir().expect("temp dir");
     write(
         dir.path(),
@@ -570,6 +570,25 @@ fn gitlab_variables_refine_credentials_in_mr_pipelines() {
         with_gitlab[0].contains("WAREHOUSE_LOGIN_ID")
             && !with_gitlab[0].contains("TAP_POSTGRES_PASSWORD"),
         "the masked variable counts, the protected one never reaches MR pipelines: {with_gitlab:?}"
+    );
+
+    // With `protect_merge_request_pipelines` on, protected variables may reach them too.
+    if let Some(Reply::Object(project)) = routes.get_mut(API) {
+        project["protect_merge_request_pipelines"] = serde_json::json!(true);
+    }
+    let server = FakeGitlab::start(routes);
+    let protected_too = mr_findings(&[
+        "--gitlab",
+        "--project",
+        PROJECT,
+        "--gitlab-url",
+        &server.url,
+    ]);
+    assert!(
+        protected_too
+            .iter()
+            .any(|m| m.contains("TAP_POSTGRES_PASSWORD")),
+        "{protected_too:?}"
     );
 }
 
