@@ -485,6 +485,11 @@ pub struct InitArgs {
     #[arg(long)]
     pub no_audit: bool,
 
+    /// Who must approve changes to the pipeline and meltano.yml (`@group`, `@user`; repeatable):
+    /// the plan's CODEOWNERS entries name them. Default: a placeholder to replace.
+    #[arg(long, value_name = "@OWNER", value_parser = parse_code_owner)]
+    pub code_owner: Vec<String>,
+
     /// Also scan the project's job logs for leaked secrets in scheduled pipelines (a job beside
     /// the audit, with its token; `ciguard scan --gitlab`).
     #[arg(long, conflicts_with = "no_audit")]
@@ -552,6 +557,15 @@ CREDENTIALS.md, the setup plan: every variable the pipeline reads (Meltano's sen
 credential-named settings), with its environment scope and flags. --apply shows what the
 project lacks in GitLab; --apply --yes makes it so (token with the api scope, Maintainer):
 docs/init-apply.md.";
+
+fn parse_code_owner(text: &str) -> Result<String, String> {
+    let valid = text.contains('@') && !text.chars().any(char::is_whitespace);
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("not a code owner: give `@group`, `@user` or an email address".to_owned())
+    }
+}
 
 fn parse_variable_name(text: &str) -> Result<String, String> {
     let valid = !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

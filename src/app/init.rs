@@ -80,12 +80,18 @@ fn generate(args: &InitArgs) -> anyhow::Result<Generated> {
         .iter()
         .find(|job| !job.production)
         .map(|job| job.environment.clone());
+    let mut code_owned = vec![args.output.to_string_lossy().into_owned()];
+    if args.command.is_none() {
+        let meltano = args.meltano.as_deref().unwrap_or(Path::new(PROJECT_FILE));
+        code_owned.push(meltano.to_string_lossy().into_owned());
+    }
     let plan = SetupPlan::new(
         &needs,
         (&audit_environment, &audit_needs),
         PRODUCTION_ENVIRONMENT,
         review.as_deref(),
-    );
+    )
+    .with_code_owners(code_owned, args.code_owner.clone());
     let meltano_variables = args.command.is_none().then(|| {
         vec![
             (

@@ -178,6 +178,9 @@ async fn perform(
     match change {
         Change::ProtectBranch(name) => gitlab::protect_branch(client, project, name).await,
         Change::ForbidForcePush(name) => gitlab::forbid_force_push(client, project, name).await,
+        Change::RequireCodeOwnerApproval(name) => {
+            gitlab::require_code_owner_approval(client, project, name).await
+        }
         Change::ProtectEnvironment(name) => {
             gitlab::protect_environment(client, project, name).await
         }

@@ -15,7 +15,15 @@ pub struct SetupPlan {
     pub review_environment: Option<String>,
     /// The variables, sorted by key and then scope.
     pub variables: Vec<PlannedVariable>,
+    /// The files whose changes need a code owner's approval (the pipeline, `meltano.yml`),
+    /// from the repository root.
+    pub code_owned: Vec<String>,
+    /// Who owns them (`@group`); empty: a placeholder in the plan.
+    pub code_owners: Vec<String>,
 }
+
+/// The owner the plan names when none was given.
+pub const PLACEHOLDER_OWNER: &str = "@your-data-platform-group";
 
 /// One CI/CD variable the pipeline reads, in one environment scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +126,32 @@ impl SetupPlan {
             production_environment: production_environment.to_owned(),
             review_environment: review_environment.map(str::to_owned),
             variables,
+            code_owned: Vec::new(),
+            code_owners: Vec::new(),
         }
+    }
+
+    /// The plan with the files whose changes `owners` must approve.
+    #[must_use]
+    pub fn with_code_owners(mut self, files: Vec<String>, owners: Vec<String>) -> Self {
+        self.code_owned = files;
+        self.code_owners = owners;
+        self
+    }
+
+    /// The `CODEOWNERS` section that makes the owners approve every change to the files.
+    pub fn code_owners_section(&self) -> String {
+        let owners = if self.code_owners.is_empty() {
+            PLACEHOLDER_OWNER.to_owned()
+        } else {
+            self.code_owners.join(" ")
+        };
+        let mut section = format!("[Pipeline and credentials] {owners}\n");
+        for file in &self.code_owned {
+            let file = file.trim_start_matches("./").trim_start_matches('/');
+            section.push_str(&format!("/{file}\n"));
+        }
+        section
     }
 
     /// The plan as a table for a terminal.
@@ -164,8 +197,10 @@ impl SetupPlan {
              `meltano.yml` or `{pipeline_file}`: only in Settings > CI/CD > Variables (or \
              `ciguard init --apply --values-from-env`).\n\n\
              ## Protections\n\n\
-             - The default branch is protected: push and merge by Maintainers only. Production \
-             variables are `protected`, so only pipelines of protected refs receive them.\n\
+             - The default branch is protected: no one pushes to it, Maintainers merge, and \
+             code owners approve changes to the pipeline (Premium). Production variables are \
+             `protected`, so only pipelines of protected refs receive them, and only reviewed \
+             code reaches a protected ref.\n\
              - Environment `{production}` is protected (Premium): only Maintainers may deploy \
              to it. Production variables are scoped to it, so no job of another environment \
              receives them.\n\
@@ -207,6 +242,22 @@ impl SetupPlan {
              it in the ELT job's output.\n\n\
              Check the project at any time with `ciguard audit --project <path>`.\n",
         );
+        if !self.code_owned.is_empty() {
+            out.push_str(&format!(
+                "\n## Code owners\n\n\
+                 These files decide which code gets the production credentials. Add this \
+                 section to `CODEOWNERS` (at the repository root, or `docs/` or `.gitlab/`) on \
+                 the default branch, so their owners approve every change; `ciguard init \
+                 --apply` turns on *Code owner approval* for the default branch (Premium){}.\n\n\
+                 ```\n{}```\n",
+                if self.code_owners.is_empty() {
+                    format!(": replace `{PLACEHOLDER_OWNER}` with the group that answers for them")
+                } else {
+                    String::new()
+                },
+                self.code_owners_section()
+            ));
+        }
         out
     }
 }

@@ -71,10 +71,13 @@ pub enum Kind {
 /// A change through the API.
 #[derive(Debug, Clone)]
 pub enum Change {
-    /// Protect the branch: push and merge by Maintainers, no force push.
+    /// Protect the branch: push by no one, merge by Maintainers, code-owner approval, no force
+    /// push.
     ProtectBranch(String),
     /// Set `allow_force_push` to false on this protected branch rule.
     ForbidForcePush(String),
+    /// Set `code_owner_approval_required` on this protected branch rule (Premium).
+    RequireCodeOwnerApproval(String),
     /// Protect the environment: deploy by Maintainers.
     ProtectEnvironment(String),
     /// Create a variable.
@@ -124,7 +127,7 @@ impl Change {
     pub fn request(&self, project: &str) -> String {
         match self {
             Change::ProtectBranch(_) => format!("POST /projects/{project}/protected_branches"),
-            Change::ForbidForcePush(name) => {
+            Change::ForbidForcePush(name) | Change::RequireCodeOwnerApproval(name) => {
                 format!("PATCH /projects/{project}/protected_branches/{name}")
             }
             Change::ProtectEnvironment(_) => {
@@ -232,9 +235,11 @@ fn branch_steps(current: &Current<'_>) -> Vec<Step> {
         return vec![step(
             &subject,
             Kind::Change(Change::ProtectBranch(branch.to_owned())),
-            "protect it: push and merge by Maintainers only, no force push",
+            "protect it: push by no one, merge by Maintainers, code owner approval (Premium), no \
+             force push",
             "it is not protected: production variables are protected, so whoever can push to \
-             it can run code of their choosing with the production credentials",
+             it can run code of their choosing with the production credentials; with push by \
+             no one, every change arrives through a reviewed merge request",
         )];
     }
     let mut steps = Vec::new();
@@ -262,6 +267,23 @@ fn branch_steps(current: &Current<'_>) -> Vec<Step> {
                  leaves the branch unprotected in between)",
             ));
         }
+        let direct = rule
+            .push_access_levels
+            .iter()
+            .any(AccessLevel::lets_someone_in);
+        if open.is_empty() && direct {
+            steps.push(step(
+                &subject,
+                Kind::Left,
+                format!(
+                    "rule `{}` lets Maintainers push without a merge request",
+                    rule.name
+                ),
+                "set \"Allowed to push and merge\" to No one in Settings > Repository > \
+                 Protected branches, so every change is reviewed in a merge request; ciguard \
+                 does not change access levels",
+            ));
+        }
         if rule.allow_force_push == Some(true) {
             steps.push(step(
                 &subject,
@@ -270,8 +292,25 @@ fn branch_steps(current: &Current<'_>) -> Vec<Step> {
                 "a force push rewrites the history production jobs ran, and hides what they ran",
             ));
         }
+        match rule.code_owner_approval_required {
+            Some(false) => steps.push(step(
+                &subject,
+                Kind::Change(Change::RequireCodeOwnerApproval(rule.name.clone())),
+                format!("require code owner approval on rule `{}`", rule.name),
+                "changes to the pipeline and meltano.yml then need their owners' approval \
+                 (CODEOWNERS, see the plan)",
+            )),
+            Some(true) => {}
+            None => steps.push(step(
+                &subject,
+                Kind::Note,
+                format!("rule `{}`: code owner approval unknown", rule.name),
+                "GitLab's answer does not say: code owner approval needs GitLab Premium or \
+                 Ultimate",
+            )),
+        }
     }
-    if steps.is_empty() {
+    if steps.iter().all(|step| matches!(step.kind, Kind::Note)) {
         let names: Vec<String> = rules
             .iter()
             .map(|rule| format!("`{}`", rule.name))
@@ -280,7 +319,7 @@ fn branch_steps(current: &Current<'_>) -> Vec<Step> {
             &subject,
             Kind::Right,
             format!(
-                "protected (rule {}): push and merge by Maintainers only, no force push",
+                "protected (rule {}): push by no one, merge by Maintainers, no force push",
                 names.join(", ")
             ),
             "",
@@ -630,13 +669,15 @@ mod tests {
         }]
     }
 
+    /// A rule whose merge level is `level`: Maintainers merging means no one pushes (as
+    /// planned); Developers merging, that they push too.
     fn branch(name: &str, level: u32, force: bool) -> ProtectedBranch {
         ProtectedBranch {
             name: name.to_owned(),
-            push_access_levels: levels(level),
+            push_access_levels: levels(if level == 40 { 0 } else { level }),
             merge_access_levels: levels(level),
             allow_force_push: Some(force),
-            code_owner_approval_required: None,
+            code_owner_approval_required: Some(true),
         }
     }
 
@@ -741,6 +782,51 @@ mod tests {
             steps.iter().all(|s| matches!(s.kind, Kind::Right)),
             "{:#?}",
             lines(&steps)
+        );
+    }
+
+    #[test]
+    fn review_gates_of_the_default_branch_are_set_or_explained() {
+        let branch_lines = |rule: ProtectedBranch| -> Vec<String> {
+            lines(&run(&[rule], Ok(&[environment(40)]), &[], &[], false))
+                .into_iter()
+                .filter(|line| line.contains("default branch"))
+                .collect()
+        };
+        let direct = ProtectedBranch {
+            push_access_levels: levels(40),
+            ..branch("main", 40, false)
+        };
+        assert_eq!(
+            branch_lines(direct)[0].split(" (").next(),
+            Some(
+                "left   default branch `main`: rule `main` lets Maintainers push without a merge request"
+            )
+        );
+        let no_code_owners = ProtectedBranch {
+            code_owner_approval_required: Some(false),
+            ..branch("main", 40, false)
+        };
+        let found = branch_lines(no_code_owners);
+        assert!(
+            found[0].starts_with("change default branch `main`: require code owner approval")
+                && found[0].ends_with("[PATCH /projects/7/protected_branches/main]"),
+            "{found:?}"
+        );
+        let free = ProtectedBranch {
+            code_owner_approval_required: None,
+            ..branch("main", 40, false)
+        };
+        let found = branch_lines(free);
+        assert!(
+            found[0].starts_with(
+                "note   default branch `main`: rule `main`: code owner approval unknown"
+            ),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("ok     default branch `main`: protected"),
+            "{found:?}"
         );
     }
 

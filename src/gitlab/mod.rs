@@ -21,7 +21,6 @@ pub use jobs::{Job, erase_job, jobs_of_last_pipelines, jobs_since, stream_job_lo
 pub use project::{fetch_project, project_variables_reaching};
 pub use protection::{
     MAINTAINER, default_branch, forbid_force_push, protect_branch, protect_environment,
-    protected_branches, protected_environments,
+    protected_branches, protected_environments, require_code_owner_approval,
 };
-pub use reviews::{CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG};
 pub use variables::{create_project_variable, project_variables, update_project_variable};

@@ -1,7 +1,7 @@
 //! Protected branches and protected environments of a project (FACTS §5): reading them, and
-//! the changes `init --apply` makes: protecting a branch for Maintainers
-//! (`POST /projects/:id/protected_branches`), forbidding force pushes on a rule
-//! (`PATCH /projects/:id/protected_branches/:name`), and protecting an environment for
+//! the changes `init --apply` makes: protecting a branch so that no one pushes and Maintainers
+//! merge (`POST /projects/:id/protected_branches`), forbidding force pushes on a rule and
+//! requiring code-owner approval (`PATCH /projects/:id/protected_branches/:name`), and protecting an environment for
 //! Maintainers (`POST /projects/:id/protected_environments`, Premium).
 
 use reqwest::Method;
@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::client::PROJECT_MAINTAINER;
 use super::client::{Client, Error};
-use crate::gitlab::types::{ProtectedBranch, ProtectedEnvironment};
+use crate::gitlab::types::{NO_ONE, ProtectedBranch, ProtectedEnvironment};
 
 /// The Maintainer role's access level.
 pub const MAINTAINER: u32 = 40;
@@ -51,14 +51,16 @@ pub async fn protected_environments(
     list(client, project, "protected_environments").await
 }
 
-/// `POST /projects/:id/protected_branches`: `name` protected, push and merge by Maintainers
-/// only, no force push.
+/// `POST /projects/:id/protected_branches`: `name` protected, push by no one (every change
+/// through a merge request), merge by Maintainers, no force push, code-owner approval required
+/// (Premium; GitLab Free ignores it).
 pub async fn protect_branch(client: &Client, project: &str, name: &str) -> Result<(), Error> {
     let body = json!({
         "name": name,
-        "push_access_level": MAINTAINER,
+        "push_access_level": NO_ONE,
         "merge_access_level": MAINTAINER,
         "allow_force_push": false,
+        "code_owner_approval_required": true,
     });
     client
         .change(
@@ -72,7 +74,26 @@ pub async fn protect_branch(client: &Client, project: &str, name: &str) -> Resul
 
 /// `PATCH /projects/:id/protected_branches/:name` with `allow_force_push: false`.
 pub async fn forbid_force_push(client: &Client, project: &str, name: &str) -> Result<(), Error> {
-    let body = json!({ "allow_force_push": false });
+    patch_branch(client, project, name, json!({ "allow_force_push": false })).await
+}
+
+/// `PATCH /projects/:id/protected_branches/:name` with `code_owner_approval_required: true`
+/// (Premium).
+pub async fn require_code_owner_approval(
+    client: &Client,
+    project: &str,
+    name: &str,
+) -> Result<(), Error> {
+    let body = json!({ "code_owner_approval_required": true });
+    patch_branch(client, project, name, body).await
+}
+
+async fn patch_branch(
+    client: &Client,
+    project: &str,
+    name: &str,
+    body: serde_json::Value,
+) -> Result<(), Error> {
     let what = format!("protected branch {name} of project {project}");
     let segments = ["projects", project, "protected_branches", name];
     client.change(Method::PATCH, &segments, &body, &what).await

@@ -4,13 +4,9 @@
 //! does not give is [`Unavailable`] with why, never a failure of the audit.
 
 use super::client::{Client, Error, PROJECT_MAINTAINER, needs_premium};
-use crate::gitlab::types::{ProjectSettings, ReviewedFiles, Reviews, Unavailable};
-
-/// Where GitLab looks for `CODEOWNERS`, in its order: the first found is used.
-pub const CODE_OWNERS_PATHS: [&str; 3] = ["CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
-
-/// The CI configuration file when `ci_config_path` is empty.
-pub const DEFAULT_CI_CONFIG: &str = ".gitlab-ci.yml";
+use crate::gitlab::types::{
+    CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG, ProjectSettings, ReviewedFiles, Reviews, Unavailable,
+};
 
 /// Why a Premium endpoint gave nothing.
 const PREMIUM: &str = "GitLab answered 403 or 404: it needs GitLab Premium or Ultimate";

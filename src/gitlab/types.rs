@@ -95,6 +95,12 @@ pub struct JobTokenScope {
     pub inbound_enabled: bool,
 }
 
+/// Where GitLab looks for `CODEOWNERS`, in its order: the first found is used.
+pub const CODE_OWNERS_PATHS: [&str; 3] = ["CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
+
+/// The CI configuration file when `ci_config_path` is empty.
+pub const DEFAULT_CI_CONFIG: &str = ".gitlab-ci.yml";
+
 /// The default branch's files that say who must review a change to the pipeline.
 #[derive(Debug, Clone, Default)]
 pub struct ReviewedFiles {
@@ -320,7 +326,16 @@ pub struct AccessLevel {
 /// The Developer role's access level.
 pub const DEVELOPER: u32 = 30;
 
+/// The access level of "No one".
+pub const NO_ONE: u32 = 0;
+
 impl AccessLevel {
+    /// Whether this entry lets anyone in: a role above "No one", a user, a group or a deploy
+    /// key.
+    pub fn lets_someone_in(&self) -> bool {
+        self.access_level != Some(NO_ONE) || self.deploy_key_id.is_some()
+    }
+
     /// Whether this entry lets every Developer of the project in.
     pub fn admits_developers(&self) -> bool {
         self.user_id.is_none()

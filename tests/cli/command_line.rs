@@ -65,6 +65,7 @@ fn every_option_that_checks_its_value_refuses_without_repeating_it() {
         "--shard",
         "--concurrency",
         "--variable",
+        "--code-owner",
     ] {
         assert!(checked.iter().any(|c| c == option), "{option} not checked");
     }

@@ -183,8 +183,8 @@ fn without_yes_the_plan_is_printed_and_nothing_is_written() {
     let stdout = stdout(&out);
     for expected in [
         "GitLab project 7: what --apply does",
-        "change default branch `main`: protect it: push and merge by Maintainers only, no \
-         force push (it is not protected",
+        "change default branch `main`: protect it: push by no one, merge by Maintainers, code \
+         owner approval (Premium), no force push (it is not protected",
         "change environment `production`: protect it: deploy by Maintainers only",
         "change variable `TAP_POSTGRES_PASSWORD` (environment `production`): create it \
          protected, masked and hidden, raw, with the value of $TAP_POSTGRES_PASSWORD",
@@ -222,8 +222,8 @@ fn yes_sends_exactly_the_planned_requests_and_a_second_run_changes_nothing() {
     );
     assert_eq!(
         writes[0].1,
-        json!({"name": "main", "push_access_level": 40, "merge_access_level": 40,
-               "allow_force_push": false})
+        json!({"name": "main", "push_access_level": 0, "merge_access_level": 40,
+               "allow_force_push": false, "code_owner_approval_required": true})
     );
     assert_eq!(
         writes[1].1,

@@ -4,8 +4,7 @@
 use super::Context;
 use crate::audit::code_owners::CodeOwners;
 use crate::findings::{Confidence, Finding, Rule, Severity};
-use crate::gitlab::types::ReviewedFiles;
-use crate::gitlab::{CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG};
+use crate::gitlab::types::{CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG, ReviewedFiles};
 
 /// The rule.
 pub static RULE: Rule = Rule {

@@ -39,7 +39,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let pushers: Vec<String> = rule
         .push_access_levels
         .iter()
-        .filter(|level| level.access_level != Some(0) || level.deploy_key_id.is_some())
+        .filter(|level| level.lets_someone_in())
         .map(who)
         .collect();
     if pushers.is_empty() {
