@@ -3,8 +3,8 @@
 //! plan printed (protected branch, protected environment, each variable with its flags); a second
 //! run finds nothing to do; values GitLab cannot mask are created protected and unmasked, with
 //! why; GitLab Free's refusal of protected environments is explained and the rest applied; a
-//! refused change does not stop the others; 401/403 on reading stop with a clear message. No
-//! token and no variable value ever shows in the output.
+//! refused change does not stop the others; 401/403 on reading stop with a clear message; init,
+//! apply, then audit is clean at high. No token and no variable value ever shows in the output.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -621,4 +621,150 @@ fn dry_run_and_stdout_never_mix_the_plan_into_the_pipeline_or_change_anything() 
         both(&out)
     );
     assert!(server.writes().is_empty(), "{:?}", server.writes());
+}
+
+/// The whole round trip on GitLab Premium: `init` writes the pipeline and the plan; the team
+/// commits them with the plan's CODEOWNERS section and creates the staging variables by hand;
+/// `init --apply --yes` sets the rest; the generated audit job's command (`ciguard audit` in the
+/// checkout, `$CI_PROJECT_ID`) then finds nothing at or above high, and reminds at low that the
+/// staging copies are unprotected on purpose.
+#[test]
+fn init_then_apply_then_audit_is_clean_at_high() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/init/apply/meltano.yml"
+    );
+    std::fs::copy(fixture, dir.path().join("meltano.yml")).expect("copy the fixture");
+    let out = ciguard()
+        .args(["init", "--image", IMAGE, "--code-owner", "@data/platform"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run ciguard init");
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect(name);
+    let plan = read("CREDENTIALS.md");
+    let code_owners = plan
+        .split("```\n")
+        .find(|block| block.starts_with("[Pipeline and credentials] @data/platform\n"))
+        .expect("the plan's CODEOWNERS section")
+        .to_owned();
+
+    let staging = |key: &str, file: bool| {
+        json!({"variable_type": if file { "file" } else { "env_var" }, "key": key,
+               "value": if file { Value::from(KEYFILE) } else { Value::Null },
+               "hidden": !file, "protected": false, "masked": !file, "raw": true,
+               "environment_scope": "staging", "description": null})
+    };
+    let file = |path: &str| format!("{API}/repository/files/{}/raw", path.replace('/', "%2F"));
+    let shared = |name: &str| -> Value {
+        serde_json::from_str(&crate::fake_gitlab::fixture(name)).expect("fixture")
+    };
+    let mut routes = routes(Reply::List(Vec::new()));
+    routes.extend([
+        (
+            API.to_owned(),
+            Reply::Object(json!({"id": 7, "path_with_namespace": "data/elt",
+                "default_branch": "main", "visibility": "private", "public_jobs": false,
+                "ci_pipeline_variables_minimum_override_role": "no_one_allowed",
+                "ci_allow_fork_pipelines_to_run_in_parent_project": false,
+                "protect_merge_request_pipelines": false, "ci_config_path": "",
+                "namespace": {"kind": "group", "full_path": "data"}})),
+        ),
+        (
+            format!("{API}/variables"),
+            Reply::List(vec![
+                staging("TAP_POSTGRES_PASSWORD", false),
+                staging("TAP_POSTGRES_SSL_KEYFILE", true),
+                staging("TARGET_SNOWFLAKE_PASSWORD", false),
+            ]),
+        ),
+        (
+            "/api/v4/groups/data/variables".to_owned(),
+            Reply::List(Vec::new()),
+        ),
+        (format!("{API}/protected_tags"), Reply::List(Vec::new())),
+        (
+            format!("{API}/approvals"),
+            Reply::Object(shared("project_approvals.json")),
+        ),
+        (
+            format!("{API}/approval_rules"),
+            Reply::List(
+                shared("project_approval_rules.json")
+                    .as_array()
+                    .expect("list")
+                    .clone(),
+            ),
+        ),
+        (
+            format!("{API}/job_token_scope"),
+            Reply::Object(shared("job_token_scope.json")),
+        ),
+        (file("CODEOWNERS"), Reply::Text(code_owners)),
+        (file(".gitlab-ci.yml"), Reply::Text(read(".gitlab-ci.yml"))),
+        (file("meltano.yml"), Reply::Text(read("meltano.yml"))),
+    ]);
+    let server = FakeGitlab::start(routes);
+    let out = run(
+        &server,
+        dir.path(),
+        &["--yes", "--values-from-env"],
+        &production_values(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+
+    let audit = |fail_on: &str| {
+        ciguard()
+            .args(["audit", "--format", "json", "--fail-on", fail_on])
+            .args(["--gitlab-url", &server.url])
+            .env("GITLAB_TOKEN", TOKEN)
+            .env("CI_PROJECT_ID", "7")
+            .current_dir(dir.path())
+            .output()
+            .expect("run ciguard audit")
+    };
+    let out = audit("high");
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let all = both(&out);
+    for value in VALUES {
+        assert!(!all.contains(value), "a value in the output:\n{all}");
+    }
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let findings: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            let scope = text(&f["location"]["environment_scope"]);
+            (
+                text(&f["severity"]),
+                text(&f["rule"]),
+                format!("{} {scope}", text(&f["location"]["key"])),
+            )
+        })
+        .collect();
+    assert!(
+        findings.iter().all(|(severity, ..)| severity == "low"),
+        "{findings:#?}"
+    );
+    for key in [
+        "TAP_POSTGRES_PASSWORD",
+        "TARGET_SNOWFLAKE_PASSWORD",
+        "TAP_POSTGRES_SSL_KEYFILE",
+    ] {
+        assert!(
+            findings.contains(&(
+                "low".to_owned(),
+                "non-production-credential-unprotected".to_owned(),
+                format!("{key} staging")
+            )),
+            "{findings:#?}"
+        );
+    }
+    assert_eq!(report["unchecked"], json!([]), "{all}");
+    // At low, the reminders fail it: they are findings, not noise the report hides.
+    assert_eq!(audit("low").status.code(), Some(1));
 }
