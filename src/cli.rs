@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::shard::Shard;
 use crate::credentials::{DEFAULT_NAME_PATTERNS, NamePattern};
@@ -436,6 +436,21 @@ read_api scope and the Maintainer role on the project (Owner on its groups). CI_
 read variables. --instance also reads the instance's variables (administrators only). Checks:
 docs/audit.md.";
 
+/// A secret store `init --secrets` can fetch production credentials from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretStore {
+    /// HashiCorp Vault.
+    Vault,
+    /// Google Cloud Secret Manager.
+    GcpSecretManager,
+    /// AWS Secrets Manager.
+    AwsSecretsManager,
+    /// Azure Key Vault.
+    AzureKeyVault,
+    /// GitLab's secrets manager.
+    Gitlab,
+}
+
 /// `ciguard init [--meltano PATH | --command CMD]`.
 #[derive(Debug, Args)]
 #[command(after_long_help = INIT_AFTER_HELP)]
@@ -484,6 +499,11 @@ pub struct InitArgs {
     /// Leave out the audit job (it needs a token variable, see the plan).
     #[arg(long)]
     pub no_audit: bool,
+
+    /// Production jobs fetch their credentials from this store with `secrets:` and an OIDC
+    /// `id_tokens:` token of their own, instead of CI/CD variables (docs/init.md).
+    #[arg(long, value_name = "STORE")]
+    pub secrets: Option<SecretStore>,
 
     /// Who must approve changes to the pipeline and meltano.yml (`@group`, `@user`; repeatable):
     /// the plan's CODEOWNERS entries name them. Default: a placeholder to replace.

@@ -10,13 +10,14 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 
 use super::init_apply;
-use crate::cli::InitArgs;
+use crate::cli::{InitArgs, SecretStore};
 use crate::diagnostic::FileError;
 use crate::generate::component::{self, InputValue};
 use crate::generate::diff;
 use crate::generate::meltano::MeltanoProject;
 use crate::generate::pipeline::{self, EltJob, Pipeline, Tier};
 use crate::generate::plan::{Need, SetupPlan};
+use crate::generate::secrets::{ExternalSecret, Provider};
 use crate::meltano::PROJECT_FILE;
 use crate::notice::note;
 
@@ -85,13 +86,28 @@ fn generate(args: &InitArgs) -> anyhow::Result<Generated> {
         let meltano = args.meltano.as_deref().unwrap_or(Path::new(PROJECT_FILE));
         code_owned.push(meltano.to_string_lossy().into_owned());
     }
-    let plan = SetupPlan::new(
+    let mut plan = SetupPlan::new(
         &needs,
         (&audit_environment, &audit_needs),
         PRODUCTION_ENVIRONMENT,
         review.as_deref(),
     )
     .with_code_owners(code_owned, args.code_owner.clone());
+    let mut elt = elt;
+    if let Some(store) = args.secrets {
+        let provider = provider(store);
+        let secrets: Vec<ExternalSecret> = needs
+            .iter()
+            .map(|need| ExternalSecret {
+                variable: need.key.clone(),
+                file: need.file,
+            })
+            .collect();
+        for job in elt.iter_mut().filter(|job| job.production) {
+            job.external = Some((provider, secrets.clone()));
+        }
+        plan = plan.with_external(provider, secrets);
+    }
     let meltano_variables = args.command.is_none().then(|| {
         vec![
             (
@@ -126,6 +142,17 @@ fn generate(args: &InitArgs) -> anyhow::Result<Generated> {
     })
 }
 
+/// The store `--secrets` names.
+fn provider(store: SecretStore) -> Provider {
+    match store {
+        SecretStore::Vault => Provider::Vault,
+        SecretStore::GcpSecretManager => Provider::GcpSecretManager,
+        SecretStore::AwsSecretsManager => Provider::AwsSecretsManager,
+        SecretStore::AzureKeyVault => Provider::AzureKeyVault,
+        SecretStore::Gitlab => Provider::Gitlab,
+    }
+}
+
 /// The default of the audit component's input `name` (its token variable, its environment).
 fn audit_default(name: &str) -> anyhow::Result<String> {
     component::inputs(component::AUDIT)
@@ -152,6 +179,7 @@ fn command_jobs(args: &InitArgs, command: &str) -> Jobs {
         tier: Tier::Production,
         production: true,
         schedule: None,
+        external: None,
     };
     let header = header_lines(&format!("for the command `{command}`"));
     (vec![job], Vec::new(), header)
@@ -219,6 +247,7 @@ fn meltano_jobs(
             },
             production: review.is_none(),
             schedule: schedule.map(str::to_owned),
+            external: None,
         }
     };
     let mut jobs = Vec::new();

@@ -40,6 +40,11 @@ pub fn string(text: &str) -> Node {
     Node::new(Value::Scalar(Scalar::Str(text.to_owned())), Pos::default())
 }
 
+/// A boolean node.
+pub fn boolean(on: bool) -> Node {
+    Node::new(Value::Scalar(Scalar::Bool(on)), Pos::default())
+}
+
 /// A sequence node.
 pub fn seq(items: Vec<Node>) -> Node {
     Node::new(Value::Seq(items), Pos::default())

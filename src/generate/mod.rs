@@ -9,6 +9,7 @@ pub mod emit;
 pub mod meltano;
 pub mod pipeline;
 pub mod plan;
+pub mod secrets;
 pub mod setup;
 
 /// Where this project publishes ciguard (`.gitlab-ci.yml`'s release jobs): the container image

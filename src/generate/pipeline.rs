@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::component::{self, Component, InputValue, RenderError};
 use super::emit::{self, Section, map, seq, string};
+use super::secrets::{self, ExternalSecret, Provider};
 use crate::yaml::{Entry, Value};
 
 /// The audit component's job that scans job logs (left out unless asked for).
@@ -56,6 +57,9 @@ pub struct EltJob {
     pub production: bool,
     /// The pipeline schedule (its MELTANO_SCHEDULE value) that runs it, if any.
     pub schedule: Option<String>,
+    /// The credentials it fetches from a secret store with `secrets:` (production jobs of
+    /// `init --secrets`), instead of CI/CD variables.
+    pub external: Option<(Provider, Vec<ExternalSecret>)>,
 }
 
 /// A GitLab deployment tier.
@@ -131,6 +135,9 @@ pub fn render(pipeline: &Pipeline) -> Result<String, RenderError> {
             ("ciguard", job.ciguard.as_str().into()),
         ];
         add_jobs(&mut jobs, component::ELT, &inputs)?;
+        if let Some((provider, secrets)) = &job.external {
+            add_external_secrets(&mut jobs, &job.name, *provider, secrets);
+        }
     }
     drop_unused_templates(&mut jobs);
     sections.extend(jobs.into_iter().map(|entry| Section {
@@ -190,6 +197,30 @@ fn add_jobs(
         }
     }
     Ok(())
+}
+
+/// Gives job `name` the `id_tokens:` and `secrets:` that fetch `secrets`, before its scripts.
+fn add_external_secrets(
+    jobs: &mut [Entry],
+    name: &str,
+    provider: Provider,
+    secrets: &[ExternalSecret],
+) {
+    let Some(Value::Map(keys)) = jobs
+        .iter_mut()
+        .find(|job| job.key == name)
+        .map(|job| &mut job.value.value)
+    else {
+        return;
+    };
+    let at = keys
+        .iter()
+        .position(|entry| entry.key == "before_script" || entry.key == "script")
+        .unwrap_or(keys.len());
+    let Value::Map(added) = map(secrets::job_keys(provider, secrets)).value else {
+        return;
+    };
+    keys.splice(at..at, added);
 }
 
 /// Two renderings of a hidden template are the same when their content is (positions aside).

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::secrets::{ExternalSecret, Provider};
 use crate::meltano::SecretSetting;
 
 /// What the project must have in GitLab for the generated pipeline to keep its credentials safe.
@@ -20,6 +21,8 @@ pub struct SetupPlan {
     pub code_owned: Vec<String>,
     /// Who owns them (`@group`); empty: a placeholder in the plan.
     pub code_owners: Vec<String>,
+    /// The store production credentials come from instead of CI/CD variables (`--secrets`).
+    pub external: Option<(Provider, Vec<ExternalSecret>)>,
 }
 
 /// The owner the plan names when none was given.
@@ -128,7 +131,81 @@ impl SetupPlan {
             variables,
             code_owned: Vec::new(),
             code_owners: Vec::new(),
+            external: None,
         }
+    }
+
+    /// The plan with production credentials fetched from `provider`: they leave the variables.
+    #[must_use]
+    pub fn with_external(mut self, provider: Provider, secrets: Vec<ExternalSecret>) -> Self {
+        let production = self.production_environment.clone();
+        self.variables.retain(|variable| {
+            variable.environment_scope != production
+                || !secrets.iter().any(|secret| secret.variable == variable.key)
+        });
+        self.external = Some((provider, secrets));
+        self
+    }
+
+    /// What the plan says about the secret store, as Markdown.
+    fn external_markdown(&self) -> String {
+        let Some((provider, secrets)) = &self.external else {
+            return String::new();
+        };
+        let production = &self.production_environment;
+        let mut out = format!(
+            "\n## Secret store: {}\n\n\
+             Production credentials are not CI/CD variables: the production jobs fetch them \
+             with `secrets:` when they start, and the store gives them only to a job whose ID \
+             token proves it is this project's production job on its protected default \
+             branch.\n\n\
+             | Variable | Kept in the store as | Delivered as |\n|---|---|---|\n",
+            provider.name()
+        );
+        for secret in secrets {
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} |\n",
+                secret.variable,
+                provider.path(secret),
+                if secret.file {
+                    "a file (the variable holds its path)"
+                } else {
+                    "the value"
+                }
+            ));
+        }
+        if let Some((token, audience)) = provider.id_token() {
+            out.push_str(&format!(
+                "\nThe jobs authenticate with the ID token `{token}` (`id_tokens:`, audience \
+                 `{audience}`, used by nothing else). Bind {} to these claims of it:\n\n\
+                 - `aud`: `{audience}`\n\
+                 - `project_path`: this project's full path\n\
+                 - `ref_type`: `branch`, `ref`: the default branch, `ref_protected`: `true`\n\
+                 - `environment`: `{production}`, `environment_protected`: `true` (protect it, \
+                 see Protections)\n",
+                provider.binding()
+            ));
+        } else {
+            out.push_str(&format!(
+                "\nCreate each in Secure > Secrets manager: {}.\n",
+                provider.binding()
+            ));
+        }
+        let settings = provider.settings();
+        if !settings.is_empty() {
+            out.push_str(
+                "\nGitLab's integration reads these CI/CD variables (not secret; scope them to \
+                 `production`, protected):\n\n",
+            );
+            for (name, what) in settings {
+                out.push_str(&format!("- `{name}`: {what}\n"));
+            }
+        }
+        out.push_str(
+            "\n`ciguard run` masks what the store delivers, a file's content included, in the \
+             ELT job's output.\n",
+        );
+        out
     }
 
     /// The plan with the files whose changes `owners` must approve.
@@ -242,6 +319,7 @@ impl SetupPlan {
              it in the ELT job's output.\n\n\
              Check the project at any time with `ciguard audit --project <path>`.\n",
         );
+        out.push_str(&self.external_markdown());
         if !self.code_owned.is_empty() {
             out.push_str(&format!(
                 "\n## Code owners\n\n\

@@ -518,3 +518,87 @@ fn every_corpus_meltano_project_gets_a_valid_clean_pipeline_or_a_clear_error() {
     }
     assert!(generated >= 3, "most corpus projects get a pipeline");
 }
+
+/// The stores `init --secrets` knows, with the key of their `secrets:` entries.
+const SECRET_STORES: [(&str, &str); 5] = [
+    ("vault", "vault"),
+    ("gcp-secret-manager", "gcp_secret_manager"),
+    ("aws-secrets-manager", "aws_secrets_manager"),
+    ("azure-key-vault", "azure_key_vault"),
+    ("gitlab", "gitlab_secrets_manager"),
+];
+
+/// `init --secrets STORE`: production jobs fetch each production credential with `secrets:`
+/// (an ID token of their own when the store needs one); the pipeline validates and lints clean;
+/// the staging job keeps its CI/CD variables; the plan names each secret and the claims to bind,
+/// and plans no production variable.
+#[test]
+fn external_secrets_replace_production_variables_for_every_store() {
+    for (store, key) in SECRET_STORES {
+        let dir = fixture_copy("environments");
+        init_ok(dir.path(), &["--image", PINNED_IMAGE, "--secrets", store]);
+        let pipeline =
+            std::fs::read_to_string(dir.path().join(".gitlab-ci.yml")).expect("pipeline");
+        let errors = schema_errors(&pipeline);
+        assert!(errors.is_empty(), "{store}: {errors:#?}\n{pipeline}");
+        let findings = lint_findings_in(dir.path());
+        assert!(findings.is_empty(), "{store}: {findings:#?}\n{pipeline}");
+
+        let document: serde_json::Value = serde_saphyr::from_str(&pipeline).expect("YAML");
+        let production = &document["elt-production"];
+        let secrets = production["secrets"]
+            .as_object()
+            .expect("production secrets");
+        let names: Vec<&str> = secrets.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "TAP_POSTGRES_PASSWORD",
+                "TAP_POSTGRES_SSL_CLIENT_PRIVATE_KEY",
+                "TARGET_SNOWFLAKE_PASSWORD",
+                "TARGET_SNOWFLAKE_PRIVATE_KEY_PATH",
+            ],
+            "{store}"
+        );
+        assert!(
+            secrets.values().all(|secret| secret.get(key).is_some()),
+            "{store}"
+        );
+        assert_eq!(
+            secrets["TARGET_SNOWFLAKE_PRIVATE_KEY_PATH"]["file"], true,
+            "{store}"
+        );
+        assert_eq!(secrets["TAP_POSTGRES_PASSWORD"]["file"], false, "{store}");
+        if store == "gitlab" {
+            assert!(production.get("id_tokens").is_none(), "{store}");
+        } else {
+            let tokens = production["id_tokens"].as_object().expect("id_tokens");
+            let (token, audience) = tokens.iter().next().expect("one ID token");
+            assert_eq!(audience["aud"], "ciguard-elt-production", "{store}");
+            assert!(
+                secrets.values().all(|s| s["token"] == format!("${token}")),
+                "{store}"
+            );
+        }
+        let staging = &document["elt-staging"];
+        assert!(staging.get("secrets").is_none() && staging.get("id_tokens").is_none());
+
+        let plan = std::fs::read_to_string(dir.path().join("CREDENTIALS.md")).expect("plan");
+        assert!(plan.contains("## Secret store: "), "{store}: {plan}");
+        assert!(
+            !plan.contains("| `TAP_POSTGRES_PASSWORD` | `production` |"),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("| `TAP_POSTGRES_PASSWORD` | `staging` |"),
+            "{plan}"
+        );
+        if store != "gitlab" {
+            assert!(plan.contains("`ref_protected`: `true`"), "{store}: {plan}");
+            assert!(
+                plan.contains("`environment`: `production`"),
+                "{store}: {plan}"
+            );
+        }
+    }
+}

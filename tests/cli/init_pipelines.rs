@@ -331,3 +331,35 @@ fn the_elt_job_installs_ciguard_with_pip_when_the_image_lacks_it() {
     );
     assert!(!run.log.contains(PRODUCTION_PASSWORD), "{}", run.show());
 }
+
+/// `init --secrets STORE`: gitlab-ci-local takes the pipeline with `secrets:` and `id_tokens:`,
+/// and the production job that fetches them runs only on the protected default branch, never in
+/// a merge request or on an unprotected ref.
+#[test]
+fn production_jobs_fetching_external_secrets_run_only_on_the_protected_default_branch() {
+    for store in [
+        "vault",
+        "gcp-secret-manager",
+        "aws-secrets-manager",
+        "azure-key-vault",
+        "gitlab",
+    ] {
+        let repo = generated_repo_with("environments", &["--secrets", store]);
+        let running = jobs_that_run(&repo, &Situation::default_branch_push());
+        assert_eq!(
+            production_jobs(&running),
+            ["elt-production"],
+            "{store}: {running:?}"
+        );
+        let unprotected =
+            Situation::default_branch_push().with_variable("CI_COMMIT_REF_PROTECTED", "false");
+        let running = jobs_that_run(&repo, &unprotected);
+        assert!(production_jobs(&running).is_empty(), "{store}: {running:?}");
+        let running = jobs_that_run(&repo, &Situation::merge_request());
+        assert!(production_jobs(&running).is_empty(), "{store}: {running:?}");
+        assert!(
+            running.iter().any(|job| job == "elt-staging"),
+            "{store}: {running:?}"
+        );
+    }
+}

@@ -630,3 +630,66 @@ fn credentials_in_urls_curl_and_encoded_jwts_are_masked_and_placeholders_kept() 
         )
     );
 }
+
+/// What `secrets:` delivers to the production job `init --secrets` writes, delivered as the
+/// runner does (a `file: true` secret as a file in the build's temporary folder, its path in the
+/// variable; a `file: false` one as the value), then printed by the job raw, by line and in
+/// base64: `ciguard run` masks every form.
+#[test]
+fn what_secrets_delivers_is_masked_in_files_and_values() {
+    use crate::init::{PINNED_IMAGE, fixture_copy, init_ok};
+
+    let dir = fixture_copy("environments");
+    init_ok(dir.path(), &["--image", PINNED_IMAGE, "--secrets", "vault"]);
+    let pipeline = std::fs::read_to_string(dir.path().join(".gitlab-ci.yml")).expect("pipeline");
+    let document: serde_json::Value = serde_saphyr::from_str(&pipeline).expect("YAML");
+    let secrets = document["elt-production"]["secrets"]
+        .as_object()
+        .expect("the production job's secrets")
+        .clone();
+    let build_tmp = dir.path().join("project.tmp");
+    std::fs::create_dir(&build_tmp).expect("the runner's temporary folder");
+    let mut command = run_sh(
+        "for name in $NAMES; do eval \"v=\\$$name\"; if [ -f \"$v\" ]; then cat \"$v\"; \
+         base64 -w0 < \"$v\"; echo; else echo \"$name=$v\"; printf %s \"$v\" | base64; fi; done",
+    );
+    let mut values = Vec::new();
+    for (index, (name, secret)) in secrets.iter().enumerate() {
+        let value = format!("Fetched-{index}-Secret-Value-9x7Q");
+        if secret["file"] == true {
+            let content = format!(
+                "-----BEGIN PRIVATE KEY-----\n{value}\nline-two-{value}\n-----END PRIVATE KEY-----\n"
+            );
+            let path = build_tmp.join(name);
+            std::fs::write(&path, content).expect("write the secret's file");
+            command.env(name, &path);
+        } else {
+            command.env(name, &value);
+        }
+        values.push(value);
+    }
+    assert!(secrets.values().any(|secret| secret["file"] == true));
+    let names: Vec<&str> = secrets.keys().map(String::as_str).collect();
+    let output = command
+        .env("NAMES", names.join(" "))
+        .current_dir(dir.path())
+        .output()
+        .expect("run ciguard");
+    expect_code(&output, 0);
+    let text = stdout(&output);
+    for value in &values {
+        assert!(!text.contains(value.as_str()), "{value} in:\n{text}");
+    }
+    for (name, value) in secrets.keys().zip(&values) {
+        let delivered = match std::fs::read(build_tmp.join(name)) {
+            Ok(content) => content,
+            Err(_) => value.as_bytes().to_vec(),
+        };
+        let encoded = crate::common::base64(&delivered);
+        assert!(
+            !text.contains(&encoded[..encoded.len() - 4]),
+            "{name} in base64:\n{text}"
+        );
+    }
+    assert!(text.contains("TAP_POSTGRES_PASSWORD=[MASKED]"), "{text}");
+}

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::common::{ciguard, show, text};
+use crate::common::{base64, ciguard, show, text};
 use crate::fake_gitlab::{FakeGitlab, Reply, TOKEN, fixture};
 
 /// The secret the environment holds, with characters every encoding changes.
@@ -516,26 +516,6 @@ fn routes(created_at: &str) -> HashMap<String, Reply> {
         routes.insert(format!("{api}/jobs/{id}/trace"), Reply::Text(log));
     }
     routes
-}
-
-/// Standard base64, for the test's own data.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn scan_gitlab(server: &FakeGitlab, args: &[&str]) -> Output {

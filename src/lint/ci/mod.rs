@@ -291,8 +291,15 @@ impl<'a> Context<'a> {
         !is_setting && !is_job_scoped_token(name) && self.knowledge.is_credential(name)
     }
 
-    /// The credential variables a job defines or expands, sorted.
+    /// The credential variables a job defines or expands, and those it fetches from a secret
+    /// store (`secrets:`, whatever their names), sorted.
     pub fn credentials_used(&self, job: &Job) -> Vec<String> {
+        let fetched = job
+            .get("secrets")
+            .and_then(|secrets| secrets.entries())
+            .unwrap_or_default()
+            .iter()
+            .map(|entry| entry.key.clone());
         let mut names: Vec<String> = job
             .variables()
             .into_iter()
@@ -307,6 +314,7 @@ impl<'a> Context<'a> {
                     .collect::<Vec<_>>()
             }))
             .filter(|name| self.is_credential(name))
+            .chain(fetched)
             .collect();
         names.sort();
         names.dedup();
