@@ -578,8 +578,19 @@ credential-named settings), with its environment scope and flags. --apply shows 
 project lacks in GitLab; --apply --yes makes it so (token with the api scope, Maintainer):
 docs/init-apply.md.";
 
+/// `@user`, `@group/subgroup` or `name@example.com`, as `CODEOWNERS` names owners.
 fn parse_code_owner(text: &str) -> Result<String, String> {
-    let valid = text.contains('@') && !text.chars().any(char::is_whitespace);
+    let name = |part: &str, extra: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c) || extra.contains(c))
+    };
+    let valid = match text.split_once('@') {
+        Some(("", user_or_group)) => name(user_or_group, "/"),
+        Some((local, domain)) => name(local, "+%") && name(domain, "") && domain.contains('.'),
+        None => false,
+    };
     if valid {
         Ok(text.to_owned())
     } else {
