@@ -17,21 +17,20 @@ pub static RULE: Rule = Rule {
 
 /// Reports the project when approvals are not removed on push.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(reviews) = cx.reviews() else {
+    let Some(settings) = cx
+        .reviews()
+        .and_then(|reviews| cx.available(&RULE, &reviews.approvals))
+    else {
         return;
     };
-    match &reviews.approvals {
-        Ok(settings) if settings.reset_approvals_on_push == Some(false) => {
-            out.push(cx.setting_finding(
-                &RULE,
-                "approvals.reset_approvals_on_push",
-                "approvals stay when commits are pushed to the merge request: code added after \
-                 the approval is merged unreviewed"
-                    .to_owned(),
-            ));
-        }
-        Ok(_) => {}
-        Err(why) => cx.unknown(&RULE, why),
+    if settings.reset_approvals_on_push == Some(false) {
+        out.push(cx.setting_finding(
+            &RULE,
+            "approvals.reset_approvals_on_push",
+            "approvals stay when commits are pushed to the merge request: code added after the \
+             approval is merged unreviewed"
+                .to_owned(),
+        ));
     }
 }
 

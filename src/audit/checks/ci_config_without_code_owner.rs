@@ -60,9 +60,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let (Some(reviews), Some(default)) = (cx.reviews(), cx.default_branch()) else {
         return;
     };
-    let files = match &reviews.files {
-        Ok(files) => files,
-        Err(why) => return cx.unknown(&RULE, why),
+    let Some(files) = cx.available(&RULE, &reviews.files) else {
+        return;
     };
     // Unprotected: `default-branch-unprotected` says so.
     let Some(branch) = cx.default_branch_rule() else {

@@ -16,19 +16,20 @@ pub static RULE: Rule = Rule {
 
 /// Reports the project when the inbound allowlist is off.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(reviews) = cx.reviews() else {
+    let Some(scope) = cx
+        .reviews()
+        .and_then(|reviews| cx.available(&RULE, &reviews.job_token_scope))
+    else {
         return;
     };
-    match &reviews.job_token_scope {
-        Ok(scope) if !scope.inbound_enabled => out.push(cx.setting_finding(
+    if !scope.inbound_enabled {
+        out.push(cx.setting_finding(
             &RULE,
             "job_token_scope.inbound_enabled",
             "the CI job token allowlist is off: jobs of any project can use their job token on \
              this one"
                 .to_owned(),
-        )),
-        Ok(_) => {}
-        Err(why) => cx.unknown(&RULE, why),
+        ));
     }
 }
 

@@ -34,9 +34,11 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let (Some(reviews), Some(default)) = (cx.reviews(), cx.default_branch()) else {
         return;
     };
-    let (settings, rules) = match (&reviews.approvals, &reviews.approval_rules) {
-        (Ok(settings), Ok(rules)) => (settings, rules),
-        (Err(why), _) | (_, Err(why)) => return cx.unknown(&RULE, why),
+    let Some(settings) = cx.available(&RULE, &reviews.approvals) else {
+        return;
+    };
+    let Some(rules) = cx.available(&RULE, &reviews.approval_rules) else {
+        return;
     };
     let legacy = settings.approvals_before_merge.unwrap_or(0) > 0;
     if !legacy && !rules.iter().any(|rule| requires_approval(rule, default)) {

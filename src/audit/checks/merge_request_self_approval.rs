@@ -17,12 +17,11 @@ pub static RULE: Rule = Rule {
 
 /// Reports the project when authors or committers may approve.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(reviews) = cx.reviews() else {
+    let Some(settings) = cx
+        .reviews()
+        .and_then(|reviews| cx.available(&RULE, &reviews.approvals))
+    else {
         return;
-    };
-    let settings = match &reviews.approvals {
-        Ok(settings) => settings,
-        Err(why) => return cx.unknown(&RULE, why),
     };
     let who: Vec<&str> = [
         (settings.merge_requests_author_approval == Some(true), "authors"),

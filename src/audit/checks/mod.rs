@@ -118,6 +118,21 @@ impl<'a> Context<'a> {
         });
     }
 
+    /// What `rule` needs, or `None` after saying that the rule could not be judged.
+    pub fn available<'b, T>(
+        &self,
+        rule: &'static Rule,
+        read: &'b Result<T, Unavailable>,
+    ) -> Option<&'b T> {
+        match read {
+            Ok(value) => Some(value),
+            Err(why) => {
+                self.unknown(rule, why);
+                None
+            }
+        }
+    }
+
     /// The rules the checks could not judge.
     pub fn into_unchecked(self) -> Vec<Unchecked> {
         self.unchecked.into_inner()
