@@ -17,10 +17,7 @@ pub static RULE: Rule = Rule {
 
 /// Reports the project when approvals are not removed on push.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(settings) = cx
-        .reviews()
-        .and_then(|reviews| cx.available(&RULE, &reviews.approvals))
-    else {
+    let Some(settings) = cx.review(&RULE, |reviews| &reviews.approvals) else {
         return;
     };
     if settings.reset_approvals_on_push == Some(false) {

@@ -16,10 +16,7 @@ pub static RULE: Rule = Rule {
 
 /// Reports the project when the inbound allowlist is off.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(scope) = cx
-        .reviews()
-        .and_then(|reviews| cx.available(&RULE, &reviews.job_token_scope))
-    else {
+    let Some(scope) = cx.review(&RULE, |reviews| &reviews.job_token_scope) else {
         return;
     };
     if !scope.inbound_enabled {

@@ -118,6 +118,17 @@ impl<'a> Context<'a> {
         });
     }
 
+    /// The part of the reviews `rule` needs: `None` offline, or after saying that the rule
+    /// could not be judged.
+    pub fn review<T>(
+        &self,
+        rule: &'static Rule,
+        part: impl FnOnce(&'a Reviews) -> &'a Result<T, Unavailable>,
+    ) -> Option<&'a T> {
+        self.reviews()
+            .and_then(|reviews| self.available(rule, part(reviews)))
+    }
+
     /// What `rule` needs, or `None` after saying that the rule could not be judged.
     pub fn available<'b, T>(
         &self,
