@@ -3,7 +3,7 @@
 //! configuration, writes the reports, and picks the exit status (2 when a `--fix --apply`
 //! change failed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 
@@ -80,17 +80,26 @@ fn pipeline_jobs(
 ) -> anyhow::Result<Option<Vec<PipelineJob>>> {
     let own_checkout =
         args.from_file.is_some() || (args.project.is_empty() && args.group.is_empty());
-    let path = match &args.pipeline {
-        Some(path) => path.clone(),
-        None if own_checkout && Path::new(DEFAULT_PIPELINE).is_file() => {
-            PathBuf::from(DEFAULT_PIPELINE)
+    if let Some(path) = &args.pipeline {
+        let jobs = crate::lint::ci::pipeline_jobs(path, knowledge).context(
+            "cannot read the pipeline that tells which jobs receive each variable (--pipeline)",
+        )?;
+        return Ok(Some(jobs));
+    }
+    if !own_checkout || !Path::new(DEFAULT_PIPELINE).is_file() {
+        return Ok(None);
+    }
+    // The checkout's own pipeline, not asked for: when it cannot be read, the audit goes on as
+    // if it had none (nothing is judged lower), and says so.
+    match crate::lint::ci::pipeline_jobs(Path::new(DEFAULT_PIPELINE), knowledge) {
+        Ok(jobs) => Ok(Some(jobs)),
+        Err(err) => {
+            note(format_args!(
+                "{err}; audited without the pipeline (ciguard lint says more)"
+            ));
+            Ok(None)
         }
-        None => return Ok(None),
-    };
-    let jobs = crate::lint::ci::pipeline_jobs(&path, knowledge).context(
-        "cannot read the pipeline that tells which jobs receive each variable (--pipeline)",
-    )?;
-    Ok(Some(jobs))
+    }
 }
 
 /// Reads a variables list as the project's only data.

@@ -149,13 +149,28 @@ fn a_project_set_up_as_the_plan_says_passes_the_generated_audit_job() {
 }
 
 #[test]
-fn an_unreadable_pipeline_is_an_error_not_a_silent_high() {
+fn an_unreadable_pipeline_is_an_error_when_asked_for_and_said_when_not() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("variables.json"), "[]").expect("write");
     std::fs::write(dir.path().join("broken.yml"), "job: [\n").expect("write");
     let (out, _) = audit_in(dir.path(), &["--pipeline", "broken.yml"]);
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert!(text(&out.stderr).contains("broken.yml"), "{}", show(&out));
+
+    // The checkout's own pipeline, not asked for: said, and the audit goes on without it.
+    std::fs::rename(
+        dir.path().join("broken.yml"),
+        dir.path().join(".gitlab-ci.yml"),
+    )
+    .expect("rename");
+    let (out, report) = audit_in(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(report["findings"], json!([]));
+    assert!(
+        text(&out.stderr).contains("audited without the pipeline"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
