@@ -39,7 +39,7 @@ pub async fn fetch_project(
         .get(&["projects", project], PROJECT_MAINTAINER, &what)
         .await?;
     let variable_sets = reaching_variables(client, groups, project, &info).await?;
-    let protected_branches = Some(list(client, project, "protected_branches", &what).await?);
+    let protected_branches: Vec<_> = list(client, project, "protected_branches", &what).await?;
     let protected_tags = Some(list(client, project, "protected_tags", &what).await?);
     // Premium: a 403 or 404 means "unknown", not a failure.
     let protected_environments = match list(client, project, "protected_environments", &what).await
@@ -48,12 +48,12 @@ pub async fn fetch_project(
         Err(err) if needs_premium(&err) => None,
         Err(err) => return Err(err),
     };
-    let reviews = Some(fetch_reviews(client, project, &info.settings).await?);
+    let reviews = Some(fetch_reviews(client, project, &info.settings, &protected_branches).await?);
     Ok(AuditData {
         project: info.path_with_namespace,
         variable_sets,
         settings: Some(info.settings),
-        protected_branches,
+        protected_branches: Some(protected_branches),
         protected_tags,
         protected_environments,
         reviews,

@@ -4,18 +4,22 @@
 //! does not give is [`Unavailable`] with why, never a failure of the audit.
 
 use super::client::{Client, Error, PROJECT_MAINTAINER, needs_premium};
+use crate::credentials::wildcard_matches;
 use crate::gitlab::types::{
-    CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG, ProjectSettings, ReviewedFiles, Reviews, Unavailable,
+    CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG, ProjectSettings, ProtectedBranch, ReviewedFiles, Reviews,
+    Unavailable,
 };
 
 /// Why a Premium endpoint gave nothing.
 const PREMIUM: &str = "GitLab answered 403 or 404: it needs GitLab Premium or Ultimate";
 
-/// Reads everything [`Reviews`] holds for `project`.
+/// Reads everything [`Reviews`] holds for `project`; the files only when the default branch's
+/// protection requires code-owner approval.
 pub async fn fetch_reviews(
     client: &Client,
     project: &str,
     settings: &ProjectSettings,
+    protected_branches: &[ProtectedBranch],
 ) -> Result<Reviews, Error> {
     let what = format!("project {project}");
     let approvals = optional(
@@ -46,7 +50,14 @@ pub async fn fetch_reviews(
     )
     .await?;
     let files = match settings.default_branch.as_deref().filter(|b| !b.is_empty()) {
-        Some(branch) => reviewed_files(client, project, branch, settings).await?,
+        // Who owns the files matters only when code owners must approve: otherwise the
+        // requests are saved (a group audit reads thousands of projects).
+        Some(branch) if code_owners_approve(branch, protected_branches) => {
+            reviewed_files(client, project, branch, settings).await?
+        }
+        Some(_) => Err(Unavailable(
+            "not read: code owner approval is not required on the default branch".to_owned(),
+        )),
         None => Err(Unavailable(
             "the repository has no default branch to read `CODEOWNERS` from".to_owned(),
         )),
@@ -57,6 +68,20 @@ pub async fn fetch_reviews(
         job_token_scope,
         files,
     })
+}
+
+/// Whether the protected branch rule of `branch` (its exact name, else the first wildcard that
+/// matches) requires code-owner approval.
+fn code_owners_approve(branch: &str, rules: &[ProtectedBranch]) -> bool {
+    rules
+        .iter()
+        .find(|rule| rule.name == branch)
+        .or_else(|| {
+            rules
+                .iter()
+                .find(|rule| wildcard_matches(&rule.name, branch))
+        })
+        .is_some_and(|rule| rule.code_owner_approval_required == Some(true))
 }
 
 /// The answer, or [`Unavailable`] with `why` when GitLab refuses as it does for a tier or role.

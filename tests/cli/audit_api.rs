@@ -332,9 +332,18 @@ fn review_gates_the_tier_lacks_are_unchecked_not_clean() {
         format!("{API}/job_token_scope"),
         Reply::Fixture(404, "error_404_project.json"),
     );
-    let (out, _) = with_token(routes, &["--project", PROJECT]);
+    let (out, server) = with_token(routes, &["--project", PROJECT]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     assert!(findings(&out).is_empty(), "{}", both(&out));
+    // Without code-owner approval, who owns the files does not matter: none is read.
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|line| line.contains("/repository/files/")),
+        "{:?}",
+        server.requests()
+    );
     assert_eq!(
         unchecked(&out),
         [

@@ -54,63 +54,62 @@ fn local_includes(path: &str, text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Reports when code-owner approval is off on the default branch, or a guarded file has no
-/// owner; unknown when the tier does not say.
+/// Reports when code-owner approval is off on the default branch, or, when it is on, when a
+/// guarded file has no owner; unknown when the tier does not say.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let (Some(reviews), Some(default)) = (cx.reviews(), cx.default_branch()) else {
-        return;
-    };
-    let Some(files) = cx.available(&RULE, &reviews.files) else {
         return;
     };
     // Unprotected: `default-branch-unprotected` says so.
     let Some(branch) = cx.default_branch_rule() else {
         return;
     };
-    let Some(required) = branch.code_owner_approval_required else {
-        return cx.unknown(
-            &RULE,
-            &crate::gitlab::types::Unavailable(
-                "the protected branch answer has no `code_owner_approval_required`: code owner \
-                 approval needs GitLab Premium or Ultimate"
-                    .to_owned(),
-            ),
-        );
-    };
-    let mut problems = Vec::new();
-    if !required {
-        problems.push(format!(
-            "code owner approval is not required on the default branch `{default}`"
-        ));
-    }
-    match &files.code_owners {
-        None => problems.push(format!(
-            "there is no CODEOWNERS file ({})",
-            CODE_OWNERS_PATHS.join(", ")
-        )),
-        Some((path, text)) => {
-            let owners = CodeOwners::parse(text);
-            let unowned: Vec<String> = guarded_files(files)
-                .into_iter()
-                .filter(|file| owners.required_owners(file).is_empty())
-                .map(|file| format!("`{file}`"))
-                .collect();
-            if !unowned.is_empty() {
-                problems.push(format!("`{path}` names no owner for {}", unowned.join(", ")));
+    let problem = match branch.code_owner_approval_required {
+        None => {
+            return cx.unknown(
+                &RULE,
+                &crate::gitlab::types::Unavailable(
+                    "the protected branch answer has no `code_owner_approval_required`: code \
+                     owner approval needs GitLab Premium or Ultimate"
+                        .to_owned(),
+                ),
+            );
+        }
+        Some(false) => {
+            format!("code owner approval is not required on the default branch `{default}`")
+        }
+        Some(true) => {
+            let Some(files) = cx.available(&RULE, &reviews.files) else {
+                return;
+            };
+            match &files.code_owners {
+                None => format!(
+                    "there is no CODEOWNERS file ({})",
+                    CODE_OWNERS_PATHS.join(", ")
+                ),
+                Some((path, text)) => {
+                    let owners = CodeOwners::parse(text);
+                    let unowned: Vec<String> = guarded_files(files)
+                        .into_iter()
+                        .filter(|file| owners.required_owners(file).is_empty())
+                        .map(|file| format!("`{file}`"))
+                        .collect();
+                    if unowned.is_empty() {
+                        return;
+                    }
+                    format!("`{path}` names no owner for {}", unowned.join(", "))
+                }
             }
         }
-    }
-    if !problems.is_empty() {
-        out.push(cx.setting_finding(
-            &RULE,
-            "code_owners",
-            format!(
-                "{}: a change to how the pipeline uses its credentials can merge without its \
-                 owners' review",
-                problems.join("; ")
-            ),
-        ));
-    }
+    };
+    out.push(cx.setting_finding(
+        &RULE,
+        "code_owners",
+        format!(
+            "{problem}: a change to how the pipeline uses its credentials can merge without its \
+             owners' review"
+        ),
+    ));
 }
 
 #[cfg(test)]
