@@ -25,8 +25,9 @@ use support::{ciguard_binary, setting};
 const GROUP: &str = "bench";
 const VARIABLES: usize = 20;
 /// Requests one project's audit needs: the project, its variables (one page), protected
-/// branches, tags and environments.
-const PER_PROJECT: usize = 5;
+/// branches, tags and environments, the approval settings and rules (GitLab Free here: 404) and
+/// the job token scope (404). No code-owner approval, so no repository file.
+const PER_PROJECT: usize = 8;
 
 /// Project `i`'s routes: settings, 20 variables, one protected branch and environment.
 fn project(i: usize, routes: &mut HashMap<String, Reply>) -> Value {

@@ -436,18 +436,16 @@ read_api scope and the Maintainer role on the project (Owner on its groups). CI_
 read variables. --instance also reads the instance's variables (administrators only). Checks:
 docs/audit.md.";
 
-/// A secret store `init --secrets` can fetch production credentials from.
+/// A secret store `init --secrets` can fetch production credentials from: HashiCorp Vault,
+/// Google Cloud Secret Manager, AWS Secrets Manager, Azure Key Vault, GitLab's secrets manager.
+/// (The variants have no doc comments: clap would then list them one per line instead of in
+/// `[possible values: ...]`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecretStore {
-    /// HashiCorp Vault.
     Vault,
-    /// Google Cloud Secret Manager.
     GcpSecretManager,
-    /// AWS Secrets Manager.
     AwsSecretsManager,
-    /// Azure Key Vault.
     AzureKeyVault,
-    /// GitLab's secrets manager.
     Gitlab,
 }
 
