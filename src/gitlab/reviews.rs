@@ -4,7 +4,6 @@
 //! does not give is [`Unavailable`] with why, never a failure of the audit.
 
 use super::client::{Client, Error, PROJECT_MAINTAINER, needs_premium};
-use crate::credentials::wildcard_matches;
 use crate::gitlab::types::{
     CODE_OWNERS_PATHS, DEFAULT_CI_CONFIG, ProjectSettings, ProtectedBranch, ReviewedFiles, Reviews,
     Unavailable,
@@ -70,17 +69,9 @@ pub async fn fetch_reviews(
     })
 }
 
-/// Whether the protected branch rule of `branch` (its exact name, else the first wildcard that
-/// matches) requires code-owner approval.
+/// Whether the protected branch rule of `branch` requires code-owner approval.
 fn code_owners_approve(branch: &str, rules: &[ProtectedBranch]) -> bool {
-    rules
-        .iter()
-        .find(|rule| rule.name == branch)
-        .or_else(|| {
-            rules
-                .iter()
-                .find(|rule| wildcard_matches(&rule.name, branch))
-        })
+    ProtectedBranch::rule_for(rules, branch)
         .is_some_and(|rule| rule.code_owner_approval_required == Some(true))
 }
 

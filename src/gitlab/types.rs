@@ -283,6 +283,18 @@ pub struct ProtectedBranch {
     pub code_owner_approval_required: Option<bool>,
 }
 
+impl ProtectedBranch {
+    /// The rule GitLab applies to `branch`: its exact name, else the first wildcard rule that
+    /// matches it.
+    pub fn rule_for<'a>(rules: &'a [ProtectedBranch], branch: &str) -> Option<&'a Self> {
+        rules.iter().find(|rule| rule.name == branch).or_else(|| {
+            rules
+                .iter()
+                .find(|rule| crate::credentials::wildcard_matches(&rule.name, branch))
+        })
+    }
+}
+
 /// One protected tag rule.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProtectedTag {

@@ -1,8 +1,8 @@
 //! `default-branch-unprotected`: no protected branch rule matches the default branch.
 
 use super::Context;
-use crate::credentials::wildcard_matches;
 use crate::findings::{Confidence, Finding, Rule, Severity};
+use crate::gitlab::types::ProtectedBranch;
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -23,7 +23,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(default) = &settings.default_branch else {
         return;
     };
-    if !branches.iter().any(|b| wildcard_matches(&b.name, default)) {
+    if ProtectedBranch::rule_for(branches, default).is_none() {
         out.push(cx.setting_finding(
             &RULE,
             "default_branch",

@@ -6,7 +6,6 @@ use crate::audit::classify::{Classifier, Evidence};
 use crate::credentials::Knowledge;
 use std::cell::RefCell;
 
-use crate::credentials::wildcard_matches;
 use crate::findings::{
     ApiLevel, ApiLocation, Confidence, Finding, Location, Rule, Unchecked, registry,
 };
@@ -164,16 +163,11 @@ impl<'a> Context<'a> {
             .filter(|branch| !branch.is_empty())
     }
 
-    /// The protected branch rule GitLab applies to the default branch: its exact name, else
-    /// the first wildcard that matches it (`None`: unprotected, or not read).
+    /// The protected branch rule GitLab applies to the default branch (`None`: unprotected, or
+    /// not read).
     pub fn default_branch_rule(&self) -> Option<&'a ProtectedBranch> {
-        let default = self.default_branch()?;
         let rules = self.data.protected_branches.as_ref()?;
-        rules.iter().find(|rule| rule.name == default).or_else(|| {
-            rules
-                .iter()
-                .find(|rule| wildcard_matches(&rule.name, default))
-        })
+        ProtectedBranch::rule_for(rules, self.default_branch()?)
     }
 
     /// The variables that are credentials.
