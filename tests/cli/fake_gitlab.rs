@@ -12,6 +12,9 @@
 //! `Reply::Log` streamed in pieces (1 GiB without holding it); `POST .../jobs/:id/erase` marks
 //! the job erased in every jobs list (201 with the job, 403 "Job is not erasable!" the second
 //! time, 404 for an unknown job), and an erased job's log is empty.
+//! Review gates are plain routes: `approvals` and `job_token_scope` objects, `approval_rules`
+//! lists (absent on GitLab Free: the 404 every unknown path gets), and a repository file's raw
+//! content as `Reply::Text` at `.../repository/files/<encoded path>/raw` (404 when absent).
 //! [`Options`] add latency to every answer and announce (and enforce) a rate limit.
 
 use std::collections::{HashMap, HashSet};
