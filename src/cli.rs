@@ -402,7 +402,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub connection: GitlabArgs,
 
-    /// Projects read at the same time (each makes one request at a time).
+    /// Projects read at the same time (a project's independent requests go out together).
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 

@@ -186,7 +186,44 @@ pub struct Client {
     paused_until: Arc<Mutex<Option<Instant>>>,
     /// Requests sent and not answered yet, by every clone of the client.
     in_flight: Arc<AtomicUsize>,
+    /// What the latest answer said of the rate limit, shared by every clone of the client.
+    budget: Arc<Mutex<Budget>>,
 }
+
+/// The rate limit as the latest answer's `RateLimit-*` headers give it: no more requests are
+/// sent at once than it has left, so a project's requests going out together never spend
+/// requests on 429s.
+#[derive(Debug, Default)]
+struct Budget {
+    /// `RateLimit-Remaining`: requests left in the window (`None`: no limit announced).
+    remaining: Option<usize>,
+    /// `RateLimit-Limit`: requests a new window allows.
+    limit: Option<usize>,
+    /// `RateLimit-Reset`: when the window ends (`None`: a new window, until an answer says).
+    window_end: Option<Instant>,
+}
+
+impl Budget {
+    /// How long a request must wait with `in_flight` requests unanswered (`None`: it may go).
+    /// With none in flight a request always goes: no answer would come to lift the wait (a
+    /// used-up limit pauses the client until its reset, see `note_rate_limit`).
+    fn wait(&mut self, in_flight: usize, now: Instant) -> Option<Duration> {
+        if self.window_end.is_some_and(|end| now >= end) {
+            self.remaining = self.limit;
+            self.window_end = None;
+        }
+        if in_flight == 0 || in_flight < self.remaining? {
+            return None;
+        }
+        let wait = self
+            .window_end
+            .map_or(BUDGET_POLL, |end| end.saturating_duration_since(now));
+        Some(wait.clamp(Duration::from_millis(1), MAX_WAIT))
+    }
+}
+
+/// How often a request waiting for a new window's first answer looks again.
+const BUDGET_POLL: Duration = Duration::from_millis(25);
 
 /// One successful answer.
 struct Page {
@@ -263,6 +300,7 @@ impl Client {
             token,
             paused_until: Arc::default(),
             in_flight: Arc::default(),
+            budget: Arc::default(),
         })
     }
 
@@ -479,7 +517,6 @@ impl Client {
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
             self.wait_for_rate_limit().await;
-            self.in_flight.fetch_add(1, Ordering::SeqCst);
             let answer = self.send_once(method, url, body, delivery).await;
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
             if let Ok(answer) = &answer {
@@ -527,15 +564,29 @@ impl Client {
         }
     }
 
-    /// One request: status, headers and the whole body.
-    /// Waits while the instance's rate limit is used up.
+    /// Waits while the instance's rate limit is used up, or while the requests in flight would
+    /// use up what is left of it; then counts this request in flight.
     async fn wait_for_rate_limit(&self) {
-        let until = *self
-            .paused_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
+        loop {
+            let until = *self
+                .paused_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(until) = until {
+                tokio::time::sleep_until(until).await;
+            }
+            let wait = self
+                .budget
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .wait(self.in_flight.load(Ordering::SeqCst), Instant::now());
+            match wait {
+                None => {
+                    self.in_flight.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+                Some(wait) => tokio::time::sleep(wait).await,
+            }
         }
     }
 
@@ -543,10 +594,18 @@ impl Client {
     /// pauses every further request until its `RateLimit-Reset`, instead of spending them on
     /// 429s.
     fn note_rate_limit(&self, headers: &HeaderMap) {
-        let remaining = headers
-            .get("ratelimit-remaining")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<usize>().ok());
+        let number =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let remaining = number("ratelimit-remaining").and_then(|n| usize::try_from(n).ok());
+        if remaining.is_some() {
+            let mut budget = self.budget.lock().unwrap_or_else(PoisonError::into_inner);
+            budget.remaining = remaining;
+            budget.limit = number("ratelimit-limit").and_then(|n| usize::try_from(n).ok());
+            budget.window_end = number("ratelimit-reset").map(|reset| {
+                let end = UNIX_EPOCH + Duration::from_secs(reset);
+                Instant::now() + end.duration_since(SystemTime::now()).unwrap_or_default()
+            });
+        }
         let in_flight = self.in_flight.load(Ordering::SeqCst);
         if remaining.is_none_or(|remaining| remaining > in_flight) {
             return;
@@ -564,6 +623,7 @@ impl Client {
         }
     }
 
+    /// One request: status, headers, and the whole body or the response to stream it from.
     async fn send_once(
         &self,
         method: &Method,
@@ -754,6 +814,32 @@ impl fmt::Display for Reason<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_holds_requests_back_only_while_others_are_in_flight() {
+        let now = Instant::now();
+        let mut budget = Budget {
+            remaining: Some(2),
+            limit: Some(3),
+            window_end: Some(now + Duration::from_millis(400)),
+        };
+        assert_eq!(budget.wait(1, now), None);
+        assert_eq!(budget.wait(2, now), Some(Duration::from_millis(400)));
+        // Nothing in flight: no answer would lift the wait, so it goes.
+        assert_eq!(budget.wait(0, now), None);
+        // A new window: the limit, until an answer says more.
+        let later = now + Duration::from_millis(500);
+        assert_eq!(budget.wait(2, later), None);
+        assert_eq!(budget.wait(3, later), Some(BUDGET_POLL));
+        // No limit announced: no budget.
+        assert_eq!(Budget::default().wait(100, now), None);
+        // Remaining 0 without a reset (a 429's headers): never stuck with nothing in flight.
+        let mut spent = Budget {
+            remaining: Some(0),
+            ..Budget::default()
+        };
+        assert_eq!(spent.wait(0, now), None);
+    }
 
     #[test]
     fn the_token_comes_from_the_file_then_the_environment() {

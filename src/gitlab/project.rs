@@ -9,7 +9,7 @@ use super::client::{Client, Error, PROJECT_MAINTAINER, needs_premium};
 use super::group::GroupVariables;
 use super::reviews::fetch_reviews;
 
-use crate::gitlab::types::{AuditData, Level, ProjectSettings, VariableSet};
+use crate::gitlab::types::{AuditData, Level, ProjectSettings, ProtectedBranch, VariableSet};
 
 /// `GET /projects/:id`: the settings, plus where the project lives.
 #[derive(Debug, Deserialize)]
@@ -38,25 +38,37 @@ pub async fn fetch_project(
     let info: Project = client
         .get(&["projects", project], PROJECT_MAINTAINER, &what)
         .await?;
-    let variable_sets = reaching_variables(client, groups, project, &info).await?;
-    let protected_branches: Vec<_> = list(client, project, "protected_branches", &what).await?;
-    let protected_tags = Some(list(client, project, "protected_tags", &what).await?);
     // Premium: a 403 or 404 means "unknown", not a failure.
-    let protected_environments = match list(client, project, "protected_environments", &what).await
-    {
-        Ok(environments) => Some(environments),
-        Err(err) if needs_premium(&err) => None,
-        Err(err) => return Err(err),
+    let protected_environments = async {
+        match list(client, project, "protected_environments", &what).await {
+            Ok(environments) => Ok(Some(environments)),
+            Err(err) if needs_premium(&err) => Ok(None),
+            Err(err) => Err(err),
+        }
     };
-    let reviews = Some(fetch_reviews(client, project, &info.settings, &protected_branches).await?);
+    // The reviews need the protected branches (whether code owners must approve).
+    let branches_and_reviews = async {
+        let branches: Vec<ProtectedBranch> =
+            list(client, project, "protected_branches", &what).await?;
+        let reviews = fetch_reviews(client, project, &info.settings, &branches).await?;
+        Ok((branches, reviews))
+    };
+    // Independent reads go out together: a project costs the latency of its longest chain,
+    // not of every request.
+    let (variable_sets, protected_tags, protected_environments, (protected_branches, reviews)) = tokio::try_join!(
+        reaching_variables(client, groups, project, &info),
+        list(client, project, "protected_tags", &what),
+        protected_environments,
+        branches_and_reviews,
+    )?;
     Ok(AuditData {
         project: info.path_with_namespace,
         variable_sets,
         settings: Some(info.settings),
         protected_branches: Some(protected_branches),
-        protected_tags,
+        protected_tags: Some(protected_tags),
         protected_environments,
-        reviews,
+        reviews: Some(reviews),
     })
 }
 

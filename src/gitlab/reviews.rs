@@ -21,33 +21,24 @@ pub async fn fetch_reviews(
     protected_branches: &[ProtectedBranch],
 ) -> Result<Reviews, Error> {
     let what = format!("project {project}");
-    let approvals = optional(
-        client.get(
-            &["projects", project, "approvals"],
-            PROJECT_MAINTAINER,
-            &what,
+    let approvals_path = ["projects", project, "approvals"];
+    let rules_path = ["projects", project, "approval_rules"];
+    let scope_path = ["projects", project, "job_token_scope"];
+    let (approvals, approval_rules, job_token_scope) = tokio::try_join!(
+        optional(
+            client.get(&approvals_path, PROJECT_MAINTAINER, &what),
+            PREMIUM,
         ),
-        PREMIUM,
-    )
-    .await?;
-    let approval_rules = optional(
-        client.get_all(
-            &["projects", project, "approval_rules"],
-            PROJECT_MAINTAINER,
-            &what,
+        optional(
+            client.get_all(&rules_path, PROJECT_MAINTAINER, &what),
+            PREMIUM,
         ),
-        PREMIUM,
-    )
-    .await?;
-    let job_token_scope = optional(
-        client.get(
-            &["projects", project, "job_token_scope"],
-            PROJECT_MAINTAINER,
-            &what,
+        optional(
+            client.get(&scope_path, PROJECT_MAINTAINER, &what),
+            "GitLab answered 403 or 404 (an instance older than 16.1, or a role that cannot \
+             see it)",
         ),
-        "GitLab answered 403 or 404 (an instance older than 16.1, or a role that cannot see it)",
-    )
-    .await?;
+    )?;
     let files = match settings.default_branch.as_deref().filter(|b| !b.is_empty()) {
         // Who owns the files matters only when code owners must approve: otherwise the
         // requests are saved (a group audit reads thousands of projects).
