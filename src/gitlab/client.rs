@@ -197,10 +197,10 @@ pub struct Client {
 struct Budget {
     /// `RateLimit-Remaining`: requests left in the window (`None`: no limit announced).
     remaining: Option<usize>,
-    /// `RateLimit-Limit`: requests a new window allows.
-    limit: Option<usize>,
     /// `RateLimit-Reset`: when the window ends (`None`: a new window, until an answer says).
     window_end: Option<Instant>,
+    /// The same as Unix seconds, as the answers say it: answers of one window compare equal.
+    window_reset: Option<u64>,
 }
 
 impl Budget {
@@ -209,8 +209,11 @@ impl Budget {
     /// used-up limit pauses the client until its reset, see `note_rate_limit`).
     fn wait(&mut self, in_flight: usize, now: Instant) -> Option<Duration> {
         if self.window_end.is_some_and(|end| now >= end) {
-            self.remaining = self.limit;
+            // A new window: nothing more goes out while requests are in flight, until the
+            // first answer of the new window says what is left of it.
+            self.remaining = Some(0);
             self.window_end = None;
+            self.window_reset = None;
         }
         if in_flight == 0 || in_flight < self.remaining? {
             return None;
@@ -223,7 +226,7 @@ impl Budget {
 }
 
 /// How often a request waiting for a new window's first answer looks again.
-const BUDGET_POLL: Duration = Duration::from_millis(25);
+const BUDGET_POLL: Duration = Duration::from_millis(5);
 
 /// One successful answer.
 struct Page {
@@ -597,14 +600,28 @@ impl Client {
         let number =
             |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         let remaining = number("ratelimit-remaining").and_then(|n| usize::try_from(n).ok());
-        if remaining.is_some() {
+        let reset = number("ratelimit-reset");
+        // How long the answer's window has left; `None`: it is over (the answer was on its way
+        // while the window turned) and says nothing of the current one.
+        let left = reset.map(|reset| {
+            (UNIX_EPOCH + Duration::from_secs(reset))
+                .duration_since(SystemTime::now())
+                .ok()
+        });
+        if remaining.is_some() && !matches!(left, Some(None)) {
             let mut budget = self.budget.lock().unwrap_or_else(PoisonError::into_inner);
-            budget.remaining = remaining;
-            budget.limit = number("ratelimit-limit").and_then(|n| usize::try_from(n).ok());
-            budget.window_end = number("ratelimit-reset").map(|reset| {
-                let end = UNIX_EPOCH + Duration::from_secs(reset);
-                Instant::now() + end.duration_since(SystemTime::now()).unwrap_or_default()
-            });
+            match budget.window_reset.zip(reset) {
+                // Answers of one window arrive in any order: the fewest left is the truth.
+                Some((current, answer)) if answer == current => {
+                    budget.remaining = budget.remaining.min(remaining);
+                }
+                Some((current, answer)) if answer < current => {}
+                _ => {
+                    budget.remaining = remaining;
+                    budget.window_reset = reset;
+                    budget.window_end = left.flatten().map(|left| Instant::now() + left);
+                }
+            }
         }
         let in_flight = self.in_flight.load(Ordering::SeqCst);
         if remaining.is_none_or(|remaining| remaining > in_flight) {
@@ -820,25 +837,19 @@ mod tests {
         let now = Instant::now();
         let mut budget = Budget {
             remaining: Some(2),
-            limit: Some(3),
             window_end: Some(now + Duration::from_millis(400)),
+            window_reset: Some(1),
         };
         assert_eq!(budget.wait(1, now), None);
         assert_eq!(budget.wait(2, now), Some(Duration::from_millis(400)));
         // Nothing in flight: no answer would lift the wait, so it goes.
         assert_eq!(budget.wait(0, now), None);
-        // A new window: the limit, until an answer says more.
+        // A new window: one request at a time until an answer says what is left.
         let later = now + Duration::from_millis(500);
-        assert_eq!(budget.wait(2, later), None);
-        assert_eq!(budget.wait(3, later), Some(BUDGET_POLL));
+        assert_eq!(budget.wait(1, later), Some(BUDGET_POLL));
+        assert_eq!(budget.wait(0, later), None);
         // No limit announced: no budget.
         assert_eq!(Budget::default().wait(100, now), None);
-        // Remaining 0 without a reset (a 429's headers): never stuck with nothing in flight.
-        let mut spent = Budget {
-            remaining: Some(0),
-            ..Budget::default()
-        };
-        assert_eq!(spent.wait(0, now), None);
     }
 
     #[test]
