@@ -69,8 +69,13 @@ pub enum InvalidPattern {
 impl NamePattern {
     /// Whether `name` matches the whole pattern, ignoring ASCII case.
     pub fn matches(&self, name: &str) -> bool {
-        let name: Vec<char> = name.chars().map(|c| c.to_ascii_uppercase()).collect();
-        glob_match(&self.upper, &name)
+        self.matches_upper(&upper_chars(name))
+    }
+
+    /// Whether `name`, given as [`upper_chars`], matches the whole pattern: for matching one
+    /// name against many patterns.
+    pub fn matches_upper(&self, name: &[char]) -> bool {
+        glob_match(&self.upper, name)
     }
 
     /// Whether the pattern has no wildcard, so it names exactly one variable.
@@ -104,6 +109,11 @@ impl fmt::Display for NamePattern {
 
 /// Iterative glob matching (`*` any run, `?` one char) with one backtrack point (the last `*`):
 /// linear in practice, at worst `pattern.len() * name.len()`. Case-sensitive: callers fold case.
+/// `name`'s characters with ASCII letters upper-cased, as [`NamePattern::matches_upper`] takes them.
+pub fn upper_chars(name: &str) -> Vec<char> {
+    name.chars().map(|c| c.to_ascii_uppercase()).collect()
+}
+
 pub(crate) fn glob_match(pattern: &[char], name: &[char]) -> bool {
     let (mut p, mut n) = (0, 0);
     let mut last_star: Option<(usize, usize)> = None;
@@ -216,7 +226,10 @@ impl Knowledge {
     /// Whether a variable of this name holds a credential: by its name, or because the project
     /// has it as a masked variable.
     pub fn is_credential(&self, name: &str) -> bool {
-        self.credential_names.iter().any(|p| p.matches(name))
+        let upper = upper_chars(name);
+        self.credential_names
+            .iter()
+            .any(|p| p.matches_upper(&upper))
             || self
                 .project_variables
                 .iter()

@@ -4,12 +4,8 @@
 
 use std::path::Path;
 
-use serde_saphyr::budget::Budget;
-use serde_saphyr::options::AliasLimits;
-use serde_saphyr::{DuplicateKeyPolicy, Options};
-
 use crate::diagnostic::FileError;
-use crate::yaml::{self, KeyReading};
+use crate::yaml::{self, KeyReading, Limits};
 pub use crate::yaml::{Entry, Node, Pos, Value};
 
 /// Files larger than this are refused rather than parsed.
@@ -27,21 +23,16 @@ pub fn parse(text: &str, path: &Path, file: usize) -> Result<Vec<Node>, FileErro
             ),
         });
     }
-    let mut documents = yaml::parse_documents::<CiKeys>(text, options).map_err(|error| {
-        let position = error
-            .location()
-            .filter(|l| l.line() > 0)
-            .map(Pos::of)
-            .map(|p| (p.line, p.column));
-        FileError {
+    let mut documents =
+        yaml::parse_documents::<CiKeys>(text, &LIMITS).map_err(|error| FileError {
             path: path.to_path_buf(),
-            position,
-            reason: match yaml::limit_hit(&error) {
-                Some(limit) => format!("{limit}; simplify the file or split it with `include:`"),
-                None => format!("invalid YAML: {}", yaml::describe_error(&error)),
+            position: error.at.filter(|(line, _)| *line > 0),
+            reason: if error.limit {
+                format!("{error}; simplify the file or split it with `include:`")
+            } else {
+                format!("invalid YAML: {error}")
             },
-        }
-    })?;
+        })?;
     documents.iter_mut().for_each(|d| d.set_file(file));
     Ok(documents)
 }
@@ -55,24 +46,18 @@ impl KeyReading for CiKeys {
         Err("a mapping key must be a scalar in a GitLab CI file");
 }
 
-/// Budgets sized for CI files: real pipelines use hundreds of aliases per anchor, so the
-/// alias-to-anchor ratio check is off and the total replay is bounded instead.
-fn options() -> Options {
-    let mut budget = Budget::default();
-    budget.enforce_alias_anchor_ratio = false;
-    budget.max_aliases = 100_000;
-    budget.max_events = 2_000_000;
-    budget.max_nodes = 1_000_000;
-    budget.max_depth = 100;
-    let mut alias_limits = AliasLimits::default();
-    alias_limits.max_total_replayed_events = 500_000;
-    alias_limits.max_replay_stack_depth = 32;
-    let mut options = Options::default();
-    options.budget = Some(budget);
-    options.alias_limits = alias_limits;
-    options.duplicate_keys = DuplicateKeyPolicy::LastWins;
-    options
-}
+/// Limits sized for CI files: real pipelines use hundreds of aliases per anchor, and a 10 MB
+/// pipeline of small jobs holds about 750,000 nodes; the copies aliases make are bounded.
+const LIMITS: Limits = Limits {
+    max_depth: 100,
+    max_nodes: 2_000_000,
+    max_aliases: 100_000,
+    max_anchors: 100_000,
+    max_merge_keys: 10_000,
+    max_copied_nodes: 500_000,
+    max_documents: 1_024,
+    refuse_duplicate_keys: false,
+};
 
 #[cfg(test)]
 mod tests {

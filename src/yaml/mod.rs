@@ -1,16 +1,16 @@
-//! YAML as a tree of nodes that know where their text is, on `serde-saphyr`, shared by the CI
-//! and Meltano sides: every key and node keeps its line and column (and byte span when the
-//! parser knows it), explicit local tags such as `!reference` are kept, and anchors, aliases and
-//! `<<` merge keys are resolved by the parser to where they are defined, within the budgets each
-//! side passes in [`Options`].
+//! YAML as a tree of nodes that know where their text is, shared by the CI and Meltano sides:
+//! every key and node keeps its line and column (and byte span), explicit local tags such as
+//! `!reference` are kept, and anchors, aliases and `<<` merge keys are resolved to where they
+//! are defined, within the [`Limits`] each side passes ([`tree`] builds it from the parser's
+//! events). Typed configuration files are read with serde-saphyr ([`deserialize`]).
 
-use std::fmt;
-use std::marker::PhantomData;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Options, Spanned, Tagged};
+use serde::de;
+use serde_saphyr::Options;
 
 pub mod ci;
+mod tree;
+
+pub use tree::{Limits, ParseError, parse_document, parse_documents};
 
 /// Deserialises `text` as `T` with serde-saphyr's default budgets, without a source snippet in
 /// the error: a snippet would quote the file, and a line of it may hold a value in clear.
@@ -93,9 +93,6 @@ pub fn limit_hit(err: &serde_saphyr::Error) -> Option<String> {
          exhaust its memory or time)"
     ))
 }
-
-/// Stack of the parsing thread.
-const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Where a node is: an index into the loaded files, and a 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -307,187 +304,6 @@ pub fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Parses every document of `text` with the side's `options` (snippets always off: they would
-/// quote the file's text, values included, into messages).
-pub fn parse_documents<K: KeyReading>(
-    text: &str,
-    options: fn() -> Options,
-) -> Result<Vec<Node>, serde_saphyr::Error> {
-    on_large_stack(|| {
-        let documents: Vec<Parsed<K>> =
-            serde_saphyr::from_multiple_with_options(text, without_snippet(options()))?;
-        Ok(documents.into_iter().map(|d| d.node).collect())
-    })
-}
-
-/// Parses the single document of `text` with the side's `options`: `None` when it is empty.
-pub fn parse_document<K: KeyReading>(
-    text: &str,
-    options: fn() -> Options,
-) -> Result<Option<Node>, serde_saphyr::Error> {
-    on_large_stack(|| {
-        let document: Option<Parsed<K>> =
-            serde_saphyr::from_str_with_options(text, without_snippet(options()))?;
-        Ok(document.map(|d| d.node))
-    })
-}
-
-fn without_snippet(mut options: Options) -> Options {
-    options.with_snippet = false;
-    options
-}
-
-/// Deserialising a node recurses once per nesting level, several frames deep each; a thread
-/// with a large stack keeps the nesting budget, not the stack, the limit.
-fn on_large_stack<T: Send>(parse: impl Fn() -> T + Sync) -> T {
-    std::thread::scope(|scope| {
-        let parser = std::thread::Builder::new()
-            .name("ciguard-yaml".to_owned())
-            .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, &parse);
-        match parser {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => parse(),
-        }
-    })
-}
-
-/// A node as deserialised, with keys read the `K` way.
-struct Parsed<K> {
-    node: Node,
-    keys: PhantomData<K>,
-}
-
-impl<'de, K: KeyReading> Deserialize<'de> for Parsed<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Tagged<ParsedValue<K>>>::deserialize(deserializer)?;
-        let Tagged(ParsedValue(value, _), tag) = spanned.value;
-        let span = spanned.defined.span();
-        Ok(Parsed {
-            node: Node {
-                value,
-                at: Pos::of(spanned.defined),
-                tag: tag.filter(|t| t.starts_with('!') && !t.starts_with("!!")),
-                span: span.byte_offset().zip(span.byte_len()),
-            },
-            keys: PhantomData,
-        })
-    }
-}
-
-/// A value as deserialised, with keys read the `K` way.
-struct ParsedValue<K>(Value, PhantomData<K>);
-
-impl<'de, K: KeyReading> Deserialize<'de> for ParsedValue<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = deserializer.deserialize_any(ValueVisitor::<K>(PhantomData))?;
-        Ok(ParsedValue(value, PhantomData))
-    }
-}
-
-/// A key as text, whatever scalar type YAML gave it.
-struct KeyText<K>(String, PhantomData<K>);
-
-impl<'de, K: KeyReading> Deserialize<'de> for KeyText<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = match deserializer.deserialize_any(ValueVisitor::<K>(PhantomData))? {
-            Value::Scalar(scalar) => scalar.text().to_owned(),
-            Value::Null => K::NULL_KEY.to_owned(),
-            Value::Seq(_) | Value::Map(_) => {
-                K::COLLECTION_KEY.map_err(de::Error::custom)?.to_owned()
-            }
-        };
-        Ok(KeyText(text, PhantomData))
-    }
-}
-
-struct ValueVisitor<K>(PhantomData<K>);
-
-impl<'de, K: KeyReading> Visitor<'de> for ValueVisitor<K> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any YAML node")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Bool(v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Number(v.to_string())))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Number(v.to_string())))
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Number(v.to_string())))
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Number(v.to_string())))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Number(v.to_string())))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Str(v.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Str(v)))
-    }
-
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::Scalar(Scalar::Str(
-            String::from_utf8_lossy(v).into_owned(),
-        )))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Parsed<K>>()? {
-            items.push(item.node);
-        }
-        // Growth leaves room for 4 or twice the items; a pipeline holds hundreds of thousands
-        // of small collections.
-        items.shrink_to_fit();
-        Ok(Value::Seq(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<KeyText<K>>>()? {
-            let value = map.next_value::<Parsed<K>>()?;
-            entries.push(Entry {
-                key: key.value.0,
-                key_at: Pos::of(key.defined),
-                value: value.node,
-            });
-        }
-        entries.shrink_to_fit();
-        Ok(Value::Map(entries))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,7 +325,7 @@ mod tests {
     }
 
     fn parse_one(text: &str) -> Node {
-        parse_document::<Lenient>(text, Options::default)
+        parse_document::<Lenient>(text, &Limits::DEFAULT)
             .expect("parses")
             .expect("one document")
     }
@@ -578,16 +394,16 @@ mod tests {
             .map(|e| e.key.as_str())
             .collect();
         assert_eq!(keys, ["null", "?"]);
-        let strict = parse_documents::<Strict>("~: 1\n", Options::default).expect("parses");
+        let strict = parse_documents::<Strict>("~: 1\n", &Limits::DEFAULT).expect("parses");
         assert_eq!(strict[0].entry("").map(|e| e.key_at.line), Some(1));
-        let refused = parse_documents::<Strict>("? [a]\n: 2\n", Options::default);
+        let refused = parse_documents::<Strict>("? [a]\n: 2\n", &Limits::DEFAULT);
         assert!(refused.is_err());
     }
 
     #[test]
     fn empty_text_has_no_document() {
         assert_eq!(
-            parse_document::<Lenient>("# only a comment\n", Options::default).expect("parses"),
+            parse_document::<Lenient>("# only a comment\n", &Limits::DEFAULT).expect("parses"),
             None
         );
     }

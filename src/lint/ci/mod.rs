@@ -7,9 +7,10 @@ pub mod reach;
 pub mod rules;
 pub mod shell;
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use crate::credentials::{Knowledge, PipelineJob};
 use crate::diagnostic::FileError;
@@ -18,7 +19,7 @@ use crate::lint::SourceFile;
 use crate::yaml::Pos;
 use pipeline::{Job, Pipeline, ScriptLine};
 use reach::Reach;
-use shell::Command;
+use shell::{Command, Commands};
 
 pub use rules::RULES;
 
@@ -108,7 +109,6 @@ pub fn pipeline_jobs(path: &Path, knowledge: &Knowledge) -> Result<Vec<PipelineJ
     let wraps = |job: &Job| {
         context
             .commands_of(job)
-            .iter()
             .any(|script| rules::unwrapped(&script.command).is_some_and(|(scrubbed, _)| scrubbed))
     };
     Ok(pipeline
@@ -185,37 +185,32 @@ pub struct Context<'a> {
     lines: Vec<Vec<&'a str>>,
     /// Where each job of `pipeline.jobs` can run, by index.
     reaches: Vec<Reach>,
-    /// The commands of each job's and template's scripts, by name, scanned once for every rule.
-    commands: HashMap<&'a str, Vec<ScriptCommand<'a>>>,
+    /// Every script line of every template and job, in that order.
+    script_lines: Vec<ScriptLine<'a>>,
+    /// The commands of those lines, scanned once for every rule.
+    commands: Commands,
+    /// What rules ask of each template and job, in [`Context::all_jobs`] order.
+    facts: Vec<JobFacts>,
 }
 
-/// Every command of one job's scripts.
-fn scan_commands(job: &Job) -> Vec<ScriptCommand<'_>> {
-    job.script_lines()
-        .into_iter()
-        .flat_map(|line| {
-            let line = Rc::new(line);
-            shell::commands(&line.text)
-                .into_iter()
-                .map(move |command| ScriptCommand {
-                    job,
-                    line: Rc::clone(&line),
-                    command,
-                })
-        })
-        .collect()
+/// What the rules ask of one template or job, worked out once.
+#[derive(Debug, Default)]
+struct JobFacts {
+    /// Its commands in [`Context::commands`].
+    commands: Range<usize>,
+    /// The credentials it uses ([`Context::credentials_used`]), when first asked.
+    credentials: OnceCell<Vec<String>>,
 }
 
 /// One simple command of a job's script.
-#[derive(Debug)]
-pub struct ScriptCommand<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct ScriptCommand<'c> {
     /// The job.
-    pub job: &'a Job,
-    /// The script line it is on, shared by every command of that line: a block scalar of
-    /// thousands of commands is held once, not once per command.
-    pub line: Rc<ScriptLine>,
+    pub job: &'c Job,
+    /// The script line it is on.
+    pub line: &'c ScriptLine<'c>,
     /// The command.
-    pub command: Command,
+    pub command: Command<'c>,
 }
 
 impl ScriptCommand<'_> {
@@ -228,9 +223,9 @@ impl ScriptCommand<'_> {
     pub fn source_text(&self) -> &str {
         let start = self
             .command
-            .words
+            .words()
             .first()
-            .or(self.command.assignments.first())
+            .or(self.command.assignments().first())
             .map_or(0, |w| w.offset);
         let rest = self.line.text.get(start..).unwrap_or_default();
         rest.lines().next().unwrap_or_default().trim_end()
@@ -249,13 +244,29 @@ impl<'a> Context<'a> {
                 .map(|source| source.text.lines().collect())
                 .collect(),
             reaches: reach::reaches(pipeline),
-            commands: pipeline
-                .templates
-                .iter()
-                .chain(&pipeline.jobs)
-                .map(|job| (job.name.as_str(), scan_commands(job)))
-                .collect(),
+            script_lines: Vec::new(),
+            commands: Commands::default(),
+            facts: Vec::new(),
         }
+        .with_scripts_scanned()
+    }
+
+    /// Every script line of every template and job split into commands, once.
+    fn with_scripts_scanned(mut self) -> Self {
+        for job in self.pipeline.templates.iter().chain(&self.pipeline.jobs) {
+            let first = self.commands.len();
+            for line in job.script_lines() {
+                self.commands.scan(line.text, self.script_lines.len());
+                self.script_lines.push(line);
+            }
+            self.facts.push(JobFacts {
+                commands: first..self.commands.len(),
+                credentials: OnceCell::new(),
+            });
+        }
+        self.commands.shrink_to_fit();
+        self.script_lines.shrink_to_fit();
+        self
     }
 
     /// Every job with where it can run.
@@ -270,15 +281,42 @@ impl<'a> Context<'a> {
     }
 
     /// Every command of every job's and template's scripts.
-    pub fn script_commands(&self) -> impl Iterator<Item = &ScriptCommand<'a>> {
+    pub fn script_commands(&self) -> impl Iterator<Item = ScriptCommand<'_>> {
         self.all_jobs().flat_map(|job| self.commands_of(job))
     }
 
     /// Every command of one job's scripts.
-    pub fn commands_of(&self, job: &Job) -> &[ScriptCommand<'a>] {
-        self.commands
-            .get(job.name.as_str())
-            .map_or(&[], Vec::as_slice)
+    pub fn commands_of<'c>(
+        &'c self,
+        job: &'c Job,
+    ) -> impl DoubleEndedIterator<Item = ScriptCommand<'c>> + Clone + 'c {
+        let range = self
+            .facts_of(job)
+            .map(|facts| facts.commands.clone())
+            .unwrap_or_default();
+        self.commands.range(range).filter_map(move |command| {
+            Some(ScriptCommand {
+                job,
+                line: self.script_lines.get(command.line())?,
+                command,
+            })
+        })
+    }
+
+    /// What the rules ask of `job`, found by where it lives: its place in `pipeline.templates`
+    /// or `pipeline.jobs` (a job that is in neither has none).
+    fn facts_of(&self, job: &Job) -> Option<&JobFacts> {
+        let address = std::ptr::from_ref(job).addr();
+        let place = |jobs: &[Job]| {
+            let index = address.checked_sub(jobs.as_ptr().addr())? / size_of::<Job>();
+            jobs.get(index)
+                .is_some_and(|found| std::ptr::eq(found, job))
+                .then_some(index)
+        };
+        let templates = &self.pipeline.templates;
+        let index = place(templates)
+            .or_else(|| place(&self.pipeline.jobs).map(|index| templates.len() + index))?;
+        self.facts.get(index)
     }
 
     /// Whether `name` holds a credential: it matches a credential pattern, is not one of the
@@ -293,7 +331,16 @@ impl<'a> Context<'a> {
 
     /// The credential variables a job defines or expands, and those it fetches from a secret
     /// store (`secrets:`, whatever their names), sorted.
-    pub fn credentials_used(&self, job: &Job) -> Vec<String> {
+    pub fn credentials_used(&self, job: &Job) -> &[String] {
+        match self.facts_of(job) {
+            Some(facts) => facts
+                .credentials
+                .get_or_init(|| self.find_credentials_used(job)),
+            None => &[],
+        }
+    }
+
+    fn find_credentials_used(&self, job: &Job) -> Vec<String> {
         let fetched = job
             .get("secrets")
             .and_then(|secrets| secrets.entries())
@@ -304,12 +351,12 @@ impl<'a> Context<'a> {
             .variables()
             .into_iter()
             .map(|v| v.name)
-            .chain(self.commands_of(job).iter().flat_map(|script| {
-                let command = &script.command;
+            .chain(self.commands_of(job).flat_map(|script| {
+                let command = script.command;
                 command
-                    .words
+                    .words()
                     .iter()
-                    .chain(&command.assignments)
+                    .chain(command.assignments().iter())
                     .flat_map(|word| word.variables().into_iter().map(str::to_owned))
                     .collect::<Vec<_>>()
             }))

@@ -170,13 +170,13 @@ pub struct Variable {
 
 /// One command line of a job's script.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ScriptLine {
+pub struct ScriptLine<'a> {
     /// `before_script`, `script` or `after_script`.
     pub section: &'static str,
     /// Its index in the flattened section.
     pub index: usize,
     /// The text (a block scalar may hold several shell lines).
-    pub text: String,
+    pub text: &'a str,
     /// Where the scalar starts.
     pub at: Pos,
 }
@@ -190,7 +190,7 @@ pub struct Environment {
     pub tier: Option<String>,
 }
 
-impl ScriptLine {
+impl ScriptLine<'_> {
     /// Its logical path in job `job_name`, e.g. `deploy.script[2]`.
     pub fn logical(&self, job_name: &str) -> String {
         format!("{job_name}.{}[{}]", self.section, self.index)
@@ -199,7 +199,7 @@ impl ScriptLine {
 
 impl Job {
     /// `before_script`, `script` and `after_script`, flattened, in the order they run.
-    pub fn script_lines(&self) -> Vec<ScriptLine> {
+    pub fn script_lines(&self) -> Vec<ScriptLine<'_>> {
         let mut lines = Vec::new();
         for section in ["before_script", "script", "after_script"] {
             if let Some(node) = self.body.get(section) {
@@ -212,7 +212,7 @@ impl Job {
                         .map(|(index, line)| ScriptLine {
                             section,
                             index,
-                            text: line.as_str().unwrap_or_default().to_owned(),
+                            text: line.as_str().unwrap_or_default(),
                             at: line.at,
                         }),
                 );
@@ -1035,7 +1035,10 @@ mod tests {
     }
 
     fn script_texts(job: &Job) -> Vec<String> {
-        job.script_lines().into_iter().map(|l| l.text).collect()
+        job.script_lines()
+            .into_iter()
+            .map(|l| l.text.to_owned())
+            .collect()
     }
 
     #[test]
@@ -1095,7 +1098,7 @@ mod tests {
         let job = job(&p, "job");
         let line = &job.script_lines()[0];
         assert_eq!(
-            (line.text.as_str(), line.at.file, line.at.line),
+            (line.text, line.at.file, line.at.line),
             ("from-include", 1, 2)
         );
         assert_eq!(p.includes.len(), 2);

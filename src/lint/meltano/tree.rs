@@ -1,13 +1,11 @@
 //! A `meltano.yml` as a positioned YAML tree ([`crate::yaml`]); anchors, aliases and `<<`
-//! merge keys resolved, alias bombs refused by serde-saphyr's default budgets, duplicate keys
+//! merge keys resolved, alias bombs refused by the default limits, duplicate keys
 //! refused as Meltano refuses them.
 
 use std::path::Path;
 
-use serde_saphyr::Options;
-
 use crate::diagnostic::FileError;
-use crate::yaml::{self, KeyReading, Pos, to_u32};
+use crate::yaml::{self, KeyReading, Limits, ParseError, Pos, to_u32};
 pub(crate) use crate::yaml::{Node, Scalar, Value};
 
 /// Parses `bytes`, the text of `path`: the file as a string and its root node (null when empty).
@@ -30,12 +28,9 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<(String, Node), FileErr
         }
     })?;
     let root =
-        yaml::parse_document::<MeltanoKeys>(text, Options::default).map_err(|err| FileError {
+        yaml::parse_document::<MeltanoKeys>(text, &Limits::DEFAULT).map_err(|err| FileError {
             path: path.to_owned(),
-            position: err.location().map(|at| {
-                let at = Pos::of(at);
-                (at.line, at.column)
-            }),
+            position: err.at,
             reason: explain(&err),
         })?;
     let start = Pos {
@@ -55,18 +50,12 @@ impl KeyReading for MeltanoKeys {
     const COLLECTION_KEY: Result<&'static str, &'static str> = Ok("?");
 }
 
-/// The parser's message with what to do, without advice meant for programmers (", set
-/// DuplicateKeyPolicy in Options if acceptable").
-fn explain(err: &serde_saphyr::Error) -> String {
-    if let Some(limit) = yaml::limit_hit(err) {
-        return format!("{limit}; split it into smaller files with `include_paths`");
+/// The parser's message with what to do.
+fn explain(err: &ParseError) -> String {
+    if err.limit {
+        return format!("{err}; split it into smaller files with `include_paths`");
     }
-    let message = yaml::describe_error(err);
-    let message = message
-        .split(", set DuplicateKeyPolicy")
-        .next()
-        .unwrap_or(&message);
-    format!("invalid Meltano project file: {message}; fix it (Meltano cannot load it either)")
+    format!("invalid Meltano project file: {err}; fix it (Meltano cannot load it either)")
 }
 
 #[cfg(test)]

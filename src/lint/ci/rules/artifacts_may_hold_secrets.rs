@@ -101,7 +101,7 @@ fn check_public(cx: &Context<'_>, job: &Job, artifacts: &Node, out: &mut Vec<Fin
     let message = format!(
         "{} uses credentials {} and makes its artifacts public with `{}: {}`",
         job.title(),
-        super::name_list(&credentials),
+        super::name_list(credentials),
         public.key,
         public.value.as_str().unwrap_or_default()
     );
@@ -114,12 +114,8 @@ fn check_dotenv(cx: &Context<'_>, job: &Job, artifacts: &Node, out: &mut Vec<Fin
     let reports = artifacts.get("reports").and_then(|r| r.get("dotenv"));
     for report in reports.map(Node::scalars).unwrap_or_default() {
         let file = report.as_str().unwrap_or_default();
-        let dumped = cx.commands_of(job).iter().any(|command| {
-            let target = command
-                .command
-                .redirected_to_file
-                .as_deref()
-                .unwrap_or_default();
+        let dumped = cx.commands_of(job).any(|command| {
+            let target = command.command.redirected_to_file().unwrap_or_default();
             target.trim_start_matches("./") == file.trim_start_matches("./")
                 && dump_kind(&command.command).is_some()
         });

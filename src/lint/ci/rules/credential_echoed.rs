@@ -2,7 +2,7 @@
 //! file to the job log (not when the output goes into a pipe or a file).
 
 use crate::findings::{Confidence, Finding, Rule, Severity};
-use crate::lint::ci::shell::{Command, Word};
+use crate::lint::ci::shell::Command;
 use crate::lint::ci::{Context, ScriptCommand};
 
 /// The rule.
@@ -51,7 +51,7 @@ fn printed_credential(cx: &Context<'_>, command: &Command) -> Option<String> {
     if command.is(PRINTERS) {
         return args
             .iter()
-            .flat_map(Word::variables)
+            .flat_map(|word| word.variables())
             .find(|name| cx.is_credential(name))
             .map(|name| format!("credential variable `{name}`"));
     }
@@ -60,7 +60,7 @@ fn printed_credential(cx: &Context<'_>, command: &Command) -> Option<String> {
             if let Some(name) = arg.variables().into_iter().find(|n| cx.is_credential(n)) {
                 return Some(format!("the file in credential variable `{name}`"));
             }
-            if is_credential_file(&arg.text) {
+            if is_credential_file(arg.text) {
                 return Some(format!("credential file `{}`", arg.text));
             }
         }
@@ -75,7 +75,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         if let Some(what) = printed_credential(cx, &command.command) {
-            out.push(finding(cx, command, &what));
+            out.push(finding(cx, &command, &what));
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::findings::{Confidence, Finding, Rule, Severity};
 use crate::lint::ci::{Context, is_job_scoped_token};
-use crate::lint::ci::shell::{Command, Word, expanded_variables};
+use crate::lint::ci::shell::{Command, expanded_variables};
 
 /// The rule.
 pub static RULE: Rule = Rule {
@@ -131,15 +131,15 @@ fn exposure(cx: &Context<'_>, command: &Command) -> Option<String> {
     if command.is(PRINTERS) {
         return None;
     }
-    let args: &[Word] = command.args();
+    let args = command.args();
     for (index, arg) in args.iter().enumerate() {
-        let text = arg.text.as_str();
+        let text = arg.text;
         if let Some(userinfo) = url_userinfo(text)
             && let Some(name) = credential_in(cx, userinfo)
         {
             return Some(format!("`{name}` in a URL's userinfo"));
         }
-        let next = args.get(index + 1).map(|w| w.text.as_str());
+        let next = args.get(index + 1).map(|w| w.text);
         if let Some((flag, value)) = text.split_once('=') {
             if let Some(name) = flag_value(cx, flag, value) {
                 return Some(format!("`{name}` as the value of `{flag}`"));
@@ -150,7 +150,7 @@ fn exposure(cx: &Context<'_>, command: &Command) -> Option<String> {
                 && names_credential(key)
                 && let Some(name) = variable_in(value)
             {
-                let build_arg = index > 0 && args[index - 1].text == "--build-arg";
+                let build_arg = index > 0 && args.get(index - 1).is_some_and(|w| w.text == "--build-arg");
                 return Some(if build_arg {
                     format!("`{name}` as build argument `{flag}`, which the image's history keeps")
                 } else {
@@ -200,7 +200,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if let Some(how) = exposure(cx, &command.command) {
             let program = command.command.program().unwrap_or_default();
             let message = format!("{}: `{program}` gets {how}", command.job.title());
-            out.push(cx.command_finding(&RULE, command, message));
+            out.push(cx.command_finding(&RULE, &command, message));
         }
     }
 }

@@ -24,7 +24,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         // With `--gitlab`, protected variables (for this job's environment) are known not to
         // reach these pipelines.
         let environment = job.environment().map(|e| e.name);
-        let mut credentials = cx.credentials_used(job);
+        let mut credentials = cx.credentials_used(job).to_vec();
         credentials.retain(|name| {
             !cx.knowledge
                 .is_protected_variable(name, environment.as_deref())

@@ -30,7 +30,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             "{}: `{elt}` runs without `ciguard run --`",
             command.job.title()
         );
-        out.push(cx.command_finding(&RULE, command, message));
+        out.push(cx.command_finding(&RULE, &command, message));
     }
 }
 

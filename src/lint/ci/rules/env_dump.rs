@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
 
 /// What `command` dumps, if it prints the environment: a short description.
 pub fn dump_kind(command: &Command) -> Option<&'static str> {
-    let args: Vec<&str> = command.args().iter().map(|w| w.text.as_str()).collect();
+    let args: Vec<&str> = command.args().texts();
     let only_flags = args.iter().all(|a| a.starts_with('-'));
     if command.is(&["env", "printenv"]) && only_flags && !args.contains(&"-i") {
         return Some("prints every environment variable");
@@ -91,13 +91,13 @@ fn whole_object(text: &str, object: &str) -> bool {
 /// Reports each command that dumps the environment into the log.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for job in cx.all_jobs() {
-        let commands = cx.commands_of(job);
+        let commands: Vec<ScriptCommand<'_>> = cx.commands_of(job).collect();
         for (index, command) in commands.iter().enumerate() {
             let Some(kind) = dump_kind(&command.command) else {
                 continue;
             };
-            let downstream = pipe_stages_after(commands, index);
-            if command.command.redirected_to_file.is_some()
+            let downstream = pipe_stages_after(&commands, index);
+            if command.command.redirected_to_file().is_some()
                 || downstream.iter().any(|stage| keeps_values_out_of_log(cx, stage))
             {
                 continue;
@@ -105,7 +105,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             let program = command.command.program().unwrap_or_default();
             let message = format!("{}: `{program}` {kind} to the job log", job.title());
             let finding = cx.command_finding(&RULE, command, message);
-            out.push(if command.command.piped {
+            out.push(if command.command.piped() {
                 finding.with_confidence(Confidence::Medium)
             } else {
                 finding
@@ -115,15 +115,15 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 /// The commands that read the output of `commands[index]` through pipes.
-fn pipe_stages_after<'c>(commands: &'c [ScriptCommand<'_>], index: usize) -> Vec<&'c Command> {
+fn pipe_stages_after<'c>(commands: &[ScriptCommand<'c>], index: usize) -> Vec<Command<'c>> {
     let mut stages = Vec::new();
-    let mut piped = commands[index].command.piped;
-    for next in &commands[index + 1..] {
+    let mut piped = commands.get(index).is_some_and(|c| c.command.piped());
+    for next in commands.get(index + 1..).unwrap_or_default() {
         if !piped {
             break;
         }
-        stages.push(&next.command);
-        piped = next.command.piped;
+        stages.push(next.command);
+        piped = next.command.piped();
     }
     stages
 }
@@ -132,14 +132,14 @@ fn pipe_stages_after<'c>(commands: &'c [ScriptCommand<'_>], index: usize) -> Vec
 /// named variables that are not credentials (`grep NAME`, `sed -n 's/^PREFIX_//p'`), or keeps
 /// the names only (`cut -d= -f1`).
 fn keeps_values_out_of_log(cx: &Context<'_>, stage: &Command) -> bool {
-    let args: Vec<&str> = stage.args().iter().map(|w| w.text.as_str()).collect();
+    let args: Vec<&str> = stage.args().texts();
     let operands: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-')).collect();
     let names_a_credential = |pattern: &str| {
         pattern
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .any(|word| word.len() > 2 && cx.is_credential(word))
     };
-    if stage.redirected_to_file.is_some() {
+    if stage.redirected_to_file().is_some() {
         return true;
     }
     if stage.is(&["grep", "egrep", "fgrep"]) {
@@ -166,10 +166,10 @@ fn keeps_values_out_of_log(cx: &Context<'_>, stage: &Command) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::ci::shell::commands;
+    use crate::lint::ci::shell::Commands;
 
     fn dumps(text: &str) -> bool {
-        commands(text).iter().any(|c| dump_kind(c).is_some())
+        Commands::of(text).iter().any(|c| dump_kind(&c).is_some())
     }
 
     #[test]

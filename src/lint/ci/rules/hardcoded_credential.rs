@@ -321,12 +321,12 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
         }
         for line in job.script_lines() {
-            let found = detected_secret(&line.text, &services)
+            let found = detected_secret(line.text, &services)
                 .map(|index| (index, Confidence::High))
                 .or_else(|| {
                     literal_at
                         .get(&(line.section, line.index))
-                        .map(|&offset| (line_of(&line.text, offset), Confidence::Medium))
+                        .map(|&offset| (line_of(line.text, offset), Confidence::Medium))
                 });
             if let Some((line_index, confidence)) = found {
                 let needle = line.text.lines().nth(line_index).unwrap_or_default();
@@ -343,14 +343,14 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 
 /// The word of `command` that holds a literal credential: an assignment to a credential
 /// variable, a credential flag's value, a URL with a password.
-fn literal_word<'c>(
+fn literal_word<'s>(
     cx: &Context<'_>,
-    command: &'c shell::Command,
+    command: &shell::Command<'s>,
     services: &[String],
-) -> Option<&'c shell::Word> {
+) -> Option<shell::Word<'s>> {
     let declares = command.is(&["export", "declare", "typeset", "local"]);
     let assignments = command
-        .assignments
+        .assignments()
         .iter()
         .chain(command.args().iter().filter(|_| declares));
     for word in assignments {
@@ -365,9 +365,9 @@ fn literal_word<'c>(
     }
     literal_flag_value(command).or_else(|| {
         command
-            .words
+            .words()
             .iter()
-            .find(|w| literal_url_password(&w.text, services))
+            .find(|w| literal_url_password(w.text, services))
     })
 }
 
@@ -376,13 +376,13 @@ const MYSQL_CLIENTS: &[&str] = &["mysql", "mysqldump", "mysqladmin", "mysqlimpor
 
 /// The word that holds a literal credential as a flag's value: `mysql -pLITERAL`,
 /// `--api-key=LITERAL`, `--docker-password LITERAL`.
-fn literal_flag_value(command: &shell::Command) -> Option<&shell::Word> {
+fn literal_flag_value<'s>(command: &shell::Command<'s>) -> Option<shell::Word<'s>> {
     let literal = |value: &str| {
         !value.is_empty() && !value.starts_with('-') && !is_placeholder(value) && !looks_like_test_value(value)
     };
     let args = command.args();
     args.iter().enumerate().find_map(|(index, word)| {
-        let text = word.text.as_str();
+        let text = word.text;
         if command.is(MYSQL_CLIENTS) && text.strip_prefix("-p").is_some_and(literal) {
             return Some(word);
         }
@@ -393,7 +393,7 @@ fn literal_flag_value(command: &shell::Command) -> Option<&shell::Word> {
             Some((flag, value)) => (names_credential(flag) && literal(value)).then_some(word),
             None => args
                 .get(index + 1)
-                .filter(|next| names_credential(text) && literal(&next.text)),
+                .filter(|next| names_credential(text) && literal(next.text)),
         }
     })
 }

@@ -50,7 +50,7 @@ fn is_gitlab(host: &str) -> bool {
 /// Reports each command that sends the job token to a literal host outside GitLab.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for command in cx.script_commands() {
-        let words = &command.command.words;
+        let words = command.command.words();
         let sends_token = words
             .iter()
             .any(|w| w.variables().contains(&"CI_JOB_TOKEN"));
@@ -62,7 +62,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .any(|w| w.variables().iter().any(|v| INSTANCE_VARIABLES.contains(v)));
         let elsewhere = words
             .iter()
-            .filter_map(|w| literal_host(&w.text))
+            .filter_map(|w| literal_host(w.text))
             .find(|host| !is_gitlab(host));
         if let Some(host) = elsewhere
             && !to_instance
@@ -72,7 +72,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 command.job.title(),
                 command.command.program().unwrap_or_default()
             );
-            out.push(cx.command_finding(&RULE, command, message));
+            out.push(cx.command_finding(&RULE, &command, message));
         }
     }
 }

@@ -33,19 +33,19 @@ fn dump_flag(subcommand: Option<&str>, args: &[&str]) -> Option<&'static str> {
 /// Reports configuration dumps that are not written to a file.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for command in cx.script_commands() {
-        if command.command.redirected_to_file.is_some() {
+        if command.command.redirected_to_file().is_some() {
             continue;
         }
         let Some(call) = meltano_call(&command.command) else {
             continue;
         };
-        let args: Vec<&str> = call.args.iter().map(|w| w.text.as_str()).collect();
+        let args: Vec<&str> = call.args.texts();
         if let Some(flag) = dump_flag(call.subcommand, &args) {
             let message = format!(
                 "{}: `meltano` with `{flag}` prints plugin configuration, secrets included",
                 command.job.title()
             );
-            out.push(cx.command_finding(&RULE, command, message));
+            out.push(cx.command_finding(&RULE, &command, message));
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for command in cx.script_commands() {
         let exported = command
             .command
-            .assignments
+            .assignments()
             .iter()
             .chain(
                 command
@@ -52,12 +52,12 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         && call
                             .args
                             .get(index + 1)
-                            .is_some_and(|next| is_debug(&next.text)))
+                            .is_some_and(|next| is_debug(next.text)))
             })
         });
         if exported || flagged {
             let message = format!("{} runs Meltano at debug log level", command.job.title());
-            out.push(cx.command_finding(&RULE, command, message));
+            out.push(cx.command_finding(&RULE, &command, message));
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::Context;
 use super::pipeline::{Variable, variables_of};
-use super::shell::{Command, Word};
+use super::shell::{Command, Words};
 use crate::findings::registry;
 
 registry!(
@@ -68,7 +68,7 @@ pub struct MeltanoCall<'a> {
     /// The subcommand (`run`, `el`, `invoke`, `config`, ...), if any.
     pub subcommand: Option<&'a str>,
     /// Every word after `meltano`.
-    pub args: &'a [Word],
+    pub args: Words<'a>,
 }
 
 /// Meltano's global options that take a separate value.
@@ -76,30 +76,30 @@ const MELTANO_VALUE_OPTIONS: &[&str] = &["--log-level", "--environment", "--cwd"
 
 /// The words of `command` past a `ciguard run ... --` prefix and Python runners
 /// (`poetry run`, `uv run`, `python -m`, ...), and whether `ciguard run` scrubs it.
-pub fn unwrapped(command: &Command) -> Option<(bool, &[Word])> {
-    let mut words = command.words.as_slice();
+pub fn unwrapped<'s>(command: &Command<'s>) -> Option<(bool, Words<'s>)> {
+    let mut words = command.words();
     let mut scrubbed = false;
     if words.first().is_some_and(|w| w.text == "ciguard")
         && words.get(1).is_some_and(|w| w.text == "run")
     {
         let separator = words.iter().position(|w| w.text == "--")?;
-        words = &words[separator + 1..];
+        words = words.from(separator + 1);
         scrubbed = true;
     }
-    while let [runner, run, rest @ ..] = words
+    while let (Some(runner), Some(run)) = (words.get(0), words.get(1))
         && matches!(
-            runner.text.as_str(),
+            runner.text,
             "poetry" | "uv" | "pipenv" | "pdm" | "hatch" | "pipx" | "python" | "python3"
         )
         && (run.text == "run" || run.text == "-m")
     {
-        words = rest;
+        words = words.from(2);
     }
     Some((scrubbed, words))
 }
 
 /// The `meltano` call in `command`, if it is one.
-pub fn meltano_call(command: &Command) -> Option<MeltanoCall<'_>> {
+pub fn meltano_call<'s>(command: &Command<'s>) -> Option<MeltanoCall<'s>> {
     let (scrubbed, words) = unwrapped(command)?;
     let (program, args) = words.split_first()?;
     if program.text.rsplit('/').next() != Some("meltano") {
@@ -108,12 +108,12 @@ pub fn meltano_call(command: &Command) -> Option<MeltanoCall<'_>> {
     let mut subcommand = None;
     let mut index = 0;
     while let Some(word) = args.get(index) {
-        if MELTANO_VALUE_OPTIONS.contains(&word.text.as_str()) {
+        if MELTANO_VALUE_OPTIONS.contains(&word.text) {
             index += 2;
         } else if word.text.starts_with('-') {
             index += 1;
         } else {
-            subcommand = Some(word.text.as_str());
+            subcommand = Some(word.text);
             break;
         }
     }
@@ -154,9 +154,10 @@ mod tests {
 
     #[test]
     fn meltano_calls_see_through_wrappers() {
-        let commands = super::super::shell::commands(
+        let scanned = super::super::shell::Commands::of(
             "ciguard run -- meltano --log-level=debug run tap target\npoetry run meltano el a b\n",
         );
+        let commands: Vec<_> = scanned.iter().collect();
         let first = meltano_call(&commands[0]).expect("meltano");
         assert!(first.scrubbed);
         assert_eq!(first.subcommand, Some("run"));

@@ -32,8 +32,9 @@ pub fn production_because(cx: &Context<'_>, job: &Job) -> Option<String> {
     }
     let production_credentials: Vec<String> = cx
         .credentials_used(job)
-        .into_iter()
+        .iter()
         .filter(|name| names_production(name))
+        .cloned()
         .collect();
     (!production_credentials.is_empty()).then(|| {
         format!(

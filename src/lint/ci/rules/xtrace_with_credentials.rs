@@ -26,34 +26,32 @@ fn traces(command: &Command) -> bool {
         |flags: &str| flags.starts_with('-') && !flags.starts_with("--") && flags.contains('x');
     if command.is(&["set"]) {
         let option_xtrace = args
-            .windows(2)
-            .any(|pair| pair[0].text == "-o" && pair[1].text == "xtrace");
-        return option_xtrace || args.iter().any(|a| short_x(&a.text));
+            .iter()
+            .zip(args.iter().skip(1))
+            .any(|(option, value)| option.text == "-o" && value.text == "xtrace");
+        return option_xtrace || args.iter().any(|a| short_x(a.text));
     }
     command.is(SHELLS)
         && args
             .iter()
             .take_while(|a| a.text.starts_with('-'))
-            .any(|a| short_x(&a.text))
+            .any(|a| short_x(a.text))
 }
 
 /// Reports tracing in jobs that use credential variables.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for job in cx.all_jobs() {
-        let credentials = cx.credentials_used(job);
-        if credentials.is_empty() {
-            continue;
-        }
-        for command in cx.commands_of(job)
-            .iter()
-            .filter(|c| traces(&c.command))
-        {
+        for command in cx.commands_of(job).filter(|c| traces(&c.command)) {
+            let credentials = cx.credentials_used(job);
+            if credentials.is_empty() {
+                break;
+            }
             let message = format!(
                 "{} traces its commands and uses credentials {}",
                 job.title(),
-                name_list(&credentials)
+                name_list(credentials)
             );
-            out.push(cx.command_finding(&RULE, command, message));
+            out.push(cx.command_finding(&RULE, &command, message));
         }
     }
 }
@@ -61,7 +59,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::ci::shell::commands;
+    use crate::lint::ci::shell::Commands;
 
     #[test]
     fn recognises_tracing() {
@@ -72,7 +70,7 @@ mod tests {
             "bash -x deploy.sh",
             "sh -ex run.sh",
         ] {
-            assert!(commands(text).iter().any(traces), "{text}");
+            assert!(Commands::of(text).iter().any(|c| traces(&c)), "{text}");
         }
         for text in [
             "set +x",
@@ -81,7 +79,7 @@ mod tests {
             "tar -xzf a.tgz",
             "set -o pipefail",
         ] {
-            assert!(!commands(text).iter().any(traces), "{text}");
+            assert!(!Commands::of(text).iter().any(|c| traces(&c)), "{text}");
         }
     }
 }

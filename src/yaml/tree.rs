@@ -1,0 +1,553 @@
+//! Builds positioned trees ([`Node`]) straight from the YAML parser's events: one pass, no
+//! recursion (a nesting limit, not the stack, bounds depth), aliases copied from their anchor
+//! with the anchor's position, `<<` merge keys applied as YAML 1.1 defines them (the mapping's
+//! own keys win, then earlier sources over later ones), and every count an attacker could blow
+//! up held to a [`Limits`].
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, Tag};
+
+use super::{Entry, KeyReading, Node, Pos, Scalar, Value, to_u32};
+
+/// How far one file may go before ciguard stops parsing it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Mappings and sequences open at once.
+    pub max_depth: usize,
+    /// Nodes written in the file (scalars, sequences, mappings).
+    pub max_nodes: usize,
+    /// Aliases (`*name`).
+    pub max_aliases: usize,
+    /// Anchors (`&name`).
+    pub max_anchors: usize,
+    /// Merge keys (`<<`).
+    pub max_merge_keys: usize,
+    /// Nodes copied by all aliases together: what stops an alias bomb.
+    pub max_copied_nodes: usize,
+    /// YAML documents in the file.
+    pub max_documents: usize,
+    /// Whether a key repeated in one mapping is an error (otherwise the last one wins).
+    pub refuse_duplicate_keys: bool,
+}
+
+impl Limits {
+    /// Limits for configuration files written by hand.
+    pub const DEFAULT: Limits = Limits {
+        max_depth: 64,
+        max_nodes: 250_000,
+        max_aliases: 50_000,
+        max_anchors: 50_000,
+        max_merge_keys: 10_000,
+        max_copied_nodes: 1_000_000,
+        max_documents: 1_024,
+        refuse_duplicate_keys: true,
+    };
+}
+
+/// Why a file could not be turned into a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based line and column, when known.
+    pub at: Option<(u32, u32)>,
+    /// What is wrong, in a line for people; never a value from the file.
+    pub reason: String,
+    /// Whether a [`Limits`] was hit (the YAML itself may be valid).
+    pub limit: bool,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl ParseError {
+    fn invalid(at: Pos, reason: impl Into<String>) -> Self {
+        ParseError {
+            at: Some((at.line, at.column)),
+            reason: reason.into(),
+            limit: false,
+        }
+    }
+
+    fn limit(at: Pos, what: String) -> Self {
+        ParseError {
+            at: Some((at.line, at.column)),
+            reason: format!(
+                "{what}: more than ciguard can analyse safely (it stops there so that no file \
+                 can exhaust its memory or time)"
+            ),
+            limit: true,
+        }
+    }
+
+    fn syntax(error: &ScanError) -> Self {
+        let at = position(error.marker());
+        let info = error.info();
+        ParseError {
+            at: Some((at.line, at.column)),
+            reason: if info.is_empty() {
+                "the YAML syntax is broken here".to_owned()
+            } else {
+                info
+            },
+            limit: false,
+        }
+    }
+}
+
+/// Parses every document of `text` (empty documents left out) with keys read the `K` way.
+pub fn parse_documents<K: KeyReading>(
+    text: &str,
+    limits: &Limits,
+) -> Result<Vec<Node>, ParseError> {
+    let mut builder = Builder::<K> {
+        limits,
+        text_len: text.len(),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        documents: Vec::new(),
+        counts: Counts::default(),
+        keys: std::marker::PhantomData,
+    };
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|error| ParseError::syntax(&error))?;
+        builder.take(event, &span)?;
+    }
+    Ok(builder.documents)
+}
+
+/// Parses the single document of `text`: `None` when it has none.
+pub fn parse_document<K: KeyReading>(
+    text: &str,
+    limits: &Limits,
+) -> Result<Option<Node>, ParseError> {
+    let mut documents = parse_documents::<K>(text, limits)?;
+    if documents.len() > 1 {
+        return Err(ParseError {
+            at: None,
+            reason: "the file holds more than one YAML document (`---`); keep one".to_owned(),
+            limit: false,
+        });
+    }
+    Ok(documents.pop())
+}
+
+/// A 1-based position of a parser marker, in file 0.
+fn position(marker: &Marker) -> Pos {
+    Pos {
+        file: 0,
+        line: to_u32(marker.line()),
+        column: to_u32(marker.col().saturating_add(1)),
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    nodes: usize,
+    aliases: usize,
+    anchors: usize,
+    merge_keys: usize,
+    copied: usize,
+    documents: usize,
+}
+
+/// A collection being read, with what its node will carry.
+struct Open {
+    at: Pos,
+    tag: Option<String>,
+    anchor: usize,
+    start: Option<usize>,
+    content: Content,
+}
+
+enum Content {
+    Seq(Vec<Node>),
+    Map {
+        entries: Vec<Entry>,
+        /// The key read, waiting for its value: its text, position, and whether it is `<<`.
+        key: Option<(String, Pos, bool)>,
+        /// Merge sources, each with the index of the entries it goes before.
+        merges: Vec<(usize, Node)>,
+    },
+}
+
+struct Builder<'l, K> {
+    limits: &'l Limits,
+    text_len: usize,
+    stack: Vec<Open>,
+    /// Each anchor's node and how many nodes copying it makes.
+    anchors: HashMap<usize, (Node, usize)>,
+    documents: Vec<Node>,
+    counts: Counts,
+    keys: std::marker::PhantomData<K>,
+}
+
+impl<K: KeyReading> Builder<'_, K> {
+    fn take(&mut self, event: Event<'_>, span: &Span) -> Result<(), ParseError> {
+        let at = position(&span.start);
+        let sequence = matches!(event, Event::SequenceStart(..));
+        match event {
+            Event::DocumentStart(..) => {
+                self.counts.documents += 1;
+                if self.counts.documents > self.limits.max_documents {
+                    return Err(ParseError::limit(
+                        at,
+                        format!(
+                            "the file has more than {} YAML documents",
+                            self.limits.max_documents
+                        ),
+                    ));
+                }
+                self.anchors.clear();
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count_node(at)?;
+                let plain_merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
+                let value = resolve(text, style, tag.as_deref());
+                let mut node = Node::new(value, at);
+                node.tag = tag.as_deref().and_then(local_tag);
+                node.span = self.span_of(span.start.byte_offset(), span.end.byte_offset());
+                self.finish(node, anchor, plain_merge)?;
+            }
+            Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag) => {
+                self.count_node(at)?;
+                if self.stack.len() >= self.limits.max_depth {
+                    return Err(ParseError::limit(
+                        at,
+                        format!("the file nests {} levels deep", self.stack.len() + 1),
+                    ));
+                }
+                let content = if sequence {
+                    Content::Seq(Vec::new())
+                } else {
+                    Content::Map {
+                        entries: Vec::new(),
+                        key: None,
+                        merges: Vec::new(),
+                    }
+                };
+                self.stack.push(Open {
+                    at,
+                    tag: tag.as_deref().and_then(local_tag),
+                    anchor,
+                    start: span.start.byte_offset(),
+                    content,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(open) = self.stack.pop() else {
+                    return Err(ParseError::invalid(
+                        at,
+                        "a collection ends that never started",
+                    ));
+                };
+                let value = match open.content {
+                    Content::Seq(mut items) => {
+                        items.shrink_to_fit();
+                        Value::Seq(items)
+                    }
+                    Content::Map {
+                        entries, merges, ..
+                    } => Value::Map(self.merged(entries, merges)?),
+                };
+                let mut node = Node::new(value, open.at);
+                node.tag = open.tag;
+                node.span = self.span_of(open.start, span.end.byte_offset());
+                self.finish(node, open.anchor, false)?;
+            }
+            Event::Alias(anchor) => {
+                self.counts.aliases += 1;
+                if self.counts.aliases > self.limits.max_aliases {
+                    return Err(ParseError::limit(
+                        at,
+                        format!(
+                            "the file has more than {} aliases (`*name`)",
+                            self.limits.max_aliases
+                        ),
+                    ));
+                }
+                let Some((node, size)) = self.anchors.get(&anchor) else {
+                    return Err(ParseError::invalid(
+                        at,
+                        "an alias names an anchor that is not defined before it",
+                    ));
+                };
+                self.counts.copied += size;
+                if self.counts.copied > self.limits.max_copied_nodes {
+                    return Err(ParseError::limit(
+                        at,
+                        format!(
+                            "the file's aliases expand to more than {} YAML nodes (an alias bomb?)",
+                            self.limits.max_copied_nodes
+                        ),
+                    ));
+                }
+                let node = node.clone();
+                self.finish(node, 0, false)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn count_node(&mut self, at: Pos) -> Result<(), ParseError> {
+        self.counts.nodes += 1;
+        if self.counts.nodes > self.limits.max_nodes {
+            return Err(ParseError::limit(
+                at,
+                format!(
+                    "the file has more than {} YAML nodes",
+                    self.limits.max_nodes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn span_of(&self, start: Option<usize>, end: Option<usize>) -> Option<(u64, u64)> {
+        let (start, end) = (start?, end?.min(self.text_len));
+        let len = end.checked_sub(start)?;
+        Some((u64::try_from(start).ok()?, u64::try_from(len).ok()?))
+    }
+
+    /// A complete node: remembered under its anchor, then placed in what holds it.
+    fn finish(&mut self, node: Node, anchor: usize, plain_merge: bool) -> Result<(), ParseError> {
+        if anchor != 0 {
+            self.counts.anchors += 1;
+            if self.counts.anchors > self.limits.max_anchors {
+                return Err(ParseError::limit(
+                    node.at,
+                    format!(
+                        "the file has more than {} anchors (`&name`)",
+                        self.limits.max_anchors
+                    ),
+                ));
+            }
+            self.anchors.insert(anchor, (node.clone(), size(&node)));
+        }
+        let Some(open) = self.stack.last_mut() else {
+            if !matches!(node.value, Value::Null) || node.span.is_some_and(|(_, len)| len > 0) {
+                self.documents.push(node);
+            }
+            return Ok(());
+        };
+        match &mut open.content {
+            Content::Seq(items) => items.push(node),
+            Content::Map {
+                entries,
+                key,
+                merges,
+            } => match key.take() {
+                None => {
+                    let text = match &node.value {
+                        Value::Scalar(scalar) => scalar.text().to_owned(),
+                        Value::Null => K::NULL_KEY.to_owned(),
+                        Value::Seq(_) | Value::Map(_) => K::COLLECTION_KEY
+                            .map_err(|reason| ParseError::invalid(node.at, reason))?
+                            .to_owned(),
+                    };
+                    *key = Some((text, node.at, plain_merge));
+                }
+                Some((_, merge_at, true)) => {
+                    self.counts.merge_keys += 1;
+                    if self.counts.merge_keys > self.limits.max_merge_keys {
+                        return Err(ParseError::limit(
+                            merge_at,
+                            format!(
+                                "the file has more than {} merge keys (`<<`)",
+                                self.limits.max_merge_keys
+                            ),
+                        ));
+                    }
+                    merges.push((entries.len(), node));
+                }
+                Some((text, key_at, false)) => entries.push(Entry {
+                    key: text,
+                    key_at,
+                    value: node,
+                }),
+            },
+        }
+        Ok(())
+    }
+
+    /// A mapping's entries with its merge sources applied: a key of its own wins over a merged
+    /// one, and an earlier source over a later one; merged keys go where `<<` was.
+    fn merged(
+        &self,
+        mut entries: Vec<Entry>,
+        merges: Vec<(usize, Node)>,
+    ) -> Result<Vec<Entry>, ParseError> {
+        if self.limits.refuse_duplicate_keys {
+            let mut seen = HashSet::with_capacity(entries.len());
+            if let Some(duplicate) = entries.iter().find(|e| !seen.insert(e.key.as_str())) {
+                return Err(ParseError::invalid(
+                    duplicate.key_at,
+                    "duplicate mapping key: a key appears twice in one mapping",
+                ));
+            }
+        }
+        if merges.is_empty() {
+            entries.shrink_to_fit();
+            return Ok(entries);
+        }
+        let own: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut merged = Vec::with_capacity(entries.len());
+        let mut own_entries = entries.into_iter().enumerate().peekable();
+        for (before, source) in merges {
+            while let Some((_, entry)) = own_entries.next_if(|(index, _)| *index < before) {
+                merged.push(entry);
+            }
+            let at = source.at;
+            let sources = match source.value {
+                Value::Map(source_entries) => vec![source_entries],
+                Value::Seq(items) => items
+                    .into_iter()
+                    .map(|item| match item.value {
+                        Value::Map(source_entries) => Ok(source_entries),
+                        _ => Err(ParseError::invalid(
+                            item.at,
+                            "a merge key `<<` takes a mapping or a list of mappings",
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?,
+                _ => {
+                    return Err(ParseError::invalid(
+                        at,
+                        "a merge key `<<` takes a mapping or a list of mappings",
+                    ));
+                }
+            };
+            for entry in sources.into_iter().flatten() {
+                if !own.contains(&entry.key) && taken.insert(entry.key.clone()) {
+                    merged.push(entry);
+                }
+            }
+        }
+        merged.extend(own_entries.map(|(_, entry)| entry));
+        merged.shrink_to_fit();
+        Ok(merged)
+    }
+}
+
+/// How many nodes `node` holds, itself included.
+fn size(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(size).sum(),
+        Value::Map(entries) => entries.iter().map(|e| 1 + size(&e.value)).sum(),
+        Value::Null | Value::Scalar(_) => 0,
+    }
+}
+
+/// An explicit local tag such as `!reference`; `None` for YAML's own (`!!str`) and `!`.
+fn local_tag(tag: &Tag) -> Option<String> {
+    (tag.handle() == "!" && !tag.suffix().is_empty()).then(|| format!("!{}", tag.suffix()))
+}
+
+/// A scalar typed as YAML resolves it: quoted and block scalars are strings; a plain one may be
+/// null, a boolean (YAML 1.1 spellings too, as GitLab's parser reads them) or a number, kept
+/// as its canonical text (`0x10` is `16`); YAML's own tags (`!!str`, `!!int`...) decide first.
+fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    let plain = style == ScalarStyle::Plain;
+    let typed = match tag {
+        Some(tag) if tag.is_yaml_core_schema() => tag.core_suffix().unwrap_or("str"),
+        Some(_) => "str",
+        None if plain => "",
+        None => "str",
+    };
+    let resolved = match typed {
+        "str" | "seq" | "map" => None,
+        "null" => Some(Value::Null),
+        _ if typed.is_empty() && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") => {
+            Some(Value::Null)
+        }
+        _ => boolean(&text)
+            .map(|b| Value::Scalar(Scalar::Bool(b)))
+            .or_else(|| number(&text).map(|n| Value::Scalar(Scalar::Number(n)))),
+    };
+    resolved.unwrap_or_else(|| Value::Scalar(Scalar::Str(text.into_owned())))
+}
+
+fn boolean(text: &str) -> Option<bool> {
+    const TRUE: [&str; 4] = ["true", "yes", "y", "on"];
+    const FALSE: [&str; 4] = ["false", "no", "n", "off"];
+    if TRUE.iter().any(|t| text.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| text.eq_ignore_ascii_case(f)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A number's canonical text: integers (decimal without a leading zero, `0x`, `0o`, `0b`,
+/// `_` between digits) that fit 64 bits, else finite floats as Rust prints them.
+fn number(text: &str) -> Option<String> {
+    if let Some(integer) = integer(text) {
+        return Some(integer);
+    }
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let numeral = unsigned
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.');
+    let value: f64 = text.parse().ok().filter(|v: &f64| v.is_finite())?;
+    numeral.then(|| value.to_string())
+}
+
+fn integer(text: &str) -> Option<String> {
+    let (negative, rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let prefixed = |lower: &str, upper: &str| rest.strip_prefix(lower).or(rest.strip_prefix(upper));
+    let (radix, digits) = if let Some(digits) = prefixed("0x", "0X") {
+        (16, digits)
+    } else if let Some(digits) = prefixed("0o", "0O") {
+        (8, digits)
+    } else if let Some(digits) = prefixed("0b", "0B") {
+        (2, digits)
+    } else {
+        if rest.starts_with('0') && rest != "0" {
+            return None;
+        }
+        (10, rest)
+    };
+    let bytes = digits.as_bytes();
+    let mut magnitude: u128 = 0;
+    let mut any = false;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if byte == b'_' {
+            let between = index > 0
+                && bytes[index - 1] != b'_'
+                && bytes.get(index + 1).is_some_and(|b| *b != b'_');
+            if !between {
+                return None;
+            }
+            continue;
+        }
+        let digit = char::from(byte).to_digit(radix)?;
+        magnitude = magnitude
+            .checked_mul(u128::from(radix))?
+            .checked_add(u128::from(digit))?;
+        any = true;
+    }
+    if !any {
+        return None;
+    }
+    if negative {
+        let value = i64::try_from(magnitude)
+            .ok()
+            .map(|m| -m)
+            .or((magnitude == 1 << 63).then_some(i64::MIN))?;
+        Some(value.to_string())
+    } else {
+        u64::try_from(magnitude).ok().map(|v| v.to_string())
+    }
+}
