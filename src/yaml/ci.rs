@@ -33,7 +33,9 @@ pub fn parse(text: &str, path: &Path, file: usize) -> Result<Vec<Node>, FileErro
                 format!("invalid YAML: {error}")
             },
         })?;
-    documents.iter_mut().for_each(|d| d.set_file(file));
+    documents
+        .iter_mut()
+        .for_each(|d| d.set_file(yaml::to_u32(file)));
     Ok(documents)
 }
 

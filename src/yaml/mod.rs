@@ -98,7 +98,7 @@ pub fn limit_hit(err: &serde_saphyr::Error) -> Option<String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
     /// Index of the file in the analysis' sources (0 when only one file is parsed).
-    pub file: usize,
+    pub file: u32,
     /// 1-based line.
     pub line: u32,
     /// 1-based column.
@@ -106,13 +106,9 @@ pub struct Pos {
 }
 
 impl Pos {
-    /// The position of a parser location, in file 0.
-    pub fn of(location: serde_saphyr::Location) -> Self {
-        Pos {
-            file: 0,
-            line: u32::try_from(location.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(location.column()).unwrap_or(u32::MAX),
-        }
+    /// [`Pos::file`] as an index into the analysis' sources.
+    pub fn file_index(&self) -> usize {
+        usize::try_from(self.file).unwrap_or(usize::MAX)
     }
 }
 
@@ -124,9 +120,9 @@ pub struct Node {
     /// Where it is defined.
     pub at: Pos,
     /// An explicit local tag such as `!reference` (not `!!str` and the like).
-    pub tag: Option<String>,
+    pub tag: Option<Box<str>>,
     /// Byte offset and length of its text, when the parser knows them.
-    span: Option<(u64, u64)>,
+    span: Option<(u32, u32)>,
 }
 
 /// The content of a node.
@@ -286,7 +282,7 @@ impl Node {
     }
 
     /// Sets the file index of this node, its keys and its descendants.
-    pub fn set_file(&mut self, file: usize) {
+    pub fn set_file(&mut self, file: u32) {
         self.at.file = file;
         match &mut self.value {
             Value::Seq(items) => items.iter_mut().for_each(|n| n.set_file(file)),

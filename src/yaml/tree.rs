@@ -158,7 +158,7 @@ struct Counts {
 /// A collection being read, with what its node will carry.
 struct Open {
     at: Pos,
-    tag: Option<String>,
+    tag: Option<Box<str>>,
     anchor: usize,
     start: Option<usize>,
     content: Content,
@@ -207,7 +207,13 @@ impl<K: KeyReading> Builder<'_, K> {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count_node(at)?;
                 let plain_merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
-                let value = resolve(text, style, tag.as_deref());
+                let value = match resolve(text.clone(), style, tag.as_deref()) {
+                    // A key reads as written: `on:` is the key `on`, `0x10:` the key `0x10`.
+                    Value::Scalar(Scalar::Bool(_) | Scalar::Number(_)) if self.expects_key() => {
+                        Value::Scalar(Scalar::Str(text.into_owned()))
+                    }
+                    value => value,
+                };
                 let mut node = Node::new(value, at);
                 node.tag = tag.as_deref().and_then(local_tag);
                 node.span = self.span_of(span.start.byte_offset(), span.end.byte_offset());
@@ -294,6 +300,17 @@ impl<K: KeyReading> Builder<'_, K> {
         Ok(())
     }
 
+    /// Whether the next node is a mapping's key.
+    fn expects_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Open {
+                content: Content::Map { key: None, .. },
+                ..
+            })
+        )
+    }
+
     fn count_node(&mut self, at: Pos) -> Result<(), ParseError> {
         self.counts.nodes += 1;
         if self.counts.nodes > self.limits.max_nodes {
@@ -308,10 +325,10 @@ impl<K: KeyReading> Builder<'_, K> {
         Ok(())
     }
 
-    fn span_of(&self, start: Option<usize>, end: Option<usize>) -> Option<(u64, u64)> {
+    fn span_of(&self, start: Option<usize>, end: Option<usize>) -> Option<(u32, u32)> {
         let (start, end) = (start?, end?.min(self.text_len));
         let len = end.checked_sub(start)?;
-        Some((u64::try_from(start).ok()?, u64::try_from(len).ok()?))
+        Some((u32::try_from(start).ok()?, u32::try_from(len).ok()?))
     }
 
     /// A complete node: remembered under its anchor, then placed in what holds it.
@@ -445,8 +462,9 @@ fn size(node: &Node) -> usize {
 }
 
 /// An explicit local tag such as `!reference`; `None` for YAML's own (`!!str`) and `!`.
-fn local_tag(tag: &Tag) -> Option<String> {
-    (tag.handle() == "!" && !tag.suffix().is_empty()).then(|| format!("!{}", tag.suffix()))
+fn local_tag(tag: &Tag) -> Option<Box<str>> {
+    (tag.handle() == "!" && !tag.suffix().is_empty())
+        .then(|| format!("!{}", tag.suffix()).into_boxed_str())
 }
 
 /// A scalar typed as YAML resolves it: quoted and block scalars are strings; a plain one may be
@@ -549,5 +567,134 @@ fn integer(text: &str) -> Option<String> {
         Some(value.to_string())
     } else {
         u64::try_from(magnitude).ok().map(|v| v.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys as text; collections refused.
+    struct Keys;
+
+    impl KeyReading for Keys {
+        const NULL_KEY: &'static str = "";
+        const COLLECTION_KEY: Result<&'static str, &'static str> = Err("keys must be scalars");
+    }
+
+    fn parse(text: &str) -> Node {
+        parse_document::<Keys>(text, &Limits::DEFAULT)
+            .expect("parses")
+            .expect("a document")
+    }
+
+    fn keys(node: &Node) -> Vec<&str> {
+        node.entries()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_mapping_s_own_keys_win_over_merged_ones_and_earlier_sources_over_later() {
+        let root = parse(
+            "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nm:\n  x: own\n  <<: [*a, *b]\n  w: own\n",
+        );
+        let m = root.get("m").expect("m");
+        assert_eq!(keys(m), ["x", "y", "z", "w"]);
+        assert_eq!(m.get_str("x"), Some("own"));
+        assert_eq!(m.get_str("y"), Some("1"));
+        assert_eq!(m.get_str("z"), Some("2"));
+        // Merged values keep the position of their anchor's text.
+        assert_eq!(m.get("z").map(|z| z.at.line), Some(2));
+    }
+
+    #[test]
+    fn plain_scalars_are_typed_as_yaml_reads_them_and_quoted_ones_stay_strings() {
+        let root = parse(
+            "a: yes\nb: Off\nc: 0x10\nd: 1_000\ne: -12\nf: 1.50\ng: '1'\nh: \"true\"\ni: !!str 2\nj: ~\nk: 0127\nl: .inf\nm: 1e999\n",
+        );
+        let scalar = |key: &str| root.get(key).map(|n| n.value.clone());
+        let number = |text: &str| Some(Value::Scalar(Scalar::Number(text.into())));
+        let string = |text: &str| Some(Value::Scalar(Scalar::Str(text.into())));
+        assert_eq!(scalar("a"), Some(Value::Scalar(Scalar::Bool(true))));
+        assert_eq!(scalar("b"), Some(Value::Scalar(Scalar::Bool(false))));
+        assert_eq!(scalar("c"), number("16"));
+        assert_eq!(scalar("d"), number("1000"));
+        assert_eq!(scalar("e"), number("-12"));
+        assert_eq!(scalar("f"), number("1.5"));
+        assert_eq!(scalar("g"), string("1"));
+        assert_eq!(scalar("h"), string("true"));
+        assert_eq!(scalar("i"), string("2"));
+        assert_eq!(scalar("j"), Some(Value::Null));
+        assert_eq!(scalar("k"), number("127"));
+        assert_eq!(scalar("l"), string(".inf"));
+        assert_eq!(scalar("m"), string("1e999"));
+    }
+
+    #[test]
+    fn broken_references_and_merges_are_errors_with_a_position() {
+        for (text, words) in [
+            ("a: *nowhere\n", "anchor"),
+            ("a: &a [*a]\n", "anchor"),
+            ("a: {<<: 1}\n", "a mapping or a list of mappings"),
+            ("a: {<<: [{x: 1}, 2]}\n", "a mapping or a list of mappings"),
+            ("a: 1\na: 2\n", "duplicate mapping key"),
+            ("a: [1\n", ""),
+        ] {
+            let error = parse_document::<Keys>(text, &Limits::DEFAULT).expect_err(text);
+            assert!(error.reason.contains(words), "{text}: {error}");
+            assert!(error.at.is_some() && !error.limit, "{text}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn every_limit_stops_the_parse_and_says_which() {
+        let tight = Limits {
+            max_depth: 3,
+            max_nodes: 12,
+            max_aliases: 1,
+            max_anchors: 1,
+            max_merge_keys: 1,
+            max_copied_nodes: 4,
+            max_documents: 1,
+            refuse_duplicate_keys: false,
+        };
+        for (text, words) in [
+            ("a: [[[[1]]]]\n", "nests 4 levels deep"),
+            (
+                "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\n",
+                "more than 12 YAML nodes",
+            ),
+            ("a: &a 1\nb: *a\nc: *a\n", "more than 1 aliases"),
+            ("a: &a 1\nb: &b 2\n", "more than 1 anchors"),
+            ("b: {<<: {x: 1}, <<: {y: 2}}\n", "more than 1 merge keys"),
+            (
+                "a: &a [1, 2, 3, 4, 5]\nb: *a\n",
+                "expand to more than 4 YAML nodes",
+            ),
+            ("a: 1\n---\nb: 2\n", "more than 1 YAML documents"),
+        ] {
+            let error = parse_documents::<Keys>(text, &tight).expect_err(text);
+            assert!(
+                error.limit && error.reason.contains(words),
+                "{text}: {error}"
+            );
+            assert!(error.reason.contains("analyse safely"), "{error}");
+        }
+    }
+
+    #[test]
+    fn empty_documents_are_left_out_and_repeated_keys_kept_when_allowed() {
+        let lenient = Limits {
+            refuse_duplicate_keys: false,
+            ..Limits::DEFAULT
+        };
+        let documents =
+            parse_documents::<Keys>("---\n---\na: 1\na: 2\n", &lenient).expect("parses");
+        assert_eq!(documents.len(), 1);
+        assert_eq!(keys(&documents[0]), ["a", "a"]);
+        assert_eq!(documents[0].get_str("a"), Some("2"));
     }
 }

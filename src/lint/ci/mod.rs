@@ -181,8 +181,8 @@ pub struct Context<'a> {
     pub knowledge: &'a Knowledge,
     /// The files, indexed by [`Pos::file`].
     pub sources: &'a [SourceFile],
-    /// The lines of each file, split once (findings are located by line).
-    lines: Vec<Vec<&'a str>>,
+    /// Where each line of each file starts, found when the first finding is located.
+    line_starts: Vec<OnceCell<Vec<u32>>>,
     /// Where each job of `pipeline.jobs` can run, by index.
     reaches: Vec<Reach>,
     /// Every script line of every template and job, in that order.
@@ -239,10 +239,7 @@ impl<'a> Context<'a> {
             pipeline,
             knowledge,
             sources,
-            lines: sources
-                .iter()
-                .map(|source| source.text.lines().collect())
-                .collect(),
+            line_starts: sources.iter().map(|_| OnceCell::new()).collect(),
             reaches: reach::reaches(pipeline),
             script_lines: Vec::new(),
             commands: Commands::default(),
@@ -383,7 +380,7 @@ impl<'a> Context<'a> {
         let width = u32::try_from(width).unwrap_or(u32::MAX).max(1);
         let path = self
             .sources
-            .get(at.file)
+            .get(at.file_index())
             .map(|s| s.path.clone())
             .unwrap_or_default();
         Finding::new(
@@ -419,14 +416,29 @@ impl<'a> Context<'a> {
     /// Where `needle` is, searching from `at` over the following lines of a block scalar.
     fn locate(&self, at: Pos, needle: &str) -> Pos {
         let needle = needle.lines().next().unwrap_or_default().trim();
-        let Some(lines) = self.lines.get(at.file) else {
+        let (Some(source), Some(starts)) = (
+            self.sources.get(at.file_index()),
+            self.line_starts.get(at.file_index()),
+        ) else {
             return at;
         };
         if needle.is_empty() || at.line == 0 {
             return at;
         }
+        let starts = starts.get_or_init(|| line_starts(&source.text));
         let first = usize::try_from(at.line - 1).unwrap_or(usize::MAX);
-        let following = lines.get(first..).unwrap_or_default().iter().take(200);
+        let following = starts
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .take(200)
+            .map(|&start| {
+                let rest = usize::try_from(start)
+                    .ok()
+                    .and_then(|start| source.text.get(start..))
+                    .unwrap_or_default();
+                rest.lines().next().unwrap_or_default()
+            });
         for (index, line) in (first..).zip(following) {
             let from = if index == first {
                 line.char_indices()
@@ -446,6 +458,14 @@ impl<'a> Context<'a> {
         }
         at
     }
+}
+
+/// The byte offset where each line of `text` starts.
+fn line_starts(text: &str) -> Vec<u32> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+        .map(|start| u32::try_from(start).unwrap_or(u32::MAX))
+        .collect()
 }
 
 #[cfg(test)]

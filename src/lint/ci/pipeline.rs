@@ -330,7 +330,7 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
     let rejected = |rejected: Rejected| {
         let file = loader
             .sources
-            .get(rejected.at.file)
+            .get(rejected.at.file_index())
             .map_or(path, |source| source.path.as_path());
         FileError::new(
             file,
@@ -798,8 +798,17 @@ fn jobs_of(root: &mut Node, complete: bool) -> Result<Vec<Job>, Rejected> {
     let Value::Map(entries) = &mut root.value else {
         return Ok(Vec::new());
     };
-    let (job_entries, globals): (Vec<Entry>, Vec<Entry>) =
-        std::mem::take(entries).into_iter().partition(|e| is_job(e));
+    // Sized first: a pipeline of many jobs is a long mapping, and growing vectors double.
+    let job_count = entries.iter().filter(|e| is_job(e)).count();
+    let mut job_entries = Vec::with_capacity(job_count);
+    let mut globals = Vec::with_capacity(entries.len() - job_count);
+    for entry in std::mem::take(entries) {
+        if is_job(&entry) {
+            job_entries.push(entry);
+        } else {
+            globals.push(entry);
+        }
+    }
     *entries = globals;
     job_entries
         .into_iter()

@@ -18,14 +18,15 @@ pub static RULE: Rule = Rule {
 
 /// Reports each truthy debug variable.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for (variable, logical) in all_variables(cx) {
+    for (variable, path) in all_variables(cx) {
         let truthy = variable.value.as_deref().is_some_and(runner_reads_as_true);
         if !DEBUG_TRACE_VARIABLES.contains(&variable.name.as_str()) || !truthy {
             continue;
         }
         let finding = |what: &str| {
             let message = format!("`{}` is set to true: {what}", variable.name);
-            cx.finding(&RULE, variable.name_at, &variable.name, logical.clone(), message)
+            let logical = path.logical(&variable.name);
+            cx.finding(&RULE, variable.name_at, &variable.name, logical, message)
         };
         out.push(if variable.name == "CI_DEBUG_SERVICES" {
             // Services' own output, not the job's environment: what they print, they leak.

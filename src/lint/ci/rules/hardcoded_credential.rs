@@ -277,7 +277,7 @@ fn configures_service(name: &str, services: &[String]) -> bool {
 /// Reports literal credentials in `variables:` and in scripts.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let services = service_hosts(cx);
-    for (variable, logical) in all_variables(cx) {
+    for (variable, path) in all_variables(cx) {
         let Some(value) = variable.value.as_deref() else {
             continue;
         };
@@ -306,7 +306,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             variable.name
         );
         out.push(
-            cx.finding(&RULE, variable.value_at, value, logical, message)
+            cx.finding(&RULE, variable.value_at, value, path.logical(&variable.name), message)
                 .with_confidence(confidence),
         );
     }

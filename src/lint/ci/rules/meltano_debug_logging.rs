@@ -24,10 +24,11 @@ fn is_debug(level: &str) -> bool {
 
 /// Reports debug log levels in variables and on `meltano` command lines.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for (variable, logical) in all_variables(cx) {
+    for (variable, path) in all_variables(cx) {
         let debug = variable.value.as_deref().is_some_and(is_debug);
         if debug && LOG_LEVEL_VARIABLES.contains(&variable.name.as_str()) {
             let message = format!("`{}` sets Meltano's log level to debug", variable.name);
+            let logical = path.logical(&variable.name);
             out.push(cx.finding(&RULE, variable.name_at, &variable.name, logical, message));
         }
     }

@@ -5,6 +5,7 @@ use super::Context;
 use super::pipeline::{Variable, variables_of};
 use super::shell::{Command, Words};
 use crate::findings::registry;
+use crate::yaml::ci::Node;
 
 registry!(
     Context;
@@ -28,36 +29,64 @@ registry!(
     include_not_analysed,
 );
 
-/// Every `variables:` mapping of the file: global, per job (after `extends:`), in `rules:` and
-/// in `services:`, with a logical path.
-pub fn all_variables(cx: &Context<'_>) -> Vec<(Variable, String)> {
+/// Every `variables:` entry of the file: global, per job (after `extends:`), in `rules:` and in
+/// `services:`, with where its mapping is; read one mapping at a time.
+pub fn all_variables<'c>(
+    cx: &'c Context<'_>,
+) -> impl Iterator<Item = (Variable, VariablePath<'c>)> + 'c {
     let root = &cx.pipeline.root;
-    let mut found: Vec<(Variable, String)> = Vec::new();
-    let mut add = |node: Option<&crate::yaml::ci::Node>, prefix: &str| {
-        for variable in node.map(variables_of).unwrap_or_default() {
-            let logical = format!("{prefix}variables.{}", variable.name);
-            found.push((variable, logical));
-        }
-    };
-    add(root.get("variables"), "");
     let workflow_rules = root.get("workflow").and_then(|w| w.get("rules"));
-    for rule in workflow_rules.and_then(|r| r.items()).unwrap_or_default() {
-        add(rule.get("variables"), "workflow.rules.");
-    }
-    for job in cx.all_jobs() {
-        add(job.get("variables"), &format!("{}.", job.name));
-        for rule in job.get("rules").and_then(|r| r.items()).unwrap_or_default() {
-            add(rule.get("variables"), &format!("{}.rules.", job.name));
-        }
-        for service in job
-            .get("services")
-            .and_then(|s| s.items())
+    let global = std::iter::once((root.get("variables"), "", "")).chain(
+        workflow_rules
+            .and_then(Node::items)
             .unwrap_or_default()
-        {
-            add(service.get("variables"), &format!("{}.services.", job.name));
+            .iter()
+            .map(|rule| (rule.get("variables"), "", "workflow.rules.")),
+    );
+    let per_job = cx.all_jobs().flat_map(|job| {
+        let name = job.name.as_str();
+        let rules = job.get("rules").and_then(Node::items).unwrap_or_default();
+        let services = job
+            .get("services")
+            .and_then(Node::items)
+            .unwrap_or_default();
+        std::iter::once((job.get("variables"), name, ""))
+            .chain(
+                rules
+                    .iter()
+                    .map(move |rule| (rule.get("variables"), name, "rules.")),
+            )
+            .chain(
+                services
+                    .iter()
+                    .map(move |service| (service.get("variables"), name, "services.")),
+            )
+    });
+    global.chain(per_job).flat_map(|(mapping, job, section)| {
+        mapping
+            .map(variables_of)
+            .unwrap_or_default()
+            .into_iter()
+            .map(move |variable| (variable, VariablePath { job, section }))
+    })
+}
+
+/// Where a `variables:` mapping is: the job (empty for the file's own) and the part of it.
+#[derive(Debug, Clone, Copy)]
+pub struct VariablePath<'c> {
+    job: &'c str,
+    section: &'static str,
+}
+
+impl VariablePath<'_> {
+    /// The logical path of variable `name` in this mapping, e.g. `deploy.rules.variables.X`.
+    pub fn logical(&self, name: &str) -> String {
+        if self.job.is_empty() {
+            format!("{}variables.{name}", self.section)
+        } else {
+            format!("{}.{}variables.{name}", self.job, self.section)
         }
     }
-    found
 }
 
 /// A `meltano` command line, possibly behind `ciguard run --` or a Python runner.
