@@ -91,11 +91,11 @@ impl InputValue {
 
     /// The value a placeholder that is a whole YAML value becomes.
     fn to_value(&self, at: Pos) -> Value {
-        let string = |text: &String| Value::Scalar(Scalar::Str(text.clone()));
+        let string = |text: &String| Value::Scalar(Scalar::Str(text.into()));
         match self {
             InputValue::String(text) => string(text),
             InputValue::Boolean(on) => Value::Scalar(Scalar::Bool(*on)),
-            InputValue::Number(text) => Value::Scalar(Scalar::Number(text.clone())),
+            InputValue::Number(text) => Value::Scalar(Scalar::Number(text.into())),
             InputValue::Array(items) => Value::Seq(
                 items
                     .iter()
@@ -201,7 +201,7 @@ fn input_spec(entry: &Entry) -> Result<InputSpec, String> {
     };
     let default = node.get("default").map(|d| match &d.value {
         Value::Scalar(Scalar::Bool(on)) => InputValue::Boolean(*on),
-        Value::Scalar(Scalar::Number(text)) => InputValue::Number(text.clone()),
+        Value::Scalar(Scalar::Number(text)) => InputValue::Number(text.to_string()),
         Value::Seq(items) => InputValue::Array(
             items
                 .iter()
@@ -221,7 +221,7 @@ fn input_spec(entry: &Entry) -> Result<InputSpec, String> {
         })
         .unwrap_or_default();
     Ok(InputSpec {
-        name,
+        name: name.to_string(),
         input_type,
         default,
         options,
@@ -313,7 +313,7 @@ fn interpolate(node: &Node, values: &[(&str, InputValue)]) -> Result<Node, Strin
         Value::Null => Value::Null,
         Value::Scalar(Scalar::Str(text)) => match whole_placeholder(text, values)? {
             Some(value) => value.to_value(node.at),
-            None => Value::Scalar(Scalar::Str(substitute(text, values)?)),
+            None => Value::Scalar(Scalar::Str(substitute(text, values)?.into())),
         },
         Value::Scalar(scalar) => Value::Scalar(scalar.clone()),
         Value::Seq(items) => Value::Seq(
@@ -327,7 +327,7 @@ fn interpolate(node: &Node, values: &[(&str, InputValue)]) -> Result<Node, Strin
                 .iter()
                 .map(|entry| {
                     Ok(Entry {
-                        key: substitute(&entry.key, values)?,
+                        key: substitute(&entry.key, values)?.into(),
                         key_at: entry.key_at,
                         value: interpolate(&entry.value, values)?,
                     })

@@ -37,7 +37,7 @@ pub fn document(header: &[String], sections: &[Section]) -> String {
 
 /// A string node.
 pub fn string(text: &str) -> Node {
-    Node::new(Value::Scalar(Scalar::Str(text.to_owned())), Pos::default())
+    Node::new(Value::Scalar(Scalar::Str(text.into())), Pos::default())
 }
 
 /// A boolean node.
@@ -55,7 +55,7 @@ pub fn map(entries: Vec<(&str, Node)>) -> Node {
     let entries = entries
         .into_iter()
         .map(|(key, value)| Entry {
-            key: key.to_owned(),
+            key: key.into(),
             key_at: Pos::default(),
             value,
         })
@@ -79,7 +79,7 @@ fn indent_to(out: &mut String, indent: usize) {
 /// `key: value` at `indent`, the value inline when it is a scalar or an empty collection.
 fn entry(out: &mut String, key: &str, value: &Node, indent: usize) {
     indent_to(out, indent);
-    out.push_str(&scalar_text(&Scalar::Str(key.to_owned())));
+    out.push_str(&scalar_text(&Scalar::Str(key.into())));
     out.push(':');
     match inline(value) {
         Some(text) => {
@@ -140,8 +140,8 @@ fn inline(node: &Node) -> Option<String> {
 fn scalar_text(scalar: &Scalar) -> String {
     match scalar {
         Scalar::Bool(on) => on.to_string(),
-        Scalar::Number(text) => text.clone(),
-        Scalar::Str(text) if is_plain_safe(text) => text.clone(),
+        Scalar::Number(text) => text.to_string(),
+        Scalar::Str(text) if is_plain_safe(text) => text.to_string(),
         Scalar::Str(text) => serde_json::Value::from(text.as_str()).to_string(),
     }
 }
@@ -221,7 +221,7 @@ mod tests {
             "|",
             ">",
         ] {
-            let written = scalar_text(&Scalar::Str(text.to_owned()));
+            let written = scalar_text(&Scalar::Str(text.into()));
             assert!(
                 written.starts_with('"'),
                 "{text:?} written plain as {written}"
@@ -240,7 +240,7 @@ mod tests {
             "ciguard/ciguard:0.1.0",
             ".ciguard-elt-production-true",
         ] {
-            assert_eq!(scalar_text(&Scalar::Str(text.to_owned())), text);
+            assert_eq!(scalar_text(&Scalar::Str(text.into())), text);
         }
     }
 

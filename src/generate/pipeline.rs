@@ -142,7 +142,7 @@ pub fn render(pipeline: &Pipeline) -> Result<String, RenderError> {
     drop_unused_templates(&mut jobs);
     sections.extend(jobs.into_iter().map(|entry| Section {
         comment: job_comment(&entry.key, pipeline),
-        key: entry.key,
+        key: entry.key.to_string(),
         value: entry.value,
     }));
     Ok(emit::document(&pipeline.header, &sections))
@@ -231,7 +231,7 @@ fn same(a: &Entry, b: &Entry) -> bool {
 fn section_of(entry: &Entry) -> Section {
     Section {
         comment: Vec::new(),
-        key: entry.key.clone(),
+        key: entry.key.to_string(),
         value: entry.value.clone(),
     }
 }
@@ -244,7 +244,7 @@ fn drop_unused_templates(jobs: &mut Vec<Entry>) {
         .flat_map(|extends| extends.scalars().into_iter().filter_map(|s| s.as_str()))
         .map(str::to_owned)
         .collect();
-    jobs.retain(|job| !job.key.starts_with('.') || extended.contains(&job.key));
+    jobs.retain(|job| !job.key.starts_with('.') || extended.contains(job.key.as_str()));
 }
 
 fn job_comment(key: &str, pipeline: &Pipeline) -> Vec<String> {

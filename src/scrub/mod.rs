@@ -230,6 +230,22 @@ impl std::fmt::Debug for Matcher {
 }
 
 impl Matcher {
+    /// Whether scrubbing `input` may change it: a form of a registered secret or a detector's
+    /// keyword occurs in it (in any ASCII case). When not, [`Matcher::scrub_all`] returns it
+    /// as it is; this answers without allocating, for callers that check many short texts.
+    pub fn may_change(&self, input: &[u8]) -> bool {
+        if self.wrapped.is_some() {
+            return true;
+        }
+        let Some(engine) = &self.engine else {
+            return false;
+        };
+        let mut partial = None;
+        let mut hit = false;
+        engine.advance(&mut partial, input, 0, 0, &mut |_, _| hit = true);
+        hit
+    }
+
     /// Scrubs a whole input at once (for messages ciguard itself writes about a child).
     pub fn scrub_all(&self, input: &[u8]) -> Vec<u8> {
         self.whole(input, Style::Mask)

@@ -523,3 +523,43 @@ fn a_mask_reported_open_is_not_taken_until_it_cannot_grow() {
     assert_eq!((masks[0].start, masks[0].end), (0, 15));
     assert_eq!(String::from_utf8_lossy(&out), "[MASKED] tail\n");
 }
+
+/// The detectors alone, built once for the property below.
+static DETECTORS_ONLY: std::sync::LazyLock<Matcher> =
+    std::sync::LazyLock::new(|| MatcherBuilder::new().build());
+
+#[test]
+fn may_change_says_whether_a_keyword_or_secret_occurs() {
+    assert!(!DETECTORS_ONLY.may_change(b"echo building part 7 && make target-3"));
+    assert!(DETECTORS_ONLY.may_change(b"export TOKEN=glpat-AbCdEfGhIjKlMnOpQrSt"));
+    assert!(
+        !MatcherBuilder::new()
+            .disable_all_detectors()
+            .build()
+            .may_change(b"glpat-AbCdEfGhIjKlMnOpQrSt")
+    );
+    assert!(matcher(&["s3cr3t-value"]).may_change(b"nothing here"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// What the detectors may not change, scrubbing leaves as it is.
+    #[test]
+    fn what_may_not_change_is_left_as_it_is(
+        text in "[ -~\n]{0,120}",
+        token in proptest::sample::select(vec![
+            "",
+            "glpat-AbCdEfGhIjKlMnOpQrSt",
+            "AKIAIOSFODNN7REALKEY",
+            "password=hunter2hunter2",
+            "https://user:p4ssw0rdXYZ@db.example.org",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlc2lnbmF0dXJl",
+        ]),
+    ) {
+        let input = format!("{text}{token}{text}");
+        if !DETECTORS_ONLY.may_change(input.as_bytes()) {
+            prop_assert_eq!(DETECTORS_ONLY.scrub_all(input.as_bytes()), input.as_bytes());
+        }
+    }
+}

@@ -89,7 +89,7 @@ mod tests {
             .get("job")
             .and_then(|j| j.get("script"))
             .expect("script");
-        assert_eq!(script.tag.as_deref(), Some("!reference"));
+        assert_eq!(script.tag, yaml::Tag::Reference);
         assert_eq!(script.items().map(<[Node]>::len), Some(2));
     }
 

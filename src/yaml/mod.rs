@@ -120,9 +120,24 @@ pub struct Node {
     /// Where it is defined.
     pub at: Pos,
     /// An explicit local tag such as `!reference` (not `!!str` and the like).
-    pub tag: Option<Box<str>>,
-    /// Byte offset and length of its text, when the parser knows them.
-    span: Option<(u32, u32)>,
+    pub tag: Tag,
+    /// Byte offset and length of its text; [`NO_SPAN`] when the parser does not know them.
+    span: (u32, u32),
+}
+
+/// The span of a node whose text the parser did not place.
+const NO_SPAN: (u32, u32) = (u32::MAX, u32::MAX);
+
+/// A node's explicit local tag: the one GitLab gives a meaning to, or another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tag {
+    /// No local tag (YAML's own, `!!str` and the like, are not kept).
+    #[default]
+    None,
+    /// `!reference`.
+    Reference,
+    /// Another local tag (`!custom`).
+    Other,
 }
 
 /// The content of a node.
@@ -144,16 +159,20 @@ pub enum Scalar {
     /// `true` or `false`.
     Bool(bool),
     /// An integer or a float, as text.
-    Number(String),
+    Number(Text),
     /// A string.
-    Str(String),
+    Str(Text),
 }
+
+/// The text of a key or scalar: short ones (most of a pipeline's) are held inline, without an
+/// allocation each.
+pub type Text = smol_str::SmolStr;
 
 /// One key of a mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// The key as text.
-    pub key: String,
+    pub key: Text,
     /// Where the key is.
     pub key_at: Pos,
     /// Its value.
@@ -195,8 +214,8 @@ impl Node {
         Node {
             value,
             at,
-            tag: None,
-            span: None,
+            tag: Tag::None,
+            span: NO_SPAN,
         }
     }
 
@@ -205,7 +224,7 @@ impl Node {
         Node {
             value,
             at: self.at,
-            tag: self.tag.clone(),
+            tag: self.tag,
             span: self.span,
         }
     }
@@ -266,9 +285,10 @@ impl Node {
     /// 1-based line and column just past the node's text, within `text` (the whole file).
     pub fn end(&self, text: &str) -> (u32, u32) {
         let just_after_start = (self.at.line, self.at.column.saturating_add(1));
-        let Some((offset, len)) = self.span else {
+        if self.span == NO_SPAN {
             return just_after_start;
-        };
+        }
+        let (offset, len) = self.span;
         let end = usize::try_from(offset.saturating_add(len))
             .unwrap_or(usize::MAX)
             .min(text.len());
@@ -375,9 +395,9 @@ mod tests {
     fn local_tags_are_kept() {
         let root = parse_one("a: !reference [.setup, script]\nb: !!str 1\n");
         let a = root.get("a").expect("a");
-        assert_eq!(a.tag.as_deref(), Some("!reference"));
+        assert_eq!(a.tag, Tag::Reference);
         assert_eq!(a.items().map(<[Node]>::len), Some(2));
-        assert_eq!(root.get("b").and_then(|b| b.tag.as_deref()), None);
+        assert_eq!(root.get("b").map(|b| b.tag), Some(Tag::None));
     }
 
     #[test]

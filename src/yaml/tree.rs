@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, Tag};
 
-use super::{Entry, KeyReading, Node, Pos, Scalar, Value, to_u32};
+use super::{Entry, KeyReading, NO_SPAN, Node, Pos, Scalar, Tag as NodeTag, Text, Value, to_u32};
 
 /// How far one file may go before ciguard stops parsing it.
 #[derive(Debug, Clone, Copy)]
@@ -158,7 +158,7 @@ struct Counts {
 /// A collection being read, with what its node will carry.
 struct Open {
     at: Pos,
-    tag: Option<Box<str>>,
+    tag: NodeTag,
     anchor: usize,
     start: Option<usize>,
     content: Content,
@@ -169,7 +169,7 @@ enum Content {
     Map {
         entries: Vec<Entry>,
         /// The key read, waiting for its value: its text, position, and whether it is `<<`.
-        key: Option<(String, Pos, bool)>,
+        key: Option<(Text, Pos, bool)>,
         /// Merge sources, each with the index of the entries it goes before.
         merges: Vec<(usize, Node)>,
     },
@@ -210,13 +210,15 @@ impl<K: KeyReading> Builder<'_, K> {
                 let value = match resolve(text.clone(), style, tag.as_deref()) {
                     // A key reads as written: `on:` is the key `on`, `0x10:` the key `0x10`.
                     Value::Scalar(Scalar::Bool(_) | Scalar::Number(_)) if self.expects_key() => {
-                        Value::Scalar(Scalar::Str(text.into_owned()))
+                        Value::Scalar(Scalar::Str(Text::new(&text)))
                     }
                     value => value,
                 };
                 let mut node = Node::new(value, at);
-                node.tag = tag.as_deref().and_then(local_tag);
-                node.span = self.span_of(span.start.byte_offset(), span.end.byte_offset());
+                node.tag = tag.as_deref().map_or(NodeTag::None, local_tag);
+                node.span = self
+                    .span_of(span.start.byte_offset(), span.end.byte_offset())
+                    .unwrap_or(NO_SPAN);
                 self.finish(node, anchor, plain_merge)?;
             }
             Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag) => {
@@ -238,7 +240,7 @@ impl<K: KeyReading> Builder<'_, K> {
                 };
                 self.stack.push(Open {
                     at,
-                    tag: tag.as_deref().and_then(local_tag),
+                    tag: tag.as_deref().map_or(NodeTag::None, local_tag),
                     anchor,
                     start: span.start.byte_offset(),
                     content,
@@ -262,7 +264,9 @@ impl<K: KeyReading> Builder<'_, K> {
                 };
                 let mut node = Node::new(value, open.at);
                 node.tag = open.tag;
-                node.span = self.span_of(open.start, span.end.byte_offset());
+                node.span = self
+                    .span_of(open.start, span.end.byte_offset())
+                    .unwrap_or(NO_SPAN);
                 self.finish(node, open.anchor, false)?;
             }
             Event::Alias(anchor) => {
@@ -347,7 +351,7 @@ impl<K: KeyReading> Builder<'_, K> {
             self.anchors.insert(anchor, (node.clone(), size(&node)));
         }
         let Some(open) = self.stack.last_mut() else {
-            if !matches!(node.value, Value::Null) || node.span.is_some_and(|(_, len)| len > 0) {
+            if !matches!(node.value, Value::Null) || (node.span != NO_SPAN && node.span.1 > 0) {
                 self.documents.push(node);
             }
             return Ok(());
@@ -360,12 +364,14 @@ impl<K: KeyReading> Builder<'_, K> {
                 merges,
             } => match key.take() {
                 None => {
-                    let text = match &node.value {
-                        Value::Scalar(scalar) => scalar.text().to_owned(),
-                        Value::Null => K::NULL_KEY.to_owned(),
-                        Value::Seq(_) | Value::Map(_) => K::COLLECTION_KEY
-                            .map_err(|reason| ParseError::invalid(node.at, reason))?
-                            .to_owned(),
+                    let text = match node.value {
+                        Value::Scalar(Scalar::Str(text) | Scalar::Number(text)) => text,
+                        Value::Scalar(scalar) => Text::new(scalar.text()),
+                        Value::Null => Text::new_static(K::NULL_KEY),
+                        Value::Seq(_) | Value::Map(_) => Text::new_static(
+                            K::COLLECTION_KEY
+                                .map_err(|reason| ParseError::invalid(node.at, reason))?,
+                        ),
                     };
                     *key = Some((text, node.at, plain_merge));
                 }
@@ -412,8 +418,8 @@ impl<K: KeyReading> Builder<'_, K> {
             entries.shrink_to_fit();
             return Ok(entries);
         }
-        let own: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
-        let mut taken: HashSet<String> = HashSet::new();
+        let own: HashSet<Text> = entries.iter().map(|e| e.key.clone()).collect();
+        let mut taken: HashSet<Text> = HashSet::new();
         let mut merged = Vec::with_capacity(entries.len());
         let mut own_entries = entries.into_iter().enumerate().peekable();
         for (before, source) in merges {
@@ -461,10 +467,13 @@ fn size(node: &Node) -> usize {
     }
 }
 
-/// An explicit local tag such as `!reference`; `None` for YAML's own (`!!str`) and `!`.
-fn local_tag(tag: &Tag) -> Option<Box<str>> {
-    (tag.handle() == "!" && !tag.suffix().is_empty())
-        .then(|| format!("!{}", tag.suffix()).into_boxed_str())
+/// An explicit local tag such as `!reference`; none for YAML's own (`!!str`) and `!`.
+fn local_tag(tag: &Tag) -> NodeTag {
+    match (tag.handle(), tag.suffix()) {
+        ("!", "reference") => NodeTag::Reference,
+        ("!", suffix) if !suffix.is_empty() => NodeTag::Other,
+        _ => NodeTag::None,
+    }
 }
 
 /// A scalar typed as YAML resolves it: quoted and block scalars are strings; a plain one may be
@@ -488,7 +497,7 @@ fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
             .map(|b| Value::Scalar(Scalar::Bool(b)))
             .or_else(|| number(&text).map(|n| Value::Scalar(Scalar::Number(n)))),
     };
-    resolved.unwrap_or_else(|| Value::Scalar(Scalar::Str(text.into_owned())))
+    resolved.unwrap_or_else(|| Value::Scalar(Scalar::Str(Text::new(&text))))
 }
 
 fn boolean(text: &str) -> Option<bool> {
@@ -505,9 +514,9 @@ fn boolean(text: &str) -> Option<bool> {
 
 /// A number's canonical text: integers (decimal without a leading zero, `0x`, `0o`, `0b`,
 /// `_` between digits) that fit 64 bits, else finite floats as Rust prints them.
-fn number(text: &str) -> Option<String> {
+fn number(text: &str) -> Option<Text> {
     if let Some(integer) = integer(text) {
-        return Some(integer);
+        return Some(Text::new(integer));
     }
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let numeral = unsigned
@@ -515,7 +524,7 @@ fn number(text: &str) -> Option<String> {
         .next()
         .is_some_and(|b| b.is_ascii_digit() || b == b'.');
     let value: f64 = text.parse().ok().filter(|v: &f64| v.is_finite())?;
-    numeral.then(|| value.to_string())
+    numeral.then(|| Text::new(value.to_string()))
 }
 
 fn integer(text: &str) -> Option<String> {

@@ -443,7 +443,7 @@ fn every_component_validates_and_its_jobs_give_no_lint_finding() {
                     .iter()
                     .map(|entry| ciguard::generate::emit::Section {
                         comment: Vec::new(),
-                        key: entry.key.clone(),
+                        key: entry.key.to_string(),
                         value: entry.value.clone(),
                     })
                     .collect::<Vec<_>>(),

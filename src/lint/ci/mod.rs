@@ -343,7 +343,7 @@ impl<'a> Context<'a> {
             .and_then(|secrets| secrets.entries())
             .unwrap_or_default()
             .iter()
-            .map(|entry| entry.key.clone());
+            .map(|entry| entry.key.to_string());
         let mut names: Vec<String> = job
             .variables()
             .into_iter()

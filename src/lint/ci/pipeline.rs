@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::FileError;
 use crate::lint::SourceFile;
 use crate::yaml::ci::{self, Entry, Node, Pos, Value};
+use crate::yaml::{Tag, Text};
 
 /// Top-level keys that are not jobs.
 const GLOBAL_KEYWORDS: &[&str] = &[
@@ -282,7 +283,7 @@ pub fn variables_of(node: &Node) -> Vec<Variable> {
                 _ => Some(&entry.value),
             };
             Variable {
-                name: entry.key.clone(),
+                name: entry.key.to_string(),
                 name_at: entry.key_at,
                 value: value_node.and_then(Node::as_str).map(str::to_owned),
                 value_at: value_node.map_or(entry.key_at, |n| n.at),
@@ -361,10 +362,7 @@ pub fn load(path: &Path) -> Result<(Pipeline, Vec<SourceFile>), FileError> {
         merged
     };
     let mut resolved = resolved;
-    let (templates, jobs) = jobs_of(&mut resolved, complete)
-        .map_err(rejected)?
-        .into_iter()
-        .partition(|job| job.hidden);
+    let (templates, jobs) = jobs_of(&mut resolved, complete).map_err(rejected)?;
     Ok((
         Pipeline {
             root: resolved,
@@ -631,7 +629,7 @@ pub fn deep_merge(base: Node, mut over: Node) -> Node {
     over.value = match (base.value, over_value) {
         (Value::Map(mut entries), Value::Map(over_entries)) => {
             // By key, so that merging two pipelines of many jobs stays linear.
-            let mut index: HashMap<String, usize> = entries
+            let mut index: HashMap<Text, usize> = entries
                 .iter()
                 .enumerate()
                 .map(|(at, e)| (e.key.clone(), at))
@@ -693,7 +691,7 @@ impl ReferenceResolver<'_> {
     /// that names a sequence is spliced in.
     fn resolve(&mut self, node: &Node, depth: usize) -> Result<Node, Refused> {
         self.nodes_left = self.nodes_left.checked_sub(1).ok_or(Refused::TooLarge)?;
-        if node.tag.as_deref() == Some("!reference") {
+        if node.tag == Tag::Reference {
             if depth >= MAX_CHAIN {
                 return Err(Refused::Rejected(Rejected {
                     at: node.at,
@@ -716,7 +714,7 @@ impl ReferenceResolver<'_> {
             Value::Seq(items) => {
                 let mut resolved = Vec::with_capacity(items.len());
                 for item in items {
-                    let is_reference = item.tag.as_deref() == Some("!reference");
+                    let is_reference = item.tag == Tag::Reference;
                     let value = self.resolve(item, depth)?;
                     match value.value {
                         Value::Seq(spliced) if is_reference => resolved.extend(spliced),
@@ -767,11 +765,11 @@ fn lookup_reference<'a>(reference: &Node, root: &'a Node) -> Option<&'a Node> {
     Some(target)
 }
 
-/// The jobs of a resolved pipeline, hidden ones included, with `extends:` applied, and
-/// `default:` and global variables to the visible ones (a template receives them only through
-/// the jobs that use it); an `extends:` GitLab rejects is an error when every include was read
-/// (`complete`).
-fn jobs_of(root: &mut Node, complete: bool) -> Result<Vec<Job>, Rejected> {
+/// The hidden jobs (templates) and the jobs of a resolved pipeline, with `extends:` applied,
+/// and `default:` and global variables to the visible ones (a template receives them only
+/// through the jobs that use it); an `extends:` GitLab rejects is an error when every include
+/// was read (`complete`).
+fn jobs_of(root: &mut Node, complete: bool) -> Result<(Vec<Job>, Vec<Job>), Rejected> {
     let defaults = defaults_of(root);
     let global_variables = root.get("variables").map(variables_of).unwrap_or_default();
     let is_job =
@@ -796,7 +794,7 @@ fn jobs_of(root: &mut Node, complete: bool) -> Result<Vec<Job>, Rejected> {
     // Then the jobs leave the root (which keeps the global keywords): a job without
     // `extends:` is moved, not copied.
     let Value::Map(entries) = &mut root.value else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     // Sized first: a pipeline of many jobs is a long mapping, and growing vectors double.
     let job_count = entries.iter().filter(|e| is_job(e)).count();
@@ -810,32 +808,40 @@ fn jobs_of(root: &mut Node, complete: bool) -> Result<Vec<Job>, Rejected> {
         }
     }
     *entries = globals;
-    job_entries
-        .into_iter()
-        .zip(extended)
-        .map(|(entry, extended)| {
-            let hidden = entry.key.starts_with('.');
-            let extended = extended.unwrap_or(entry.value);
-            let (body, global_variables) = if hidden {
-                (extended, Vec::new())
+    let hidden_count = job_entries
+        .iter()
+        .filter(|e| e.key.starts_with('.'))
+        .count();
+    let mut templates = Vec::with_capacity(hidden_count);
+    let mut jobs = Vec::with_capacity(job_entries.len() - hidden_count);
+    for (entry, extended) in job_entries.into_iter().zip(extended) {
+        let hidden = entry.key.starts_with('.');
+        let extended = extended.unwrap_or(entry.value);
+        let (body, global_variables) = if hidden {
+            (extended, Vec::new())
+        } else {
+            let body = apply_defaults(extended, &defaults);
+            let inherited = if inherits(&body, "variables", None) {
+                global_variables.clone()
             } else {
-                let body = apply_defaults(extended, &defaults);
-                let inherited = if inherits(&body, "variables", None) {
-                    global_variables.clone()
-                } else {
-                    Vec::new()
-                };
-                (body, inherited)
+                Vec::new()
             };
-            Ok(Job {
-                name: entry.key,
-                at: entry.key_at,
-                body,
-                global_variables,
-                hidden,
-            })
-        })
-        .collect()
+            (body, inherited)
+        };
+        let job = Job {
+            name: entry.key.to_string(),
+            at: entry.key_at,
+            body,
+            global_variables,
+            hidden,
+        };
+        if hidden {
+            templates.push(job);
+        } else {
+            jobs.push(job);
+        }
+    }
+    Ok((templates, jobs))
 }
 
 /// `default:` merged over the legacy top-level keywords.

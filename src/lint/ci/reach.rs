@@ -2,6 +2,8 @@
 //! `rules:` and `only:`/`except:` in a few typical pipeline contexts with three-valued logic
 //! (an expression ciguard cannot decide counts as "may run").
 
+use std::borrow::Cow;
+
 use super::pipeline::{Job, Pipeline};
 use crate::yaml::ci::{Node, Value};
 
@@ -14,7 +16,7 @@ pub struct Reach {
     pub merge_requests: bool,
     /// Refs it is limited to that are protected only if the project protects them, e.g.
     /// `the default branch`, `` branch `release` ``, `tags`.
-    pub named_refs: Vec<String>,
+    pub named_refs: Vec<Cow<'static, str>>,
     /// The unprotected reach rests on conditions ciguard cannot decide (`$DEPLOY == "yes"`,
     /// `$CI_COMMIT_BRANCH =~ /^release/`).
     pub undecided: bool,
@@ -202,15 +204,17 @@ fn reach(job: &Job, workflow_rules: Option<&Node>, mr_pipelines_exist: bool) -> 
         undecided: feature.or(merge_request) == Tri::Unknown,
     };
     if runs(RefKind::DefaultBranch) != Tri::False {
-        reach.named_refs.push("the default branch".to_owned());
+        reach.named_refs.push(Cow::Borrowed("the default branch"));
     }
     for name in named {
         if runs(RefKind::NamedBranch(name.clone())) != Tri::False {
-            reach.named_refs.push(format!("branch `{name}`"));
+            reach
+                .named_refs
+                .push(Cow::Owned(format!("branch `{name}`")));
         }
     }
     if runs(RefKind::Tag) != Tri::False {
-        reach.named_refs.push("tags".to_owned());
+        reach.named_refs.push(Cow::Borrowed("tags"));
     }
     reach
 }

@@ -56,12 +56,12 @@ pub fn check(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
                 }
                 let at = format!("{logical}stream_maps.{stream}.{property}");
                 let keys = config_keys(text);
-                let committed: Vec<(&String, &Node)> = map_config
+                let committed: Vec<(&str, &Node)> = map_config
                     .and_then(Node::entries)
                     .unwrap_or_default()
                     .iter()
                     .filter(|e| keys.contains(e.key.as_str()) && is_literal(&e.value))
-                    .map(|e| (&e.key, &e.value))
+                    .map(|e| (e.key.as_str(), &e.value))
                     .collect();
                 for (key, value) in &committed {
                     if seen.insert((value.at.line, value.at.column)) {
