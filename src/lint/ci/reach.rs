@@ -14,9 +14,12 @@ pub struct Reach {
     pub unprotected_branches: bool,
     /// In merge-request pipelines.
     pub merge_requests: bool,
-    /// Refs it is limited to that are protected only if the project protects them, e.g.
-    /// `the default branch`, `` branch `release` ``, `tags`.
-    pub named_refs: Vec<Cow<'static, str>>,
+    /// It runs on the default branch, protected only if the project protects it.
+    pub default_branch: bool,
+    /// Branches named in its rules it runs on, protected only if the project protects them.
+    pub named_branches: Vec<String>,
+    /// It runs for tags, protected only if the project protects them.
+    pub tags: bool,
     /// The unprotected reach rests on conditions ciguard cannot decide (`$DEPLOY == "yes"`,
     /// `$CI_COMMIT_BRANCH =~ /^release/`).
     pub undecided: bool,
@@ -26,6 +29,24 @@ impl Reach {
     /// Whether the job can run where protected variables are not meant to go.
     pub fn unprotected(&self) -> bool {
         self.unprotected_branches || self.merge_requests
+    }
+
+    /// Refs it is limited to that are protected only if the project protects them, e.g.
+    /// `the default branch`, `` branch `release` ``, `tags`.
+    pub fn named_refs(&self) -> Vec<Cow<'static, str>> {
+        let mut refs = Vec::new();
+        if self.default_branch {
+            refs.push(Cow::Borrowed("the default branch"));
+        }
+        refs.extend(
+            self.named_branches
+                .iter()
+                .map(|name| Cow::Owned(format!("branch `{name}`"))),
+        );
+        if self.tags {
+            refs.push(Cow::Borrowed("tags"));
+        }
+        refs
     }
 
     /// Where it can run, for a finding's message.
@@ -44,7 +65,7 @@ impl Reach {
         } else {
             format!(
                 "runs only on {}, which is protected only if the project protects it",
-                self.named_refs.join(", ")
+                self.named_refs().join(", ")
             )
         }
     }
@@ -200,21 +221,21 @@ fn reach(job: &Job, workflow_rules: Option<&Node>, mr_pipelines_exist: bool) -> 
     let mut reach = Reach {
         unprotected_branches: feature != Tri::False,
         merge_requests: merge_request != Tri::False,
-        named_refs: Vec::new(),
+        default_branch: false,
+        named_branches: Vec::new(),
+        tags: false,
         undecided: feature.or(merge_request) == Tri::Unknown,
     };
     if runs(RefKind::DefaultBranch) != Tri::False {
-        reach.named_refs.push(Cow::Borrowed("the default branch"));
+        reach.default_branch = true;
     }
     for name in named {
         if runs(RefKind::NamedBranch(name.clone())) != Tri::False {
-            reach
-                .named_refs
-                .push(Cow::Owned(format!("branch `{name}`")));
+            reach.named_branches.push(name);
         }
     }
     if runs(RefKind::Tag) != Tri::False {
-        reach.named_refs.push(Cow::Borrowed("tags"));
+        reach.tags = true;
     }
     reach
 }
@@ -641,10 +662,10 @@ mod tests {
             "job:\n  script: [x]\n  rules:\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n",
         );
         assert!(!reach.unprotected());
-        assert_eq!(reach.named_refs, vec!["the default branch"]);
+        assert_eq!(reach.named_refs(), vec!["the default branch"]);
         let only = reach_of("job:\n  script: [x]\n  only: [release]\n");
         assert!(!only.unprotected());
-        assert_eq!(only.named_refs, vec!["branch `release`"]);
+        assert_eq!(only.named_refs(), vec!["branch `release`"]);
     }
 
     #[test]
@@ -670,7 +691,7 @@ mod tests {
             "job:\n  script: [x]\n  rules:\n    - if: $CI_MERGE_REQUEST_IID\n      when: never\n    - if: $CI_COMMIT_TAG\n",
         );
         assert!(!reach.unprotected());
-        assert_eq!(reach.named_refs, vec!["tags"]);
+        assert_eq!(reach.named_refs(), vec!["tags"]);
     }
 
     #[test]
@@ -690,7 +711,7 @@ mod tests {
         ] {
             let reach = reach_of(&format!("job:\n  script: [x]\n{config}"));
             assert!(!reach.unprotected(), "{config}");
-            assert_eq!(reach.named_refs, vec!["the default branch"], "{config}");
+            assert_eq!(reach.named_refs(), vec!["the default branch"], "{config}");
         }
     }
 

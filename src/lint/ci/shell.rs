@@ -21,14 +21,13 @@ pub struct Commands {
 struct WordSpan {
     start: u32,
     end: u32,
-    /// Start of its expandable form (same length), or [`SAME`].
-    expandable: u32,
-    /// Byte offset of its first character in the scanned text.
+    /// Byte offset of its first character in the scanned text, with [`EXPANDABLE_FOLLOWS`].
     offset: u32,
 }
 
-/// The word's expandable form is its text.
-const SAME: u32 = u32::MAX;
+/// A bit of [`WordSpan::offset`] (script text is far shorter than 2 GiB): the word's
+/// expandable form differs from its text and follows it in the buffer, same length.
+const EXPANDABLE_FOLLOWS: u32 = 1 << 31;
 
 #[derive(Debug, Clone)]
 struct CommandSpan {
@@ -166,15 +165,15 @@ impl<'s> Words<'s> {
         let text = buffer
             .get(to_usize(span.start)..to_usize(span.end))
             .unwrap_or_default();
-        let expandable = if span.expandable == SAME {
+        let expandable = if span.offset & EXPANDABLE_FOLLOWS == 0 {
             text
         } else {
-            let start = to_usize(span.expandable);
+            let start = to_usize(span.end);
             buffer.get(start..start + text.len()).unwrap_or_default()
         };
         Word {
             text,
-            offset: to_usize(span.offset),
+            offset: to_usize(span.offset & !EXPANDABLE_FOLLOWS),
             expandable,
         }
     }
@@ -461,18 +460,15 @@ impl<'c> Scanner<'c> {
             return;
         };
         let end = self.into.buffer.len();
-        let expandable = if self.quoted && self.expandable != self.into.buffer[start..end] {
-            let at = self.into.buffer.len();
+        let mut offset = to_u32(offset) & !EXPANDABLE_FOLLOWS;
+        if self.quoted && self.expandable != self.into.buffer[start..end] {
             self.into.buffer.push_str(&self.expandable);
-            to_u32(at)
-        } else {
-            SAME
-        };
+            offset |= EXPANDABLE_FOLLOWS;
+        }
         self.words.push(WordSpan {
             start: to_u32(start),
             end: to_u32(end),
-            expandable,
-            offset: to_u32(offset),
+            offset,
         });
     }
 

@@ -57,7 +57,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(because) = production_because(cx, job) else {
             continue;
         };
-        if !reach.unprotected() && reach.named_refs.is_empty() {
+        if !reach.unprotected() && reach.named_refs().is_empty() {
             continue;
         }
         let message = format!(
