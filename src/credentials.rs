@@ -226,10 +226,21 @@ impl Knowledge {
     /// Whether a variable of this name holds a credential: by its name, or because the project
     /// has it as a masked variable.
     pub fn is_credential(&self, name: &str) -> bool {
-        let upper = upper_chars(name);
-        self.credential_names
-            .iter()
-            .any(|p| p.matches_upper(&upper))
+        // Names are short: folded on the stack, once for every pattern.
+        let mut folded = ['\0'; 64];
+        let long;
+        let upper: &[char] = if name.len() <= folded.len() {
+            let mut count = 0;
+            for (slot, c) in folded.iter_mut().zip(name.chars()) {
+                *slot = c.to_ascii_uppercase();
+                count += 1;
+            }
+            &folded[..count]
+        } else {
+            long = upper_chars(name);
+            &long
+        };
+        self.credential_names.iter().any(|p| p.matches_upper(upper))
             || self
                 .project_variables
                 .iter()

@@ -493,9 +493,16 @@ fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
         _ if typed.is_empty() && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") => {
             Some(Value::Null)
         }
-        _ => boolean(&text)
-            .map(|b| Value::Scalar(Scalar::Bool(b)))
-            .or_else(|| number(&text).map(|n| Value::Scalar(Scalar::Number(n)))),
+        // Most scalars are neither: their first byte says so.
+        _ => match text.as_bytes().first() {
+            Some(b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'n' | b'N' | b'o' | b'O') => {
+                boolean(&text).map(|b| Value::Scalar(Scalar::Bool(b)))
+            }
+            Some(b'0'..=b'9' | b'+' | b'-' | b'.') => {
+                number(&text).map(|n| Value::Scalar(Scalar::Number(n)))
+            }
+            _ => None,
+        },
     };
     resolved.unwrap_or_else(|| Value::Scalar(Scalar::Str(Text::new(&text))))
 }

@@ -7,10 +7,12 @@ pub mod reach;
 pub mod rules;
 pub mod shell;
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::credentials::{Knowledge, PipelineJob};
 use crate::diagnostic::FileError;
@@ -66,13 +68,47 @@ pub struct Analysis {
 pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
     let context = Context::new(&pipeline, knowledge, &sources);
-    let mut findings = Vec::new();
-    for check in rules::CHECKS {
-        check(&context, &mut findings);
-    }
+    let findings = run_checks(&context, rules::CHECKS);
     let mut findings = report_shared_lines_once(findings, &pipeline);
     findings.sort_by(|a, b| (&a.location, a.rule.id).cmp(&(&b.location, b.rule.id)));
     Ok(Analysis { findings, sources })
+}
+
+/// Runs `checks` over `context` on up to 4 threads (the checks only read it), each taking the
+/// next check when it is done with one; the findings come out in the order of `checks`.
+fn run_checks(context: &Context<'_>, checks: &[rules::Check]) -> Vec<Finding> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .clamp(1, 4);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(check) = checks.get(index) else {
+                break;
+            };
+            let mut found = Vec::new();
+            check(context, &mut found);
+            done.push((index, found));
+        }
+        done
+    };
+    let mut by_check: Vec<(usize, Vec<Finding>)> = Vec::new();
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(&work)).collect();
+        let own = work();
+        for helper in helpers {
+            by_check.extend(
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        by_check.extend(own);
+    });
+    by_check.sort_by_key(|(index, _)| *index);
+    by_check.into_iter().flat_map(|(_, found)| found).collect()
 }
 
 /// The rules about a job printing secrets to its log: a job none of them fires in, and that
@@ -93,10 +129,7 @@ const PRINTING: &[rules::Check] = &[
 pub fn pipeline_jobs(path: &Path, knowledge: &Knowledge) -> Result<Vec<PipelineJob>, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
     let context = Context::new(&pipeline, knowledge, &sources);
-    let mut printing = Vec::new();
-    for check in PRINTING {
-        check(&context, &mut printing);
-    }
+    let printing = run_checks(&context, PRINTING);
     let prints = |job: &Job| {
         printing.iter().any(|finding| match &finding.location {
             Location::File(at) => at
@@ -182,7 +215,7 @@ pub struct Context<'a> {
     /// The files, indexed by [`Pos::file`].
     pub sources: &'a [SourceFile],
     /// Where each line of each file starts, found when the first finding is located.
-    line_starts: Vec<OnceCell<Vec<u32>>>,
+    line_starts: Vec<OnceLock<Vec<u32>>>,
     /// Where each job of `pipeline.jobs` can run, by index.
     reaches: Vec<Reach>,
     /// Every script line of every template and job, in that order.
@@ -199,7 +232,7 @@ struct JobFacts {
     /// Its commands in [`Context::commands`].
     commands: Range<usize>,
     /// The credentials it uses ([`Context::credentials_used`]), when first asked.
-    credentials: OnceCell<Vec<String>>,
+    credentials: OnceLock<Vec<String>>,
 }
 
 /// One simple command of a job's script.
@@ -239,7 +272,7 @@ impl<'a> Context<'a> {
             pipeline,
             knowledge,
             sources,
-            line_starts: sources.iter().map(|_| OnceCell::new()).collect(),
+            line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
             reaches: reach::reaches(pipeline),
             script_lines: Vec::new(),
             commands: Commands::default(),
@@ -258,7 +291,7 @@ impl<'a> Context<'a> {
             }
             self.facts.push(JobFacts {
                 commands: first..self.commands.len(),
-                credentials: OnceCell::new(),
+                credentials: OnceLock::new(),
             });
         }
         self.commands.shrink_to_fit();

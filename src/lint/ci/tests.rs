@@ -239,3 +239,27 @@ fn truncated_corpus_files_never_panic() {
         }
     }
 }
+
+/// The checks run on several threads; what they find comes out as if they ran one after the
+/// other (a line several jobs share is then reported at the first check's first finding).
+#[test]
+fn checks_spread_over_threads_report_in_the_order_of_the_checks() {
+    let knowledge = Knowledge::default();
+    let mut compared = 0;
+    for dir in std::fs::read_dir(FIXTURES).expect("fixtures").flatten() {
+        for file in yaml_files(&dir.path()) {
+            let Ok((pipeline, sources)) = super::pipeline::load(&file) else {
+                continue;
+            };
+            let context = super::Context::new(&pipeline, &knowledge, &sources);
+            let mut one_by_one = Vec::new();
+            for check in super::rules::CHECKS {
+                check(&context, &mut one_by_one);
+            }
+            let spread = super::run_checks(&context, super::rules::CHECKS);
+            assert_eq!(spread, one_by_one, "{}", file.display());
+            compared += usize::from(!spread.is_empty());
+        }
+    }
+    assert!(compared > 10, "only {compared} fixtures had findings");
+}
