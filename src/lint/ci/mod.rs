@@ -96,7 +96,7 @@ fn run_checks(context: &Context<'_>, checks: &[rules::Check]) -> Vec<Finding> {
     };
     let mut by_check: Vec<(usize, Vec<Finding>)> = Vec::new();
     std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(&work)).collect();
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
         let own = work();
         for helper in helpers {
             by_check.extend(
