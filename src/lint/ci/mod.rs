@@ -66,12 +66,68 @@ pub struct Analysis {
 
 /// Loads `path` (a .gitlab-ci.yml) and what it includes locally, runs every CI rule.
 pub fn analyse(path: &Path, knowledge: &Knowledge) -> Result<Analysis, FileError> {
+    analyse_in_batches(path, knowledge, JOBS_PER_BATCH)
+}
+
+/// [`analyse`], checking `batch_size` templates and jobs at a time.
+fn analyse_in_batches(
+    path: &Path,
+    knowledge: &Knowledge,
+    batch_size: usize,
+) -> Result<Analysis, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
-    let context = Context::new(&pipeline, knowledge, &sources);
-    let findings = run_checks(&context, rules::CHECKS);
+    let line_starts = line_starts_of(&sources);
+    let mut findings = Vec::new();
+    for batch in Batch::all(&pipeline, batch_size) {
+        let context = Context::new(&pipeline, knowledge, &sources, &line_starts, batch);
+        findings.extend(run_checks(&context, rules::CHECKS));
+    }
     let mut findings = report_shared_lines_once(findings, &pipeline);
     findings.sort_by(|a, b| (&a.location, a.rule.id).cmp(&(&b.location, b.rule.id)));
     Ok(Analysis { findings, sources })
+}
+
+/// Templates and jobs are checked this many at a time: what the rules hold of their scripts
+/// stays bounded, whatever the size of the pipeline.
+const JOBS_PER_BATCH: usize = 4096;
+
+/// Templates and jobs checked together: a run of [`Pipeline::templates`] then
+/// [`Pipeline::jobs`], in that order; the first batch also checks the file's own parts.
+#[derive(Debug, Clone)]
+struct Batch {
+    templates: Range<usize>,
+    jobs: Range<usize>,
+    first: bool,
+}
+
+impl Batch {
+    /// Every template and job of `pipeline`, `size` at a time (one batch for an empty one).
+    fn all(pipeline: &Pipeline, size: usize) -> Vec<Batch> {
+        let templates = pipeline.templates.len();
+        let total = templates + pipeline.jobs.len();
+        let size = size.max(1);
+        let mut batches = Vec::new();
+        let mut start = 0_usize;
+        loop {
+            let end = start.saturating_add(size).min(total);
+            batches.push(Batch {
+                templates: start.min(templates)..end.min(templates),
+                jobs: start.saturating_sub(templates)..end.saturating_sub(templates),
+                first: start == 0,
+            });
+            if end >= total {
+                return batches;
+            }
+            start = end;
+        }
+    }
+}
+
+/// Where each line of each file starts, found when the first finding in it is located.
+type LineStarts = [OnceLock<Vec<u32>>];
+
+fn line_starts_of(sources: &[SourceFile]) -> Vec<OnceLock<Vec<u32>>> {
+    sources.iter().map(|_| OnceLock::new()).collect()
 }
 
 /// Runs `checks` over `context` on up to 4 threads (the checks only read it), each taking the
@@ -128,8 +184,18 @@ const PRINTING: &[rules::Check] = &[
 /// printing secrets fires in it. What `ciguard audit --pipeline` asks of a pipeline.
 pub fn pipeline_jobs(path: &Path, knowledge: &Knowledge) -> Result<Vec<PipelineJob>, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
-    let context = Context::new(&pipeline, knowledge, &sources);
-    let printing = run_checks(&context, PRINTING);
+    let line_starts = line_starts_of(&sources);
+    let mut found = Vec::with_capacity(pipeline.jobs.len());
+    for batch in Batch::all(&pipeline, JOBS_PER_BATCH) {
+        let context = Context::new(&pipeline, knowledge, &sources, &line_starts, batch);
+        found.extend(batch_jobs(&context));
+    }
+    Ok(found)
+}
+
+/// [`pipeline_jobs`] for the jobs of one batch.
+fn batch_jobs(context: &Context<'_>) -> Vec<PipelineJob> {
+    let printing = run_checks(context, PRINTING);
     let prints = |job: &Job| {
         printing.iter().any(|finding| match &finding.location {
             Location::File(at) => at
@@ -144,15 +210,14 @@ pub fn pipeline_jobs(path: &Path, knowledge: &Knowledge) -> Result<Vec<PipelineJ
             .commands_of(job)
             .any(|script| rules::unwrapped(&script.command).is_some_and(|(scrubbed, _)| scrubbed))
     };
-    Ok(pipeline
-        .jobs
-        .iter()
-        .map(|job| PipelineJob {
+    context
+        .jobs()
+        .map(|(job, _)| PipelineJob {
             name: job.name.clone(),
             environment: job.environment().map(|environment| environment.name),
             scrubbed: wraps(job) && !prints(job),
         })
-        .collect())
+        .collect()
 }
 
 /// A line shared through `extends:`, `!reference`, `default:` or an anchor is reported once: the
@@ -208,14 +273,18 @@ fn report_shared_lines_once(findings: Vec<Finding>, pipeline: &Pipeline) -> Vec<
 /// What a rule's check sees.
 #[derive(Debug)]
 pub struct Context<'a> {
-    /// The loaded pipeline.
+    /// The whole pipeline. Rules read its file-level parts through [`Context::file`], so that
+    /// they are checked once and not in every batch, and its jobs through [`Context::jobs`] and
+    /// [`Context::all_jobs`].
     pub pipeline: &'a Pipeline,
     /// Credential names and production environments.
     pub knowledge: &'a Knowledge,
     /// The files, indexed by [`Pos::file`].
     pub sources: &'a [SourceFile],
     /// Where each line of each file starts, found when the first finding is located.
-    line_starts: Vec<OnceLock<Vec<u32>>>,
+    line_starts: &'a LineStarts,
+    /// The templates and jobs this context checks.
+    batch: Batch,
     /// Where each job of `pipeline.jobs` can run, by index.
     reaches: Vec<Reach>,
     /// Every script line of every template and job, in that order.
@@ -267,13 +336,21 @@ impl ScriptCommand<'_> {
 
 impl<'a> Context<'a> {
     /// The context of `pipeline`: where each job can run, and every script scanned once.
-    fn new(pipeline: &'a Pipeline, knowledge: &'a Knowledge, sources: &'a [SourceFile]) -> Self {
+    fn new(
+        pipeline: &'a Pipeline,
+        knowledge: &'a Knowledge,
+        sources: &'a [SourceFile],
+        line_starts: &'a LineStarts,
+        batch: Batch,
+    ) -> Self {
+        let jobs = pipeline.jobs.get(batch.jobs.clone()).unwrap_or_default();
         Context {
             pipeline,
             knowledge,
             sources,
-            line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
-            reaches: reach::reaches(pipeline),
+            line_starts,
+            reaches: reach::reaches(pipeline, jobs),
+            batch,
             script_lines: Vec::new(),
             commands: Commands::default(),
             facts: Vec::new(),
@@ -281,9 +358,9 @@ impl<'a> Context<'a> {
         .with_scripts_scanned()
     }
 
-    /// Every script line of every template and job split into commands, once.
+    /// Every script line of the batch's templates and jobs split into commands, once.
     fn with_scripts_scanned(mut self) -> Self {
-        for job in self.pipeline.templates.iter().chain(&self.pipeline.jobs) {
+        for job in self.all_jobs() {
             let first = self.commands.len();
             for line in job.script_lines() {
                 self.commands.scan(line.text, self.script_lines.len());
@@ -301,13 +378,25 @@ impl<'a> Context<'a> {
 
     /// Every job with where it can run.
     pub fn jobs(&self) -> impl Iterator<Item = (&'a Job, &Reach)> {
-        self.pipeline.jobs.iter().zip(&self.reaches)
+        let jobs = self.pipeline.jobs.get(self.batch.jobs.clone());
+        jobs.unwrap_or_default().iter().zip(&self.reaches)
+    }
+
+    /// The pipeline, for its file-level parts (includes, global `variables:`, `workflow:`):
+    /// given to one batch only, so that what they hold is reported once.
+    pub fn file(&self) -> Option<&'a Pipeline> {
+        self.batch.first.then_some(self.pipeline)
     }
 
     /// Every job and every template (hidden job): what rules about a job's content check. A
     /// template is checked once, at its own lines, not again in each job that uses it.
-    pub fn all_jobs(&self) -> impl Iterator<Item = &'a Job> {
-        self.pipeline.templates.iter().chain(&self.pipeline.jobs)
+    pub fn all_jobs(&self) -> impl Iterator<Item = &'a Job> + use<'a> {
+        let templates = self.pipeline.templates.get(self.batch.templates.clone());
+        let jobs = self.pipeline.jobs.get(self.batch.jobs.clone());
+        templates
+            .unwrap_or_default()
+            .iter()
+            .chain(jobs.unwrap_or_default())
     }
 
     /// Every command of every job's and template's scripts.
@@ -333,19 +422,21 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// What the rules ask of `job`, found by where it lives: its place in `pipeline.templates`
-    /// or `pipeline.jobs` (a job that is in neither has none).
+    /// What the rules ask of `job`, found by where it lives: its place among the batch's
+    /// templates or jobs (a job outside the batch has none).
     fn facts_of(&self, job: &Job) -> Option<&JobFacts> {
         let address = std::ptr::from_ref(job).addr();
-        let place = |jobs: &[Job]| {
+        let place = |jobs: Option<&[Job]>| {
+            let jobs = jobs?;
             let index = address.checked_sub(jobs.as_ptr().addr())? / size_of::<Job>();
             jobs.get(index)
                 .is_some_and(|found| std::ptr::eq(found, job))
                 .then_some(index)
         };
-        let templates = &self.pipeline.templates;
+        let templates = self.pipeline.templates.get(self.batch.templates.clone());
+        let jobs = self.pipeline.jobs.get(self.batch.jobs.clone());
         let index = place(templates)
-            .or_else(|| place(&self.pipeline.jobs).map(|index| templates.len() + index))?;
+            .or_else(|| place(jobs).map(|index| self.batch.templates.len() + index))?;
         self.facts.get(index)
     }
 

@@ -185,14 +185,12 @@ impl Context {
     }
 }
 
-/// Where each job of `pipeline` can run, in the order of `pipeline.jobs`.
-pub fn reaches(pipeline: &Pipeline) -> Vec<Reach> {
+/// Where each of `jobs` (jobs of `pipeline`) can run, in their order.
+pub fn reaches(pipeline: &Pipeline, jobs: &[Job]) -> Vec<Reach> {
     // Looked up once: the root of a pipeline of many jobs is a long mapping.
     let workflow_rules = pipeline.root.get("workflow").and_then(|w| w.get("rules"));
     let mr_pipelines_exist = merge_request_pipelines_exist(pipeline, workflow_rules);
-    pipeline
-        .jobs
-        .iter()
+    jobs.iter()
         .map(|job| reach(job, workflow_rules, mr_pipelines_exist))
         .collect()
 }
@@ -638,7 +636,7 @@ mod tests {
             .iter()
             .position(|j| j.name == "job")
             .expect("job");
-        reaches(&pipeline).swap_remove(index)
+        reaches(&pipeline, &pipeline.jobs).swap_remove(index)
     }
 
     #[test]

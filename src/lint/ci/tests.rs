@@ -240,6 +240,31 @@ fn truncated_corpus_files_never_panic() {
     }
 }
 
+/// Jobs are checked in batches; the findings are the same whatever their size (what belongs to
+/// the file is reported once, what a template shares once, each job's in it).
+#[test]
+fn findings_do_not_depend_on_the_batch_size() {
+    let knowledge = Knowledge::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
+        .expect("fixtures")
+        .flatten()
+        .flat_map(|dir| yaml_files(&dir.path()))
+        .collect();
+    files.extend(yaml_files(Path::new(CORPUS)));
+    let mut compared = 0;
+    for file in &files {
+        let (Ok(whole), Ok(one_by_one)) = (
+            super::analyse_in_batches(file, &knowledge, usize::MAX),
+            super::analyse_in_batches(file, &knowledge, 1),
+        ) else {
+            continue;
+        };
+        assert_eq!(one_by_one.findings, whole.findings, "{}", file.display());
+        compared += usize::from(!whole.findings.is_empty());
+    }
+    assert!(compared > 20, "only {compared} files had findings");
+}
+
 /// The checks run on several threads; what they find comes out as if they ran one after the
 /// other (a line several jobs share is then reported at the first check's first finding).
 #[test]
@@ -251,7 +276,9 @@ fn checks_spread_over_threads_report_in_the_order_of_the_checks() {
             let Ok((pipeline, sources)) = super::pipeline::load(&file) else {
                 continue;
             };
-            let context = super::Context::new(&pipeline, &knowledge, &sources);
+            let line_starts = super::line_starts_of(&sources);
+            let whole = super::Batch::all(&pipeline, usize::MAX).remove(0);
+            let context = super::Context::new(&pipeline, &knowledge, &sources, &line_starts, whole);
             let mut one_by_one = Vec::new();
             for check in super::rules::CHECKS {
                 check(&context, &mut one_by_one);

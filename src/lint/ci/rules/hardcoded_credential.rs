@@ -240,7 +240,13 @@ fn url_host(text: &str) -> Option<&str> {
 fn service_hosts(cx: &Context<'_>) -> Vec<String> {
     let mut hosts = Vec::new();
     let default_services = cx.pipeline.root.get("default").and_then(|d| d.get("services"));
-    let job_services = cx.all_jobs().filter_map(|job| job.get("services"));
+    // Every job's, not only the batch's: a service container is one host for the pipeline.
+    let pipeline = cx.pipeline;
+    let job_services = pipeline
+        .templates
+        .iter()
+        .chain(&pipeline.jobs)
+        .filter_map(|job| job.get("services"));
     for services in [cx.pipeline.root.get("services"), default_services]
         .into_iter()
         .flatten()

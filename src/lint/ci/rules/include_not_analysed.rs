@@ -25,7 +25,10 @@ fn finding(cx: &Context<'_>, include: &Include, message: String) -> Finding {
 
 /// Reports each include that was not followed.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for include in &cx.pipeline.includes {
+    let Some(pipeline) = cx.file() else {
+        return;
+    };
+    for include in &pipeline.includes {
         if !matches!(include.kind, IncludeKind::Local(_)) {
             let message = format!(
                 "include:{} `{}` is not analysed",
@@ -35,7 +38,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(finding(cx, include, message));
         }
     }
-    for include in &cx.pipeline.missing_includes {
+    for include in &pipeline.missing_includes {
         let message = format!(
             "include:local `{}` matches no file, so it is not analysed",
             include.kind.target()

@@ -34,9 +34,11 @@ registry!(
 pub fn all_variables<'c>(
     cx: &'c Context<'_>,
 ) -> impl Iterator<Item = (Variable, VariablePath<'c>)> + 'c {
-    let root = &cx.pipeline.root;
-    let workflow_rules = root.get("workflow").and_then(|w| w.get("rules"));
-    let global = std::iter::once((root.get("variables"), "", "")).chain(
+    let root = cx.file().map(|pipeline| &pipeline.root);
+    let workflow_rules = root
+        .and_then(|r| r.get("workflow"))
+        .and_then(|w| w.get("rules"));
+    let global = std::iter::once((root.and_then(|r| r.get("variables")), "", "")).chain(
         workflow_rules
             .and_then(Node::items)
             .unwrap_or_default()

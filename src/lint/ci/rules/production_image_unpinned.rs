@@ -27,7 +27,7 @@ fn image_name(image: &Node) -> Option<&Node> {
 
 /// Reports production jobs whose image has no digest.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for job in &cx.pipeline.jobs {
+    for (job, _) in cx.jobs() {
         let Some(name_node) = job.get("image").and_then(image_name) else {
             continue;
         };

@@ -81,7 +81,10 @@ fn unpinned_because(kind: &IncludeKind) -> Option<String> {
 
 /// Reports each unpinned include.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for include in &cx.pipeline.includes {
+    let Some(pipeline) = cx.file() else {
+        return;
+    };
+    for include in &pipeline.includes {
         if let Some(because) = unpinned_because(&include.kind) {
             let keyword = include.kind.keyword();
             let target = include.kind.target();
