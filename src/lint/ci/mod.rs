@@ -20,7 +20,7 @@ use crate::findings::{FileLocation, Finding, Location, Rule};
 use crate::lint::SourceFile;
 use crate::yaml::Pos;
 use pipeline::{Job, Pipeline, ScriptLine};
-use reach::Reach;
+use reach::{Reach, Workflow};
 use shell::{Command, Commands};
 
 pub use rules::RULES;
@@ -76,10 +76,10 @@ fn analyse_in_batches(
     batch_size: usize,
 ) -> Result<Analysis, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
-    let line_starts = line_starts_of(&sources);
+    let whole = Whole::new(&pipeline, knowledge, &sources);
     let mut findings = Vec::new();
     for batch in Batch::all(&pipeline, batch_size) {
-        let context = Context::new(&pipeline, knowledge, &sources, &line_starts, batch);
+        let context = Context::new(&whole, batch);
         findings.extend(run_checks(&context, rules::CHECKS));
     }
     let mut findings = report_shared_lines_once(findings, &pipeline);
@@ -123,11 +123,27 @@ impl Batch {
     }
 }
 
-/// Where each line of each file starts, found when the first finding in it is located.
-type LineStarts = [OnceLock<Vec<u32>>];
+/// What every batch's context shares: the pipeline and what is worked out once for it.
+#[derive(Debug)]
+struct Whole<'a> {
+    pipeline: &'a Pipeline,
+    knowledge: &'a Knowledge,
+    sources: &'a [SourceFile],
+    /// Where each line of each file starts, found when the first finding in it is located.
+    line_starts: Vec<OnceLock<Vec<u32>>>,
+    workflow: Workflow<'a>,
+}
 
-fn line_starts_of(sources: &[SourceFile]) -> Vec<OnceLock<Vec<u32>>> {
-    sources.iter().map(|_| OnceLock::new()).collect()
+impl<'a> Whole<'a> {
+    fn new(pipeline: &'a Pipeline, knowledge: &'a Knowledge, sources: &'a [SourceFile]) -> Self {
+        Whole {
+            pipeline,
+            knowledge,
+            sources,
+            line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
+            workflow: Workflow::of(pipeline),
+        }
+    }
 }
 
 /// Runs `checks` over `context` on up to 4 threads (the checks only read it), each taking the
@@ -184,10 +200,10 @@ const PRINTING: &[rules::Check] = &[
 /// printing secrets fires in it. What `ciguard audit --pipeline` asks of a pipeline.
 pub fn pipeline_jobs(path: &Path, knowledge: &Knowledge) -> Result<Vec<PipelineJob>, FileError> {
     let (pipeline, sources) = pipeline::load(path)?;
-    let line_starts = line_starts_of(&sources);
+    let whole = Whole::new(&pipeline, knowledge, &sources);
     let mut found = Vec::with_capacity(pipeline.jobs.len());
     for batch in Batch::all(&pipeline, JOBS_PER_BATCH) {
-        let context = Context::new(&pipeline, knowledge, &sources, &line_starts, batch);
+        let context = Context::new(&whole, batch);
         found.extend(batch_jobs(&context));
     }
     Ok(found)
@@ -282,7 +298,7 @@ pub struct Context<'a> {
     /// The files, indexed by [`Pos::file`].
     pub sources: &'a [SourceFile],
     /// Where each line of each file starts, found when the first finding is located.
-    line_starts: &'a LineStarts,
+    line_starts: &'a [OnceLock<Vec<u32>>],
     /// The templates and jobs this context checks.
     batch: Batch,
     /// Where each job of `pipeline.jobs` can run, by index.
@@ -336,20 +352,18 @@ impl ScriptCommand<'_> {
 
 impl<'a> Context<'a> {
     /// The context of `pipeline`: where each job can run, and every script scanned once.
-    fn new(
-        pipeline: &'a Pipeline,
-        knowledge: &'a Knowledge,
-        sources: &'a [SourceFile],
-        line_starts: &'a LineStarts,
-        batch: Batch,
-    ) -> Self {
-        let jobs = pipeline.jobs.get(batch.jobs.clone()).unwrap_or_default();
+    fn new(whole: &'a Whole<'a>, batch: Batch) -> Self {
+        let jobs = whole
+            .pipeline
+            .jobs
+            .get(batch.jobs.clone())
+            .unwrap_or_default();
         Context {
-            pipeline,
-            knowledge,
-            sources,
-            line_starts,
-            reaches: reach::reaches(pipeline, jobs),
+            pipeline: whole.pipeline,
+            knowledge: whole.knowledge,
+            sources: whole.sources,
+            line_starts: &whole.line_starts,
+            reaches: reach::reaches(whole.workflow, jobs),
             batch,
             script_lines: Vec::new(),
             commands: Commands::default(),

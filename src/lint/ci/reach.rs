@@ -185,13 +185,30 @@ impl Context {
     }
 }
 
-/// Where each of `jobs` (jobs of `pipeline`) can run, in their order.
-pub fn reaches(pipeline: &Pipeline, jobs: &[Job]) -> Vec<Reach> {
-    // Looked up once: the root of a pipeline of many jobs is a long mapping.
-    let workflow_rules = pipeline.root.get("workflow").and_then(|w| w.get("rules"));
-    let mr_pipelines_exist = merge_request_pipelines_exist(pipeline, workflow_rules);
+/// The pipeline-wide conditions every job runs under, worked out once for a pipeline: its
+/// `workflow:rules`, and whether it has merge-request pipelines at all.
+#[derive(Debug, Clone, Copy)]
+pub struct Workflow<'a> {
+    rules: Option<&'a Node>,
+    merge_request_pipelines: bool,
+}
+
+impl<'a> Workflow<'a> {
+    /// The workflow of `pipeline` (the root of a pipeline of many jobs is a long mapping, and
+    /// finding whether merge-request pipelines exist may ask every job).
+    pub fn of(pipeline: &'a Pipeline) -> Self {
+        let rules = pipeline.root.get("workflow").and_then(|w| w.get("rules"));
+        Workflow {
+            rules,
+            merge_request_pipelines: merge_request_pipelines_exist(pipeline, rules),
+        }
+    }
+}
+
+/// Where each of `jobs` can run under `workflow`, in their order.
+pub fn reaches(workflow: Workflow<'_>, jobs: &[Job]) -> Vec<Reach> {
     jobs.iter()
-        .map(|job| reach(job, workflow_rules, mr_pipelines_exist))
+        .map(|job| reach(job, workflow.rules, workflow.merge_request_pipelines))
         .collect()
 }
 
@@ -636,7 +653,7 @@ mod tests {
             .iter()
             .position(|j| j.name == "job")
             .expect("job");
-        reaches(&pipeline, &pipeline.jobs).swap_remove(index)
+        reaches(Workflow::of(&pipeline), &pipeline.jobs).swap_remove(index)
     }
 
     #[test]

@@ -276,9 +276,9 @@ fn checks_spread_over_threads_report_in_the_order_of_the_checks() {
             let Ok((pipeline, sources)) = super::pipeline::load(&file) else {
                 continue;
             };
-            let line_starts = super::line_starts_of(&sources);
-            let whole = super::Batch::all(&pipeline, usize::MAX).remove(0);
-            let context = super::Context::new(&pipeline, &knowledge, &sources, &line_starts, whole);
+            let whole = super::Whole::new(&pipeline, &knowledge, &sources);
+            let batch = super::Batch::all(&pipeline, usize::MAX).remove(0);
+            let context = super::Context::new(&whole, batch);
             let mut one_by_one = Vec::new();
             for check in super::rules::CHECKS {
                 check(&context, &mut one_by_one);
