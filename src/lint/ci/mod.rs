@@ -132,6 +132,8 @@ struct Whole<'a> {
     /// Where each line of each file starts, found when the first finding in it is located.
     line_starts: Vec<OnceLock<Vec<u32>>>,
     workflow: Workflow<'a>,
+    /// [`Pipeline::service_hosts`], when first asked.
+    service_hosts: OnceLock<Vec<String>>,
 }
 
 impl<'a> Whole<'a> {
@@ -142,6 +144,7 @@ impl<'a> Whole<'a> {
             sources,
             line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
             workflow: Workflow::of(pipeline),
+            service_hosts: OnceLock::new(),
         }
     }
 }
@@ -298,7 +301,7 @@ pub struct Context<'a> {
     /// The files, indexed by [`Pos::file`].
     pub sources: &'a [SourceFile],
     /// Where each line of each file starts, found when the first finding is located.
-    line_starts: &'a [OnceLock<Vec<u32>>],
+    whole: &'a Whole<'a>,
     /// The templates and jobs this context checks.
     batch: Batch,
     /// Where each job of `pipeline.jobs` can run, by index.
@@ -362,7 +365,7 @@ impl<'a> Context<'a> {
             pipeline: whole.pipeline,
             knowledge: whole.knowledge,
             sources: whole.sources,
-            line_starts: &whole.line_starts,
+            whole,
             reaches: reach::reaches(whole.workflow, jobs),
             batch,
             script_lines: Vec::new(),
@@ -434,6 +437,14 @@ impl<'a> Context<'a> {
                 command,
             })
         })
+    }
+
+    /// The host names of the pipeline's service containers ([`Pipeline::service_hosts`]).
+    pub fn service_hosts(&self) -> &'a [String] {
+        let whole = self.whole;
+        whole
+            .service_hosts
+            .get_or_init(|| whole.pipeline.service_hosts())
     }
 
     /// What the rules ask of `job`, found by where it lives: its place among the batch's
@@ -556,7 +567,7 @@ impl<'a> Context<'a> {
         let needle = needle.lines().next().unwrap_or_default().trim();
         let (Some(source), Some(starts)) = (
             self.sources.get(at.file_index()),
-            self.line_starts.get(at.file_index()),
+            self.whole.line_starts.get(at.file_index()),
         ) else {
             return at;
         };

@@ -198,6 +198,55 @@ impl ScriptLine<'_> {
     }
 }
 
+impl Pipeline {
+    /// The host names of every service container in the pipeline, as GitLab names them: the alias,
+    /// and the image's path with `/` as `-` and as `__`, and its last part.
+    pub fn service_hosts(&self) -> Vec<String> {
+        let mut hosts = Vec::new();
+        let default_services = self.root.get("default").and_then(|d| d.get("services"));
+        let job_services = self
+            .templates
+            .iter()
+            .chain(&self.jobs)
+            .filter_map(|job| job.get("services"));
+        for services in [self.root.get("services"), default_services]
+            .into_iter()
+            .flatten()
+            .chain(job_services)
+        {
+            for service in services.items().unwrap_or_default() {
+                let image = service.as_str().or_else(|| service.get_str("name"));
+                if let Some(image) = image {
+                    let untagged = image.split('@').next().unwrap_or(image);
+                    // A tag follows the last `:` after the last `/`; a registry's port comes before.
+                    let path = match untagged.rsplit_once(':') {
+                        Some((path, tag)) if !tag.contains('/') => path,
+                        _ => untagged,
+                    };
+                    let name = path.rsplit('/').next().unwrap_or(path);
+                    hosts.extend([
+                        name.to_owned(),
+                        path.replace('/', "-"),
+                        path.replace('/', "__"),
+                    ]);
+                }
+                let aliases = service.get_str("alias").unwrap_or_default();
+                hosts.extend(
+                    aliases
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+        }
+        hosts.iter_mut().for_each(|h| h.make_ascii_lowercase());
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    }
+}
+
 impl Job {
     /// `before_script`, `script` and `after_script`, flattened, in the order they run.
     pub fn script_lines(&self) -> Vec<ScriptLine<'_>> {

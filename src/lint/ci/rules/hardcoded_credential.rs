@@ -235,45 +235,6 @@ fn url_host(text: &str) -> Option<&str> {
     Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host))
 }
 
-/// The host names of every service container in the pipeline, as GitLab names them: the alias,
-/// and the image's path with `/` as `-` and as `__`, and its last part.
-fn service_hosts(cx: &Context<'_>) -> Vec<String> {
-    let mut hosts = Vec::new();
-    let default_services = cx.pipeline.root.get("default").and_then(|d| d.get("services"));
-    // Every job's, not only the batch's: a service container is one host for the pipeline.
-    let pipeline = cx.pipeline;
-    let job_services = pipeline
-        .templates
-        .iter()
-        .chain(&pipeline.jobs)
-        .filter_map(|job| job.get("services"));
-    for services in [cx.pipeline.root.get("services"), default_services]
-        .into_iter()
-        .flatten()
-        .chain(job_services)
-    {
-        for service in services.items().unwrap_or_default() {
-            let image = service.as_str().or_else(|| service.get_str("name"));
-            if let Some(image) = image {
-                let untagged = image.split('@').next().unwrap_or(image);
-                // A tag follows the last `:` after the last `/`; a registry's port comes before.
-                let path = match untagged.rsplit_once(':') {
-                    Some((path, tag)) if !tag.contains('/') => path,
-                    _ => untagged,
-                };
-                let name = path.rsplit('/').next().unwrap_or(path);
-                hosts.extend([name.to_owned(), path.replace('/', "-"), path.replace('/', "__")]);
-            }
-            let aliases = service.get_str("alias").unwrap_or_default();
-            hosts.extend(aliases.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned));
-        }
-    }
-    hosts.iter_mut().for_each(|h| h.make_ascii_lowercase());
-    hosts.sort();
-    hosts.dedup();
-    hosts
-}
-
 /// Whether variable `name` configures a service container (`POSTGRES_PASSWORD` with a
 /// `postgres` service): the container is created for the job and thrown away with it.
 fn configures_service(name: &str, services: &[String]) -> bool {
@@ -285,7 +246,7 @@ fn configures_service(name: &str, services: &[String]) -> bool {
 
 /// Reports literal credentials in `variables:` and in scripts.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let services = service_hosts(cx);
+    let services = cx.service_hosts();
     for (variable, path) in all_variables(cx) {
         let Some(value) = variable.value.as_deref() else {
             continue;
@@ -293,13 +254,13 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let named = cx.is_credential(&variable.name)
             && !is_placeholder(value)
             && !looks_like_test_value(value)
-            && !configures_service(&variable.name, &services);
+            && !configures_service(&variable.name, services);
         let is_url = value.contains("://");
-        let confidence = if detected_secret(value, &services).is_some()
+        let confidence = if detected_secret(value, services).is_some()
             || variable.name == "DOCKER_AUTH_CONFIG" && literal_registry_auth(value)
         {
             Confidence::High
-        } else if is_url && literal_url_password(value, &services) {
+        } else if is_url && literal_url_password(value, services) {
             Confidence::Medium
         } else if named && !is_url {
             if value.len() < 8 {
@@ -323,14 +284,14 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         // The first literal credential of each script line, from the commands scanned once.
         let mut literal_at: HashMap<(&str, usize), usize> = HashMap::new();
         for command in cx.commands_of(job) {
-            if let Some(word) = literal_word(cx, &command.command, &services) {
+            if let Some(word) = literal_word(cx, &command.command, services) {
                 literal_at
                     .entry((command.line.section, command.line.index))
                     .or_insert(word.offset);
             }
         }
         for line in job.script_lines() {
-            let found = detected_secret(line.text, &services)
+            let found = detected_secret(line.text, services)
                 .map(|index| (index, Confidence::High))
                 .or_else(|| {
                     literal_at
