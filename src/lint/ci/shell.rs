@@ -310,9 +310,13 @@ impl<'s> Command<'s> {
 
     /// Whether the program is one of `names` (by its file name, so `/usr/bin/env` is `env`).
     pub fn is(&self, names: &[&str]) -> bool {
-        self.program()
-            .map(|p| p.rsplit('/').next().unwrap_or(p))
-            .is_some_and(|p| names.contains(&p))
+        self.program().is_some_and(|program| {
+            let name = match program.bytes().rposition(|b| b == b'/') {
+                Some(slash) => program.get(slash + 1..).unwrap_or_default(),
+                None => program,
+            };
+            names.contains(&name)
+        })
     }
 
     /// Whether its output reaches the job log (neither piped nor written to a file).

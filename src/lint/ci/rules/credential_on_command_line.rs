@@ -188,7 +188,7 @@ fn exposure(cx: &Context<'_>, command: &Command) -> Option<String> {
 
 /// The userinfo of a URL in `text` (`user:password` of `https://user:password@host`).
 pub fn url_userinfo(text: &str) -> Option<&str> {
-    let (_, rest) = text.split_once("://")?;
+    let (_, rest) = super::split_scheme(text)?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let (userinfo, _) = authority.rsplit_once('@')?;
     Some(userinfo)

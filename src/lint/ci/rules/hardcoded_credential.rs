@@ -230,7 +230,7 @@ fn literal_url_password(text: &str, services: &[String]) -> bool {
 
 /// The host (and port) of the first URL in `text`.
 fn url_host(text: &str) -> Option<&str> {
-    let (_, rest) = text.split_once("://")?;
+    let (_, rest) = super::split_scheme(text)?;
     let authority = rest.split(['/', '?', '#']).next()?;
     Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host))
 }

@@ -32,7 +32,7 @@ const INSTANCE_VARIABLES: &[&str] = &[
 /// The host of a URL written in `word`, when it is written out rather than taken from a
 /// variable.
 fn literal_host(word: &str) -> Option<&str> {
-    let (scheme, rest) = word.split_once("://")?;
+    let (scheme, rest) = super::split_scheme(word)?;
     if !matches!(scheme.rsplit(['"', '\'', '=']).next(), Some("http" | "https")) {
         return None;
     }

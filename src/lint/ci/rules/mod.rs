@@ -155,6 +155,21 @@ pub fn meltano_call<'s>(command: &Command<'s>) -> Option<MeltanoCall<'s>> {
     })
 }
 
+/// `text` split around its first `://` (a URL's scheme, and what follows), found by a byte scan:
+/// rules ask it of every word.
+pub fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(colon) = bytes.get(from..)?.iter().position(|&b| b == b':') {
+        let at = from + colon;
+        if bytes.get(at + 1..)?.starts_with(b"//") {
+            return Some((text.get(..at)?, text.get(at + 3..)?));
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Up to three names, for a message: `A`, `B`, `C` and 2 more.
 pub fn name_list(names: &[String]) -> String {
     let shown: Vec<String> = names.iter().take(3).map(|n| format!("`{n}`")).collect();
@@ -181,6 +196,15 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), RULES.len(), "duplicate rule id");
+    }
+
+    #[test]
+    fn schemes_split_at_the_first_double_slash_after_a_colon() {
+        assert_eq!(split_scheme("https://u:p@h/x"), Some(("https", "u:p@h/x")));
+        assert_eq!(split_scheme("a:b:c://d"), Some(("a:b:c", "d")));
+        assert_eq!(split_scheme("host:5432/db"), None);
+        assert_eq!(split_scheme("ends:"), None);
+        assert_eq!(split_scheme("é://x"), Some(("é", "x")));
     }
 
     #[test]
