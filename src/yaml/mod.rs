@@ -325,7 +325,7 @@ mod tests {
     use super::*;
 
     /// Keys the Meltano way: null as `null`, collections as `?`.
-    struct Lenient;
+    pub(super) struct Lenient;
 
     impl KeyReading for Lenient {
         const NULL_KEY: &'static str = "null";
@@ -333,7 +333,7 @@ mod tests {
     }
 
     /// Keys the CI way: null as empty, collections refused.
-    struct Strict;
+    pub(super) struct Strict;
 
     impl KeyReading for Strict {
         const NULL_KEY: &'static str = "";

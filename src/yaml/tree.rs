@@ -192,16 +192,13 @@ impl<K: KeyReading> Builder<'_, K> {
         let sequence = matches!(event, Event::SequenceStart(..));
         match event {
             Event::DocumentStart(..) => {
-                self.counts.documents += 1;
-                if self.counts.documents > self.limits.max_documents {
-                    return Err(ParseError::limit(
-                        at,
-                        format!(
-                            "the file has more than {} YAML documents",
-                            self.limits.max_documents
-                        ),
-                    ));
-                }
+                bump(
+                    &mut self.counts.documents,
+                    1,
+                    self.limits.max_documents,
+                    at,
+                    |limit| format!("the file has more than {limit} YAML documents"),
+                )?;
                 self.anchors.clear();
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -270,32 +267,30 @@ impl<K: KeyReading> Builder<'_, K> {
                 self.finish(node, open.anchor, false)?;
             }
             Event::Alias(anchor) => {
-                self.counts.aliases += 1;
-                if self.counts.aliases > self.limits.max_aliases {
-                    return Err(ParseError::limit(
-                        at,
-                        format!(
-                            "the file has more than {} aliases (`*name`)",
-                            self.limits.max_aliases
-                        ),
-                    ));
-                }
+                bump(
+                    &mut self.counts.aliases,
+                    1,
+                    self.limits.max_aliases,
+                    at,
+                    |limit| format!("the file has more than {limit} aliases (`*name`)"),
+                )?;
                 let Some((node, size)) = self.anchors.get(&anchor) else {
                     return Err(ParseError::invalid(
                         at,
                         "an alias names an anchor that is not defined before it",
                     ));
                 };
-                self.counts.copied += size;
-                if self.counts.copied > self.limits.max_copied_nodes {
-                    return Err(ParseError::limit(
-                        at,
+                bump(
+                    &mut self.counts.copied,
+                    *size,
+                    self.limits.max_copied_nodes,
+                    at,
+                    |limit| {
                         format!(
-                            "the file's aliases expand to more than {} YAML nodes (an alias bomb?)",
-                            self.limits.max_copied_nodes
-                        ),
-                    ));
-                }
+                            "the file's aliases expand to more than {limit} YAML nodes (an alias bomb?)"
+                        )
+                    },
+                )?;
                 let node = node.clone();
                 self.finish(node, 0, false)?;
             }
@@ -316,17 +311,13 @@ impl<K: KeyReading> Builder<'_, K> {
     }
 
     fn count_node(&mut self, at: Pos) -> Result<(), ParseError> {
-        self.counts.nodes += 1;
-        if self.counts.nodes > self.limits.max_nodes {
-            return Err(ParseError::limit(
-                at,
-                format!(
-                    "the file has more than {} YAML nodes",
-                    self.limits.max_nodes
-                ),
-            ));
-        }
-        Ok(())
+        bump(
+            &mut self.counts.nodes,
+            1,
+            self.limits.max_nodes,
+            at,
+            |limit| format!("the file has more than {limit} YAML nodes"),
+        )
     }
 
     fn span_of(&self, start: Option<usize>, end: Option<usize>) -> Option<(u32, u32)> {
@@ -338,16 +329,13 @@ impl<K: KeyReading> Builder<'_, K> {
     /// A complete node: remembered under its anchor, then placed in what holds it.
     fn finish(&mut self, node: Node, anchor: usize, plain_merge: bool) -> Result<(), ParseError> {
         if anchor != 0 {
-            self.counts.anchors += 1;
-            if self.counts.anchors > self.limits.max_anchors {
-                return Err(ParseError::limit(
-                    node.at,
-                    format!(
-                        "the file has more than {} anchors (`&name`)",
-                        self.limits.max_anchors
-                    ),
-                ));
-            }
+            bump(
+                &mut self.counts.anchors,
+                1,
+                self.limits.max_anchors,
+                node.at,
+                |limit| format!("the file has more than {limit} anchors (`&name`)"),
+            )?;
             self.anchors.insert(anchor, (node.clone(), size(&node)));
         }
         let Some(open) = self.stack.last_mut() else {
@@ -376,16 +364,13 @@ impl<K: KeyReading> Builder<'_, K> {
                     *key = Some((text, node.at, plain_merge));
                 }
                 Some((_, merge_at, true)) => {
-                    self.counts.merge_keys += 1;
-                    if self.counts.merge_keys > self.limits.max_merge_keys {
-                        return Err(ParseError::limit(
-                            merge_at,
-                            format!(
-                                "the file has more than {} merge keys (`<<`)",
-                                self.limits.max_merge_keys
-                            ),
-                        ));
-                    }
+                    bump(
+                        &mut self.counts.merge_keys,
+                        1,
+                        self.limits.max_merge_keys,
+                        merge_at,
+                        |limit| format!("the file has more than {limit} merge keys (`<<`)"),
+                    )?;
                     merges.push((entries.len(), node));
                 }
                 Some((text, key_at, false)) => entries.push(Entry {
@@ -456,6 +441,22 @@ impl<K: KeyReading> Builder<'_, K> {
         merged.shrink_to_fit();
         Ok(merged)
     }
+}
+
+/// Adds `by` to `count`, and refuses the file once it passes `limit` (`describe` says what was
+/// counted, given the limit).
+fn bump(
+    count: &mut usize,
+    by: usize,
+    limit: usize,
+    at: Pos,
+    describe: impl Fn(usize) -> String,
+) -> Result<(), ParseError> {
+    *count = count.saturating_add(by);
+    if *count > limit {
+        return Err(ParseError::limit(at, describe(limit)));
+    }
+    Ok(())
 }
 
 /// How many nodes `node` holds, itself included.
@@ -588,15 +589,8 @@ fn integer(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::Strict as Keys;
     use super::*;
-
-    /// Keys as text; collections refused.
-    struct Keys;
-
-    impl KeyReading for Keys {
-        const NULL_KEY: &'static str = "";
-        const COLLECTION_KEY: Result<&'static str, &'static str> = Err("keys must be scalars");
-    }
 
     fn parse(text: &str) -> Node {
         parse_document::<Keys>(text, &Limits::DEFAULT)
